@@ -1,0 +1,3 @@
+from seqgan_music.cli import main
+
+main()

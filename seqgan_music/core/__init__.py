@@ -1,0 +1,1 @@
+"""The generic SeqGAN core: integer token sequences only; it imports no domain (music, text)."""

@@ -1,0 +1,113 @@
+"""The tokenizer protocol and registry shared by every domain.
+
+A tokenizer turns a domain item (a text line, a tune) into a list of ints and back. The trainer and
+checkpoints only ever see `tokenizer_to_dict` / `tokenizer_from_dict`, so no domain is special-cased.
+Built-ins register themselves with `@register_tokenizer("name")`; third parties add entries to the
+entry-point group `seqgan_music.tokenizers` (value: "package.module:ClassName").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+ENTRY_POINT_GROUP = "seqgan_music.tokenizers"
+
+
+@runtime_checkable
+class Tokenizer(Protocol):
+    """What every tokenizer offers. `to_dict`/`from_dict` use JSON-native data only."""
+
+    name: ClassVar[str]
+
+    @property
+    def vocab_size(self) -> int: ...
+
+    @property
+    def pad_id(self) -> int | None: ...
+
+    @property
+    def eos_id(self) -> int | None: ...
+
+    def fit(self, corpus: Iterable[Any]) -> Tokenizer: ...
+
+    def encode(self, item: Any) -> list[int]: ...
+
+    def decode(self, ids: Sequence[int]) -> Any: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> Tokenizer: ...
+
+
+_REGISTRY: dict[str, type] = {}
+_entry_points_loaded = False
+
+
+def register_tokenizer(name: str) -> Callable[[type], type]:
+    """Class decorator: register a tokenizer class under `name` (duplicates are refused)."""
+
+    def decorate(cls: type) -> type:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ValueError(f"tokenizer {name!r} is already registered by {_REGISTRY[name]!r}")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def _load_entry_points() -> None:
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in _REGISTRY:
+            register_tokenizer(ep.name)(ep.load())
+
+
+def available_tokenizers() -> list[str]:
+    """Names of every registered tokenizer: built-ins and entry-point plugins."""
+    _load_builtins()
+    _load_entry_points()
+    return sorted(_REGISTRY)
+
+
+def get_tokenizer_class(name: str) -> type:
+    """The class registered as `name`; the error lists the choices."""
+    choices = available_tokenizers()
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown tokenizer {name!r}; choose one of: {', '.join(choices)}")
+    return _REGISTRY[name]
+
+
+def tokenizer_to_dict(tokenizer: Tokenizer) -> dict[str, Any]:
+    """Serialise with the registered name, so `tokenizer_from_dict` can rebuild the right class."""
+    return {"name": tokenizer.name, "state": tokenizer.to_dict()}
+
+
+def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
+    """Inverse of `tokenizer_to_dict`."""
+    return get_tokenizer_class(data["name"]).from_dict(data["state"])
+
+
+_BUILTIN_MODULES: list[str] = []
+
+
+def add_builtin_module(module: str) -> None:
+    """Name a module whose import registers built-in tokenizers (the package's __init__ does this).
+
+    The core never imports a domain by name: the package root tells it where built-ins live.
+    """
+    if module not in _BUILTIN_MODULES:
+        _BUILTIN_MODULES.append(module)
+
+
+def _load_builtins() -> None:
+    import importlib
+
+    for module in _BUILTIN_MODULES:
+        importlib.import_module(module)
