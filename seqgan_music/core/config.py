@@ -1,0 +1,128 @@
+"""Configuration as small frozen dataclasses with JSON-native fields (saved in every checkpoint).
+
+Names follow the paper and its code (g_steps, d_steps, k_epochs, rollout_num, update_rate) so a
+reader can check them against Algorithm 1. `SeqGANConfig.to_dict()` / `from_dict()` round-trip
+through plain dicts, which load under `torch.load(weights_only=True)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+# The paper's synthetic-data discriminator (Appendix / original code): (window, filters) pairs.
+PAPER_FILTERS: tuple[tuple[int, int], ...] = (
+    (1, 100), (2, 200), (3, 200), (4, 200), (5, 200), (6, 100),
+    (7, 100), (8, 100), (9, 100), (10, 100), (15, 160), (20, 160),
+)  # fmt: skip
+
+# A smaller discriminator for music: D dominates the roll-out cost at V=89, T=32 (PEERS.md).
+MUSIC_FILTERS: tuple[tuple[int, int], ...] = (
+    (2, 64), (3, 64), (4, 64), (6, 64), (8, 64), (12, 32), (16, 32), (24, 32), (32, 32),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """G_theta: embedding -> LSTM -> linear (Eqs. 9-10). A separate start embedding feeds step 1."""
+
+    vocab_size: int
+    seq_len: int
+    emb_dim: int = 32
+    hidden_dim: int = 32
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    """D_phi (Eqs. 11-12): CNN with (window, filters) pairs; windows longer than seq_len are dropped."""
+
+    vocab_size: int
+    seq_len: int
+    emb_dim: int = 64
+    filters: tuple[tuple[int, int], ...] = PAPER_FILTERS
+    dropout: float = 0.25  # keep probability 0.75, as in the original code
+    l2_reg: float = 0.2  # L2 on the output layer only
+
+    def __post_init__(self) -> None:
+        # JSON round trips give lists; keep the field hashable and canonical.
+        object.__setattr__(self, "filters", tuple((int(w), int(n)) for w, n in self.filters))
+
+    @property
+    def active_filters(self) -> tuple[tuple[int, int], ...]:
+        return tuple((w, n) for w, n in self.filters if w <= self.seq_len)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Algorithm 1's schedule and optimisation settings. Defaults are the paper's synthetic run."""
+
+    batch_size: int = 64
+    # MLE pre-training of G
+    g_pretrain_epochs: int = 120
+    g_lr: float = 0.01
+    # D pre-training: rounds of fresh negatives, d_pretrain_epochs epochs each
+    d_pretrain_rounds: int = 50
+    d_pretrain_epochs: int = 3
+    d_lr: float = 1e-4
+    # adversarial training (Algorithm 1)
+    adv_rounds: int = 200
+    g_steps: int = 1
+    d_steps: int = 5
+    k_epochs: int = 3
+    rollout_num: int = 16
+    update_rate: float = 0.8  # beta <- r*beta + (1-r)*theta; 0 = roll out with the current G
+    pg_lr: float = 0.01
+    grad_clip: float = 5.0
+    pg_batch_size: int = 0  # sequences per PG step; 0 = batch_size
+    num_negatives: int = 0  # negatives per D round; 0 = as many as positives
+    baseline: bool = False  # subtract the mean reward per step (off: faithful to the paper)
+    temperature: float = 1.0
+    mode: str = "seqgan"  # "seqgan", or "mle": the adversarial phase becomes MLE epochs (baseline)
+    eval_every: int = 5  # evaluate callback every this many epochs/rounds
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("seqgan", "mle"):
+            raise ValueError(f"mode must be 'seqgan' or 'mle', not {self.mode!r}")
+        if not 0.0 <= self.update_rate <= 1.0:
+            raise ValueError(f"update_rate must be in [0, 1], not {self.update_rate}")
+        for name in ("batch_size", "rollout_num", "g_steps", "d_steps", "k_epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class SeqGANConfig:
+    generator: GeneratorConfig
+    discriminator: DiscriminatorConfig
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["discriminator"]["filters"] = [list(p) for p in self.discriminator.filters]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SeqGANConfig:
+        return cls(
+            generator=GeneratorConfig(**d["generator"]),
+            discriminator=DiscriminatorConfig(**d["discriminator"]),
+            train=TrainConfig(**d.get("train", {})),
+        )
+
+    def with_train(self, **overrides: Any) -> SeqGANConfig:
+        """A copy with TrainConfig fields replaced (unknown names are an error)."""
+        known = {f.name for f in fields(TrainConfig)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"unknown train setting(s): {', '.join(sorted(unknown))}")
+        return replace(self, train=replace(self.train, **overrides))
+
+
+def paper_synthetic(vocab_size: int = 5000, seq_len: int = 20) -> SeqGANConfig:
+    """The paper's synthetic experiment: G emb/hidden 32, the 12-window D, Algorithm 1's numbers."""
+    return SeqGANConfig(
+        GeneratorConfig(vocab_size, seq_len, emb_dim=32, hidden_dim=32),
+        DiscriminatorConfig(vocab_size, seq_len, emb_dim=64, filters=PAPER_FILTERS),
+        TrainConfig(),
+    )
