@@ -1,10 +1,11 @@
-"""Evaluation metrics over integer token sequences: BLEU-n, Self-BLEU, distinct-n, nearest MSE, Welch.
+"""Evaluation metrics over integer token sequences: BLEU-n, Self-BLEU, distinct-n, nearest MSE.
 
-BLEU follows the SeqGAN / Texygen evaluation: each generated sequence is a hypothesis scored against
-the *whole* held-out set as its references with nltk's `sentence_bleu` (uniform weights over 1..n-grams,
-`SmoothingFunction().method1`); the reported figure is the mean over hypotheses. nltk loops over every
-reference for every hypothesis; here the per-reference n-gram maxima are computed once and every
-hypothesis is scored with array operations. tests/core/test_metrics.py checks equality with nltk to 1e-9.
+BLEU follows the SeqGAN / Texygen evaluation: each generated sequence is a hypothesis scored
+against the *whole* held-out set as its references with nltk's `sentence_bleu` (uniform weights
+over 1..n-grams, `SmoothingFunction().method1`); the reported figure is the mean over hypotheses.
+nltk loops over every reference for every hypothesis; here the per-reference n-gram maxima are
+computed once and every hypothesis is scored with array operations (tests/core/test_metrics.py
+checks equality with nltk to 1e-9).
 
 Sequences are a 2-D integer array (N, T) or a list of 1-D integer sequences of any lengths (text).
 """
@@ -42,8 +43,8 @@ class _Flat:
 def _ngram_ids(tokens: np.ndarray, pos: np.ndarray, lengths_at: np.ndarray, max_n: int):
     """Dense ids of the n-grams starting at every position, for n = 1..max_n (-1 where none fits).
 
-    Ids are built order by order: id_n = dense(id_{n-1}[s] * V + id_1[s + n - 1]), so keys stay small
-    whatever the vocabulary size (no V**n overflow)."""
+    Ids are built order by order: id_n = dense(id_{n-1}[s] * V + id_1[s + n - 1]), so keys stay
+    small whatever the vocabulary size (no V**n overflow)."""
     uniq, unigram = np.unique(tokens, return_inverse=True)
     n_tok = max(len(uniq), 1)
     ids = [unigram.astype(np.int64)]
@@ -163,8 +164,8 @@ def bleu(
 def self_bleu(samples: np.ndarray | Sequence[Sequence[int]], n: int = 4) -> np.ndarray:
     """Per-sample BLEU-n against all *other* samples, shape (N,): a diversity measure.
 
-    A generator that collapses to one tune scores near 1. Unlike Texygen's SelfBleu, a sample is never
-    its own reference (Texygen issue #46), which would put every score at 1."""
+    A generator that collapses to one tune scores near 1. Unlike Texygen's SelfBleu, a sample is
+    never its own reference (Texygen issue #46), which would put every score at 1."""
     return _bleu(samples, samples, n, exclude_self=True)
 
 
@@ -189,16 +190,16 @@ def nearest_mse(
 ) -> np.ndarray:
     """Per-hypothesis squared token distance to the nearest reference, shape (H,).
 
-    For a hypothesis a and a reference b of equal length T, d(a, b) = mean over steps of (a_t - b_t)^2;
-    the score of a is min over references of d(a, b), the distance to its nearest held-out sequence.
-    On music tokens (pitch = token + 20) this is the squared pitch distance in semitones, the reading
-    of the paper's MSE (Manaris et al. 2007) that fits its values near 20.
+    For a hypothesis a and a reference b of equal length T, d(a, b) = mean over steps t of
+    (a_t - b_t)^2; the score of a is min over references of d(a, b), the distance to its nearest
+    held-out sequence. On music tokens (pitch = token + 20) this is the squared pitch distance in
+    semitones, the reading of the paper's MSE (Manaris et al. 2007) that fits its values near 20.
 
     Rests (`ignore_token`) carry no pitch. Rule: a step where both are rests costs 0; a step where
-    exactly one is a rest costs `rest_penalty` (default 144 = one octave squared: sounding where the
-    other is silent counts as a gross error, so an all-rest sample cannot look close to anything).
-    With `rest_penalty=None` such steps are skipped and the mean runs over the steps where both sound
-    (a pair with no such step is at distance inf). `ignore_token=None`: every token is a pitch.
+    exactly one is a rest costs `rest_penalty` (default 144 = one octave squared: sounding where
+    the other is silent is a gross error, so an all-rest sample cannot look close to anything).
+    With `rest_penalty=None` such steps are skipped and the mean runs over the steps where both
+    sound (a pair with no such step is at distance inf). `ignore_token=None`: no rests.
 
     Vectorised as (a - b)^2 = a^2 - 2ab + b^2 with masked matmuls, in float64 (exact for integer
     tokens); hypotheses go in chunks of `chunk` rows to bound memory at (chunk, R)."""

@@ -165,7 +165,7 @@ def test_nearest_mse_equals_a_plain_loop(rest_penalty):
 
     def dist(a, b):
         cost = []
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             if x and y:
                 cost.append((x - y) ** 2)
             elif x or y:
