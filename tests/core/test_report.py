@@ -1,0 +1,68 @@
+"""The Table-4-shaped report: means, Welch p-values, reference column, JSON and Markdown."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from seqgan_music.core.report import (
+    comparison_table,
+    evaluate_samples,
+    table_from_json,
+    table_to_json,
+    table_to_markdown,
+)
+from seqgan_music.errors import SeqGANMusicError
+
+
+def scores():
+    return {
+        "MLE": {"BLEU-4": np.array([0.5, 0.7, 0.6]), "distinct-4": np.asarray(0.8)},
+        "SeqGAN": {"BLEU-4": np.array([0.9, 0.8, 1.0]), "distinct-4": np.asarray(0.6)},
+    }
+
+
+def test_comparison_table_means_p_values_and_reference():
+    rows = comparison_table(scores(), reference={"BLEU-4": np.array([1.0, 0.9])})
+    bleu, distinct = rows
+    assert list(bleu) == ["metric", "MLE", "SeqGAN", "p (SeqGAN vs MLE)", "real data"]
+    assert bleu["MLE"] == pytest.approx(0.6) and bleu["SeqGAN"] == pytest.approx(0.9)
+    expected_p = stats.ttest_ind([0.5, 0.7, 0.6], [0.9, 0.8, 1.0], equal_var=False).pvalue
+    assert bleu["p (SeqGAN vs MLE)"] == pytest.approx(expected_p)
+    assert bleu["real data"] == pytest.approx(0.95)
+    # set-level scalars have a mean but no t-test; the reference lacks the metric
+    assert distinct["SeqGAN"] == pytest.approx(0.6)
+    assert distinct["p (SeqGAN vs MLE)"] is None and distinct["real data"] is None
+
+
+def test_single_model_and_missing_metric():
+    rows = comparison_table({"MLE": {"MSE": np.array([20.0, 22.0])}, "B": {}})
+    assert rows == [{"metric": "MSE", "MLE": 21.0, "B": None, "p (B vs MLE)": None}]
+    with pytest.raises(SeqGANMusicError):
+        comparison_table({})
+
+
+def test_json_round_trip_and_markdown():
+    rows = comparison_table(scores(), reference={"BLEU-4": np.array([1.0])})
+    text = table_to_json(rows)
+    assert table_from_json(text) == json.loads(text) == rows
+    md = table_to_markdown(rows).splitlines()
+    assert md[0] == "| metric | MLE | SeqGAN | p (SeqGAN vs MLE) | real data |"
+    assert md[1] == "|---|---:|---:|---:|---:|"
+    assert md[2].startswith("| BLEU-4 | 0.6000 | 0.9000 | 0.0") and md[2].endswith("| 1.0000 |")
+    assert md[3] == "| distinct-4 | 0.8000 | 0.6000 | - | - |"
+    tiny = table_to_markdown([{"metric": "x", "p (B vs A)": 1.234e-7}])
+    assert "1.2e-07" in tiny
+
+
+def test_evaluate_samples_shapes():
+    rng = np.random.default_rng(0)
+    samples, refs = rng.integers(0, 10, (12, 16)), rng.integers(0, 10, (20, 16))
+    out = evaluate_samples(samples, refs, bleu_orders=(2, 4))
+    assert set(out) == {"BLEU-2", "BLEU-4", "MSE", "Self-BLEU-2", "Self-BLEU-4",
+                        "distinct-2", "distinct-4"}  # fmt: skip
+    for key in ("BLEU-2", "BLEU-4", "MSE", "Self-BLEU-4"):
+        assert out[key].shape == (12,)
+    assert out["distinct-2"].shape == ()
+    assert "MSE" not in evaluate_samples([[1, 2], [3]], [[1, 2, 3]], mse=False)
