@@ -20,9 +20,11 @@ add_builtin_module("seqgan_music.music.codec")
 _LAZY = {
     # api
     "train": "seqgan_music.api",
-    "compose": "seqgan_music.api",
-    "evaluate": "seqgan_music.api",
+    "load_dataset": "seqgan_music.api",
     "load_checkpoint": "seqgan_music.api",
+    "compose": "seqgan_music.composition",
+    "evaluate": "seqgan_music.evaluation",
+    "compare": "seqgan_music.evaluation",
     # configs
     "SeqGANConfig": "seqgan_music.core.config",
     "GeneratorConfig": "seqgan_music.core.config",

@@ -1,17 +1,590 @@
-"""The `seqgan-music` command: a thin click layer over `seqgan_music.api`."""
+"""The `seqgan-music` command: a thin click layer over the Python API (`seqgan_music.api`).
+
+Every command turns the project's own errors into one line on stderr and exit code 1 (click's
+usage errors exit 2); `--debug` shows the traceback instead.
+"""
 
 from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import click
 
 from seqgan_music import __version__
+from seqgan_music.errors import SeqGANMusicError
+
+DEVICE = click.Choice(["auto", "cpu", "cuda"])
+_debug = False
 
 
-@click.group()
+def _fail(message: str) -> None:
+    click.echo(f"seqgan-music: error: {message}", err=True)
+    sys.exit(1)
+
+
+def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """One line and exit 1 for expected failures; a traceback only with --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KeyboardInterrupt:
+            _fail("interrupted (a resumable checkpoint was saved where training had started)")
+        except (SeqGANMusicError, FileNotFoundError, IsADirectoryError, PermissionError) as err:
+            if _debug:
+                raise
+            _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
+        except (KeyError, ValueError) as err:  # unknown tokenizer or preset, invalid config value
+            if _debug:
+                raise
+            _fail(str(err).strip("'\"").splitlines()[0])
+
+    return wrapper
+
+
+def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """`--set g_pretrain_epochs=10 --set baseline=true` -> {"g_pretrain_epochs": 10, ...}."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--set")
+        key, value = pair.split("=", 1)
+        try:
+            out[key.strip()] = json.loads(
+                value.lower() if value.lower() in ("true", "false") else value
+            )
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _load_toml(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise SeqGANMusicError(f"{path}: not valid TOML ({err})") from err
+
+
+class ProgressBars:
+    """A tqdm bar per training phase, fed by the trainer's callback."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.phase = None
+
+    def __call__(self, event: Any) -> None:
+        from tqdm import tqdm
+
+        if event.phase != self.phase:
+            self.close()
+            self.phase = event.phase
+            if event.phase == "done":
+                return
+            self.bar = tqdm(
+                total=event.total,
+                desc=event.phase,
+                unit="unit",
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
+        if self.bar is not None:
+            self.bar.n = event.step
+            shown = {k: f"{v:.3g}" for k, v in event.metrics.items() if isinstance(v, float)}
+            self.bar.set_postfix(shown, refresh=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+@click.group(
+    epilog="Examples:\n\n  seqgan-music train\n\n  seqgan-music compose --out tune.mid\n\n"
+    "  seqgan-music evaluate --checkpoint checkpoints/mle --checkpoint checkpoints/seqgan "
+    "--data nottingham"
+)
 @click.version_option(__version__, prog_name="seqgan-music")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+def cli(debug: bool) -> None:
     """Train SeqGAN on folk-tune MIDI or text, compose tunes, evaluate models."""
+    global _debug
+    _debug = debug
+
+
+DATA_HELP = (
+    "Corpus: 'embedded' (music21's folk tunes, no download), 'nottingham' (after `data download`), "
+    "a folder of MIDI/ABC files, or a text file / poems folder (with --tokenizer)."
+)
+
+
+@cli.command(
+    epilog="Examples:\n\n  seqgan-music train\n\n  seqgan-music train --data "
+    "midi_data/nottingham --preset paper --device cuda\n\n  seqgan-music train "
+    "--data poems.txt --tokenizer char --out checkpoints\n\n  seqgan-music train "
+    "--resume"
+)
+@click.option("--data", default="embedded", show_default=True, help=DATA_HELP)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file with [train] settings and 'preset'; flags win.",
+)
+@click.option("--preset", default=None, help="default (minutes on a CPU), paper, or tiny.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="checkpoints",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for run folders and the 'latest' pointer.",
+)
+@click.option("--run-name", default=None, help="Run folder name (default: run-<date>-<time>).")
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where to train.")
+@click.option("--seed", type=int, default=None, help="Random seed (CPU runs repeat exactly).")
+@click.option("--resume", is_flag=True, help="Continue the latest (or --run-name) run.")
+@click.option("--tokenizer", default=None, help="Tokenizer for text corpora: char, word, ...")
+@click.option("--seq-len", type=int, default=None, help="Sequence length (music default 32).")
+@click.option(
+    "--init-from",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Start from this checkpoint's state (e.g. a -pretrained.pt) instead of "
+    "scratch; with --set mode=mle this trains the MLE baseline.",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override one TrainConfig field, e.g. --set adv_rounds=50 (repeatable).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@friendly_errors
+def train(
+    data: str,
+    config_file: Path | None,
+    preset: str | None,
+    out_dir: Path,
+    run_name: str | None,
+    device: str,
+    seed: int | None,
+    resume: bool,
+    tokenizer: str | None,
+    seq_len: int | None,
+    init_from: Path | None,
+    settings: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Pre-train G by MLE, pre-train D, then run SeqGAN's adversarial training (Algorithm 1)."""
+    from seqgan_music import api
+
+    file_conf = _load_toml(config_file)
+    overrides = {**file_conf.get("train", {}), **_parse_overrides(settings)}
+    bars = None if quiet else ProgressBars()
+    try:
+        result = api.train(
+            data if data != "embedded" or "data" not in file_conf else file_conf["data"],
+            preset=preset or file_conf.get("preset", "default"),
+            overrides=overrides,
+            out_dir=out_dir,
+            run_name=run_name,
+            device=device,
+            seed=seed if seed is not None else file_conf.get("seed"),
+            resume=resume,
+            tokenizer=tokenizer or file_conf.get("tokenizer"),
+            seq_len=seq_len or file_conf.get("seq_len"),
+            init_from=init_from,
+            callback=bars,
+            progress=not quiet,
+        )
+    finally:
+        if bars is not None:
+            bars.close()
+    click.echo(f"trained in {result.seconds:.0f} s; checkpoint: {result.checkpoint}")
+    click.echo(
+        f"metrics: {result.metrics_csv}"
+        + (f"; curve: {result.curve_png}" if result.curve_png else "")
+    )
+
+
+@cli.command(
+    epilog="Examples:\n\n  seqgan-music compose --out tune.mid\n\n  seqgan-music "
+    "compose --out tunes/ --num 8 --seed 1 --temperature 0.9 --png --wav\n\n  "
+    "seqgan-music compose --out reply.mid --primer theme.abc --length 64"
+)
+@click.option(
+    "--out",
+    default="tune.mid",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Output .mid (tune.mid, tune-2.mid, ... with --num) or a folder; text: .txt.",
+)
+@click.option(
+    "--checkpoint",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Checkpoint file or run folder (default: latest run, else the shipped model).",
+)
+@click.option("--num", default=1, show_default=True, type=int, help="How many tunes.")
+@click.option("--seed", type=int, default=None, help="Random seed for sampling.")
+@click.option(
+    "--temperature",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Sampling temperature (<1 safer, >1 wilder).",
+)
+@click.option("--length", type=int, default=None, help="Steps per tune (default: training length).")
+@click.option(
+    "--primer",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="MIDI or ABC file whose opening steps the tune continues.",
+)
+@click.option(
+    "--program",
+    default=0,
+    show_default=True,
+    type=int,
+    help="General MIDI program (0 = acoustic grand piano, 73 = flute, 40 = violin).",
+)
+@click.option(
+    "--tempo",
+    type=float,
+    default=None,
+    help="Quarter notes a minute; a step is a quarter note (default 150 = 0.4 s).",
+)
+@click.option("--restrike", is_flag=True, help="Re-strike repeated pitches instead of holding.")
+@click.option("--wav", is_flag=True, help="Also write a .wav preview (sine synthesis).")
+@click.option("--png", is_flag=True, help="Also write a piano-roll .png (needs matplotlib).")
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where to sample.")
+@friendly_errors
+def compose(
+    out: Path,
+    checkpoint: Path | None,
+    num: int,
+    seed: int | None,
+    temperature: float,
+    length: int | None,
+    primer: Path | None,
+    program: int,
+    tempo: float | None,
+    restrike: bool,
+    wav: bool,
+    png: bool,
+    device: str,
+) -> None:
+    """Compose new tunes (or text) from a trained checkpoint."""
+    from seqgan_music.composition import compose as compose_api
+
+    pieces = compose_api(
+        out,
+        checkpoint=checkpoint,
+        num=num,
+        seed=seed,
+        temperature=temperature,
+        length=length,
+        primer=primer,
+        program=program,
+        tempo=tempo,
+        restrike=restrike,
+        wav=wav,
+        png=png,
+        device=device,
+    )
+    for piece in pieces:
+        if piece.text is not None:
+            click.echo(piece.text)
+            continue
+        span = f"MIDI {piece.lowest}..{piece.highest}" if piece.lowest is not None else "all rests"
+        extra = "".join(f", {p}" for p in piece.extras)
+        click.echo(
+            f"wrote {piece.path}{extra}: {len(piece.tokens)} steps, {piece.seconds:.1f} s, {span}"
+        )
+    if pieces and pieces[0].text is not None and pieces[0].path is not None:
+        click.echo(f"wrote {pieces[0].path}")
+
+
+@cli.command(
+    epilog="Examples:\n\n  seqgan-music evaluate --checkpoint checkpoints/compare/mle "
+    "--checkpoint checkpoints/compare/seqgan --data midi_data/nottingham\n\n  "
+    "seqgan-music evaluate --checkpoint checkpoints/poems --data poems/"
+)
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A checkpoint or run folder (repeatable; p-values compare the first two).",
+)
+@click.option(
+    "--data",
+    default=None,
+    help="Corpus whose test split is the reference (default: "
+    "the corpus the first checkpoint was trained on).",
+)
+@click.option("--name", "names", multiple=True, help="Column name per checkpoint (repeatable).")
+@click.option(
+    "--num",
+    "num_samples",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Samples drawn per model.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for evaluation.json and evaluation.md.",
+)
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where to sample.")
+@friendly_errors
+def evaluate(
+    checkpoints: tuple[Path, ...],
+    data: str | None,
+    names: tuple[str, ...],
+    num_samples: int,
+    seed: int,
+    out_dir: Path | None,
+    device: str,
+) -> None:
+    """Score models against held-out data: BLEU, MSE, diversity, musical metrics, p-values."""
+    from seqgan_music.evaluation import evaluate as evaluate_api
+
+    if names and len(names) != len(checkpoints):
+        raise click.BadParameter("give one --name per --checkpoint", param_hint="--name")
+    report = evaluate_api(
+        list(checkpoints),
+        data=data,
+        names=list(names) or None,
+        num_samples=num_samples,
+        seed=seed,
+        out_dir=out_dir,
+        device=device,
+    )
+    click.echo(report.markdown)
+    if report.json_path:
+        click.echo(f"wrote {report.json_path} and {report.markdown_path}")
+
+
+@cli.command(
+    epilog="Example:\n\n  seqgan-music compare --data midi_data/nottingham --seed 0 "
+    "--out checkpoints/compare"
+)
+@click.option("--data", default="embedded", show_default=True, help=DATA_HELP)
+@click.option("--preset", default="default", show_default=True, help="default, paper or tiny.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="checkpoints/compare",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for both runs and the report.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--num",
+    "num_samples",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Samples drawn per model for evaluation.",
+)
+@click.option("--tokenizer", default=None, help="Tokenizer for text corpora.")
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override one TrainConfig field (repeatable).",
+)
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where to train.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@friendly_errors
+def compare(
+    data: str,
+    preset: str,
+    out_dir: Path,
+    seed: int,
+    num_samples: int,
+    tokenizer: str | None,
+    settings: tuple[str, ...],
+    device: str,
+    quiet: bool,
+) -> None:
+    """Train SeqGAN and the MLE baseline from one pre-trained G, then evaluate both (Table 4)."""
+    from seqgan_music.evaluation import compare as compare_api
+
+    bars = None if quiet else ProgressBars()
+    try:
+        report = compare_api(
+            data,
+            out_dir=out_dir,
+            preset=preset,
+            seed=seed,
+            overrides=_parse_overrides(settings),
+            num_samples=num_samples,
+            device=device,
+            tokenizer=tokenizer,
+            callback=bars,
+        )
+    finally:
+        if bars is not None:
+            bars.close()
+    click.echo(report.markdown)
+    click.echo(f"wrote {report.json_path} and {report.markdown_path}")
+
+
+@cli.group()
+def data() -> None:
+    """Prepare, inspect and download music corpora."""
+
+
+@data.command(
+    "prepare",
+    epilog="Examples:\n\n  seqgan-music data prepare\n\n  seqgan-music "
+    "data prepare --data midi_data/nottingham --stride 16",
+)
+@click.option("--data", default="embedded", show_default=True, help=DATA_HELP)
+@click.option("--seq-len", type=int, default=32, show_default=True, help="Window length (steps).")
+@click.option("--stride", type=int, default=None, help="Window stride (default: --seq-len).")
+@click.option(
+    "--step-seconds",
+    type=float,
+    default=0.4,
+    show_default=True,
+    help="Sampling interval in seconds.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the tune split.")
+@click.option("--refresh", is_flag=True, help="Rebuild even when a cached copy exists.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@friendly_errors
+def data_prepare(
+    data: str,
+    seq_len: int,
+    stride: int | None,
+    step_seconds: float,
+    seed: int,
+    refresh: bool,
+    quiet: bool,
+) -> None:
+    """Turn a corpus into cached token windows (parsed on all cores)."""
+    from seqgan_music.music.corpus import EncodingConfig, prepare_corpus
+
+    encoding = EncodingConfig(step_seconds=step_seconds, seq_len=seq_len, stride=stride or seq_len)
+    corpus = prepare_corpus(data, encoding=encoding, seed=seed, progress=not quiet, refresh=refresh)
+    click.echo(corpus.summary)
+    click.echo(f"cache: {corpus.manifest.get('cache_file')}")
+
+
+@data.command("info")
+@click.option("--data", default="embedded", show_default=True, help=DATA_HELP)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the tune split.")
+@friendly_errors
+def data_info(data: str, seed: int) -> None:
+    """Show a prepared corpus: windows per split, files used and skipped (with reasons)."""
+    from seqgan_music.music.corpus import prepare_corpus
+
+    corpus = prepare_corpus(data, seed=seed, progress=False)
+    click.echo(corpus.summary)
+    for entry in corpus.manifest.get("skipped", [])[:20]:
+        click.echo(f"  skipped {entry}")
+    click.echo(f"cache: {corpus.manifest.get('cache_file')}")
+
+
+@data.command("download", epilog="Example:\n\n  seqgan-music data download nottingham")
+@click.argument("name", type=click.Choice(["nottingham"]))
+@click.option(
+    "--dest",
+    default="midi_data",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder that receives nottingham/{train,valid,test}.",
+)
+@click.option("--url", default=None, help="Another copy of Nottingham.zip (same SHA-256).")
+@friendly_errors
+def data_download(name: str, dest: Path, url: str | None) -> None:
+    """Fetch a public corpus, verify its checksum and unpack it atomically."""
+    from seqgan_music.music.download import NOTTINGHAM_URL, download_nottingham
+
+    folder = download_nottingham(dest, url=url or NOTTINGHAM_URL)
+    counts = {s: len(list((folder / s).glob("*.mid"))) for s in ("train", "valid", "test")}
+    click.echo(f"wrote {folder}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@cli.command(
+    epilog="Examples:\n\n  seqgan-music oracle --preset cpu --out runs/oracle\n\n  "
+    "seqgan-music oracle --preset paper --device cuda"
+)
+@click.option(
+    "--preset",
+    type=click.Choice(["cpu", "paper", "tiny"]),
+    default="cpu",
+    show_default=True,
+    help="paper: the paper's schedule (hours on a CPU).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="runs/oracle",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for CSV, PNG and results JSON.",
+)
+@click.option(
+    "--oracle",
+    "oracle_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="The released oracle .npz (default: a fresh N(0,1) oracle).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where to train.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@friendly_errors
+def oracle(
+    preset: str, out_dir: Path, oracle_path: Path | None, seed: int, device: str, quiet: bool
+) -> None:
+    """The paper's synthetic experiment: NLL-oracle of MLE vs SeqGAN (Table 1, Figure 2)."""
+    from seqgan_music.api import resolve_device
+    from seqgan_music.core.oracle_experiment import run_oracle_experiment
+
+    bars = None if quiet else ProgressBars()
+    try:
+        result = run_oracle_experiment(
+            preset,
+            out_dir,
+            oracle_path=oracle_path,
+            device=str(resolve_device(device)),
+            seed=seed,
+            callback=bars,
+        )
+    finally:
+        if bars is not None:
+            bars.close()
+    click.echo(
+        json.dumps(
+            {k: v for k, v in result.items() if not isinstance(v, dict)}, indent=2, default=str
+        )
+    )
 
 
 def main() -> None:
-    cli()
+    cli(prog_name="seqgan-music")

@@ -1,0 +1,426 @@
+"""The Python API of seqgan-music: what the CLI calls, and what a notebook user calls.
+
+    import seqgan_music as sm
+    result = sm.train("embedded")  # music21's folk tunes, sized for a laptop
+    sm.compose("tune.mid", checkpoint=result.checkpoint)
+    report = sm.evaluate([result.checkpoint], data="embedded")
+
+This module joins the generic core (models, trainer, checkpoints, metrics) with a domain (music or
+text); it holds the glue, and the domains hold the knowledge.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from seqgan_music import presets
+from seqgan_music.core.checkpoint import load_checkpoint as _load_payload
+from seqgan_music.core.config import SeqGANConfig
+from seqgan_music.core.generator import Generator
+from seqgan_music.core.tokenizer import Tokenizer, tokenizer_from_dict, tokenizer_to_dict
+from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, checkpoint_generator
+from seqgan_music.errors import SeqGANMusicError
+
+CHECKPOINT_NAME = "checkpoint.pt"
+LATEST_FILE = "latest"
+SHIPPED_CHECKPOINT = Path(__file__).resolve().parent / "assets" / "folk-small.pt"
+TEXT_TOKENIZERS = ("char", "word")
+
+
+# --------------------------------------------------------------------------------------- devices
+def resolve_device(device: str = "auto") -> torch.device:
+    """`auto` picks CUDA when present; asking for CUDA on a machine without it is a clear error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SeqGANMusicError("--device cuda was asked for, but this machine has no CUDA device")
+    try:
+        return torch.device(device)
+    except RuntimeError as err:
+        raise SeqGANMusicError(f"unknown device {device!r}; use auto, cpu or cuda") from err
+
+
+# ------------------------------------------------------------------------------------------ data
+@dataclass
+class Dataset:
+    """Token windows of one corpus, split, with the tokenizer that made them."""
+
+    domain: str  # "music" or "text"
+    train: np.ndarray  # (n, seq_len) int64
+    valid: np.ndarray
+    test: np.ndarray
+    tokenizer: Tokenizer
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seq_len(self) -> int:
+        return int(self.train.shape[1])
+
+
+def is_text_source(data: str | Path, tokenizer: str | None) -> bool:
+    """Text when a text tokenizer is named, or the source is a .txt file or a known text corpus."""
+    if tokenizer is not None:
+        return tokenizer != "midi-pitch"
+    path = Path(str(data))
+    return (
+        path.suffix == ".txt"
+        or path.name.startswith(("qtrain", "qvalid", "qtest"))
+        or (path.is_dir() and any(path.glob("qtrain*")))
+    )
+
+
+def load_dataset(
+    data: str | Path = "embedded",
+    *,
+    tokenizer: str | None = None,
+    seq_len: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    tokenizer_options: dict[str, Any] | None = None,
+    fitted_tokenizer: Tokenizer | None = None,
+) -> Dataset:
+    """Prepare a corpus: music (embedded, nottingham, a MIDI/ABC folder) or text (.txt, poems).
+
+    `fitted_tokenizer` (a checkpoint's) encodes a text corpus with that vocabulary instead of
+    fitting a new one, so held-out scores use the ids the model was trained with.
+    """
+    if is_text_source(data, tokenizer):
+        from seqgan_music.text.corpus import encode_fixed_length, load_text_corpus
+
+        corpus = load_text_corpus(
+            data,
+            tokenizer=tokenizer or "char",
+            seq_len=seq_len,
+            tokenizer_options=tokenizer_options,
+            seed=seed,
+        )
+        tok = corpus.tokenizer
+        splits = [corpus.train, corpus.valid, corpus.test]
+        if fitted_tokenizer is not None:
+            tok = fitted_tokenizer
+            splits = [encode_fixed_length(corpus.texts[s], tok, corpus.seq_len) for s in _SPLITS]
+        info = {"source": str(data), "counts": {s: len(a) for s, a in zip(_SPLITS, splits)}}
+        return Dataset("text", *splits, tok, info)
+
+    from seqgan_music.music.codec import MidiPitchCodec
+    from seqgan_music.music.corpus import EncodingConfig, prepare_corpus
+
+    encoding = EncodingConfig(seq_len=seq_len or 32)
+    corpus = prepare_corpus(data, encoding=encoding, seed=seed, progress=progress)
+    codec = MidiPitchCodec.from_dict(
+        {"step_seconds": encoding.step_seconds, "seq_len": encoding.seq_len}
+    )
+    info = {"source": str(data), "counts": {s: len(getattr(corpus, s)) for s in _SPLITS}}
+    return Dataset("music", corpus.train, corpus.valid, corpus.test, codec, info)
+
+
+_SPLITS = ("train", "valid", "test")
+
+
+# -------------------------------------------------------------------------------------- training
+@dataclass
+class TrainResult:
+    run_dir: Path
+    checkpoint: Path
+    metrics_csv: Path
+    curve_png: Path | None
+    history: list[dict[str, Any]]
+    seconds: float
+
+
+def build_config(
+    dataset: Dataset, preset: str = "default", overrides: dict[str, Any] | None = None
+) -> SeqGANConfig:
+    """The preset for this dataset's domain and sizes, with TrainConfig fields overridden."""
+    config = presets.get_preset(
+        dataset.domain, preset, dataset.tokenizer.vocab_size, dataset.seq_len
+    )
+    return config.with_train(**(overrides or {}))
+
+
+def _validation_nll(valid: torch.Tensor) -> Callable[[Generator], dict[str, float]]:
+    """Held-out NLL of G: how the defaults were chosen, and what the learning curve shows."""
+
+    def evaluate(generator: Generator) -> dict[str, float]:
+        was_training = generator.training
+        generator.eval()
+        with torch.no_grad():
+            nll = torch.cat(
+                [generator.log_probs(chunk).neg().mean(1) for chunk in valid.split(512)]
+            ).mean()
+        generator.train(was_training)
+        return {"valid_nll": float(nll)}
+
+    return evaluate
+
+
+class _MetricsLog:
+    """Appends each TrainEvent to a CSV (a row per unit) and forwards it to the callback."""
+
+    def __init__(self, path: Path, forward: Callable[[TrainEvent], None] | None) -> None:
+        self.path = path
+        self.forward = forward
+
+    def __call__(self, event: TrainEvent) -> None:
+        row = {"phase": event.phase, "step": event.step, "total": event.total, **event.metrics}
+        rows = read_metrics(self.path) if self.path.exists() else []
+        rows.append(row)
+        columns: list[str] = []
+        for r in rows:
+            columns += [k for k in r if k not in columns]
+        tmp = self.path.with_suffix(".csv.tmp")
+        with tmp.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+        tmp.replace(self.path)
+        if self.forward is not None:
+            self.forward(event)
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def train(
+    data: str | Path = "embedded",
+    *,
+    preset: str = "default",
+    config: SeqGANConfig | None = None,
+    overrides: dict[str, Any] | None = None,
+    out_dir: str | Path = "checkpoints",
+    run_name: str | None = None,
+    device: str = "auto",
+    seed: int | None = None,
+    resume: bool = False,
+    init_from: str | Path | None = None,
+    tokenizer: str | None = None,
+    seq_len: int | None = None,
+    callback: Callable[[TrainEvent], None] | None = None,
+    progress: bool = True,
+    max_units: int | None = None,
+) -> TrainResult:
+    """Train SeqGAN (Algorithm 1) on a corpus; write checkpoints, metrics CSV and curve PNG.
+
+    The run folder `out_dir/run_name` holds checkpoint.pt (resumable), checkpoint-pretrained.pt
+    (after pre-training), config.json, metrics.csv and curve.png; `out_dir/latest` names the run.
+    `resume` continues the run's checkpoint exactly where it stopped; `init_from` starts a new run
+    from another run's state (with `overrides`, e.g. {"mode": "mle"} for the MLE baseline).
+    """
+    out_dir = Path(out_dir)
+    torch_device = resolve_device(device)
+    if resume:
+        run_name = run_name or _read_latest(out_dir)
+        if run_name is None:
+            raise SeqGANMusicError(f"nothing to resume: no run under {out_dir}")
+    run_dir = out_dir / (run_name or time.strftime("run-%Y%m%d-%H%M%S"))
+    ckpt_path = run_dir / CHECKPOINT_NAME
+    start_from = ckpt_path if resume else (Path(init_from) if init_from is not None else None)
+    if start_from is not None and not start_from.exists():
+        raise SeqGANMusicError(f"nothing to start from: {start_from} does not exist")
+
+    meta: dict[str, Any] = {}
+    if start_from is not None:  # the corpus and its encoding come from the checkpoint
+        meta = _load_payload(start_from).get("metadata", {})
+        data = meta.get("data", data)
+        tokenizer, seq_len = meta.get("tokenizer_name"), meta.get("seq_len")
+        seed = meta.get("seed", 0) if seed is None else seed
+    seed_used = 0 if seed is None else seed
+    dataset = load_dataset(
+        data, tokenizer=tokenizer, seq_len=seq_len, seed=seed_used, progress=progress
+    )
+    if len(dataset.train) == 0:
+        raise SeqGANMusicError(f"{data}: no training windows")
+    train_data = torch.as_tensor(dataset.train, dtype=torch.long)
+    valid = torch.as_tensor(
+        dataset.valid if len(dataset.valid) else dataset.train, dtype=torch.long
+    )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = _MetricsLog(run_dir / "metrics.csv", callback)
+    evaluate_fn = _validation_nll(valid.to(torch_device))
+
+    if start_from is not None:
+        if not resume and log.path.exists():
+            log.path.unlink()
+        trainer = SeqGANTrainer.load(
+            start_from,
+            train_data,
+            device=torch_device,
+            callback=log,
+            evaluate=evaluate_fn,
+            train_overrides=overrides,
+        )
+    else:
+        if config is None:
+            config = build_config(dataset, preset, overrides)
+        elif overrides:
+            config = config.with_train(**overrides)
+        config = config.with_train(seed=seed_used)
+        metadata = {
+            "domain": dataset.domain,
+            "tokenizer": tokenizer_to_dict(dataset.tokenizer),
+            "tokenizer_name": dataset.tokenizer.name,
+            "data": str(data),
+            "seq_len": dataset.seq_len,
+            "seed": seed_used,
+            "preset": preset,
+            "corpus": dataset.info,
+            "package_version": _version(),
+        }
+        if log.path.exists():
+            log.path.unlink()
+        trainer = SeqGANTrainer(
+            config,
+            train_data,
+            device=torch_device,
+            callback=log,
+            evaluate=evaluate_fn,
+            metadata=metadata,
+        )
+    (run_dir / "config.json").write_text(json.dumps(trainer.config.to_dict(), indent=2) + "\n")
+    _write_latest(out_dir, run_dir.name)
+    start = time.perf_counter()
+    trainer.run(ckpt_path, max_units=max_units)
+    seconds = time.perf_counter() - start
+    png = plot_learning_curve(log.path, run_dir / "curve.png")
+    return TrainResult(run_dir, ckpt_path, log.path, png, trainer.history, seconds)
+
+
+def _version() -> str:
+    from seqgan_music import __version__
+
+    return __version__
+
+
+def _read_latest(out_dir: Path) -> str | None:
+    latest = out_dir / LATEST_FILE
+    if not latest.exists():
+        return None
+    name = latest.read_text().strip()
+    return name or None
+
+
+def _write_latest(out_dir: Path, run_name: str) -> None:
+    tmp = out_dir / (LATEST_FILE + ".tmp")
+    tmp.write_text(run_name + "\n")
+    tmp.replace(out_dir / LATEST_FILE)
+
+
+def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
+    """Validation NLL per unit of each phase, as a PNG (None when matplotlib is not installed)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    rows = [r for r in read_metrics(metrics_csv) if r.get("valid_nll")]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = 0
+    for phase in dict.fromkeys(r["phase"] for r in rows):
+        pts = [r for r in rows if r["phase"] == phase]
+        xs = [x + int(r["step"]) for r in pts]
+        ax.plot(xs, [float(r["valid_nll"]) for r in pts], marker=".", label=phase)
+        x = xs[-1]
+    ax.set_xlabel("unit (epoch or round), phases in order")
+    ax.set_ylabel("validation NLL per token")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
+
+
+# ----------------------------------------------------------------------------------- checkpoints
+@dataclass
+class Model:
+    """A trained generator with what is needed to decode its samples."""
+
+    generator: Generator
+    tokenizer: Tokenizer
+    config: SeqGANConfig
+    metadata: dict[str, Any]
+    path: Path
+
+    @property
+    def domain(self) -> str:
+        return self.metadata["domain"]
+
+    def sample(
+        self,
+        n: int,
+        *,
+        length: int | None = None,
+        temperature: float = 1.0,
+        seed: int | None = None,
+        prefix: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """(n, length) token samples, seeded; `prefix` conditions every sample on a primer."""
+        device = next(self.generator.parameters()).device
+        rng = torch.Generator(device=device)
+        rng.manual_seed(seed if seed is not None else int(torch.seed() % 2**31))
+        prefix_t = None
+        if prefix is not None and len(prefix):
+            prefix_t = torch.as_tensor(list(prefix), dtype=torch.long, device=device).repeat(n, 1)
+        length = length or self.config.generator.seq_len
+        if prefix_t is not None and prefix_t.shape[1] >= length:
+            raise SeqGANMusicError(
+                f"the primer is {prefix_t.shape[1]} steps long, not shorter than --length {length}"
+            )
+        with torch.no_grad():
+            out = self.generator.sample(
+                n, length, temperature=temperature, rng=rng, prefix=prefix_t
+            )
+        return out.cpu().numpy()
+
+
+def find_checkpoint(path: str | Path | None = None, out_dir: str | Path = "checkpoints") -> Path:
+    """A checkpoint from a file, a run folder, or (None) the latest run, else the shipped one."""
+    if path is not None:
+        p = Path(path)
+        if p.is_dir():
+            p = p / CHECKPOINT_NAME
+        if not p.exists():
+            raise SeqGANMusicError(f"checkpoint not found: {path}")
+        return p
+    latest = _read_latest(Path(out_dir))
+    if latest is not None and (Path(out_dir) / latest / CHECKPOINT_NAME).exists():
+        return Path(out_dir) / latest / CHECKPOINT_NAME
+    if not SHIPPED_CHECKPOINT.exists():
+        raise SeqGANMusicError("no checkpoint given, none trained, and no shipped model found")
+    return SHIPPED_CHECKPOINT
+
+
+def load_checkpoint(
+    path: str | Path | None = None, *, device: str = "auto", domain: str | None = None
+) -> Model:
+    """Load a generator and its tokenizer from a checkpoint (weights_only; see find_checkpoint)."""
+    ckpt = find_checkpoint(path)
+    torch_device = resolve_device(device)
+    payload = _load_payload(ckpt, expect_domain=domain)
+    metadata = payload.get("metadata", {})
+    if "tokenizer" not in metadata or "domain" not in metadata:
+        raise SeqGANMusicError(f"{ckpt}: not a seqgan-music training checkpoint (no tokenizer)")
+    generator = checkpoint_generator(payload, device=torch_device)
+    generator.eval()
+    return Model(
+        generator=generator,
+        tokenizer=tokenizer_from_dict(metadata["tokenizer"]),
+        config=SeqGANConfig.from_dict(payload["config"]),
+        metadata=metadata,
+        path=ckpt,
+    )
