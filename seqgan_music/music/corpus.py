@@ -1,0 +1,372 @@
+"""Corpora: folders of MIDI/ABC tunes -> train/valid/test windows, parsed on all cores, cached.
+
+`prepare_corpus(source)` takes "embedded" (the Ryan's Mammoth Collection inside music21's wheel,
+works offline), "nottingham" (midi_data/nottingham, see `download.py`), a folder (searched
+recursively for .mid/.midi/.abc) or one file. A folder with train/ and valid/ or test/ subfolders
+keeps its split; otherwise tunes (never windows) are split 80/10/10 with a seeded permutation.
+The result is cached as .npz + .json manifest under a key of the files' contents and the encoding
+parameters, so a change to either rebuilds it. Broken files are skipped, each with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.music.encoding import (
+    REST,
+    EncodingConfig,
+    tokens_to_windows,
+    transpose_windows,
+)
+
+CACHE_FORMAT = 1  # bump when the cache layout or the split rule changes
+MIDI_SUFFIXES = (".mid", ".midi")
+ABC_SUFFIXES = (".abc",)
+SPLITS = ("train", "valid", "test")
+SPLIT_DIRS = {"train": "train", "valid": "valid", "validation": "valid", "test": "test"}
+SPLIT_SHARES = (0.8, 0.1, 0.1)
+EMBEDDED_COLLECTION = "ryansMammoth"
+NOTTINGHAM_DIR = Path("midi_data") / "nottingham"
+
+
+@dataclass
+class Corpus:
+    """Windows of tokens per split, int64 (n, seq_len), with the manifest that explains them."""
+
+    train: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray
+    manifest: dict[str, Any] = field(default_factory=dict)
+    encoding: EncodingConfig = field(default_factory=EncodingConfig)
+    from_cache: bool = False
+
+    def split(self, name: str) -> np.ndarray:
+        if name not in SPLITS:
+            raise SeqGANMusicError(f"unknown split {name!r}; choose one of: {', '.join(SPLITS)}")
+        return getattr(self, name)
+
+    @property
+    def summary(self) -> str:
+        """One line: tunes, windows per split, files skipped and why."""
+        return self.manifest.get("summary", "")
+
+
+# ---- where the files are ------------------------------------------------------------------------
+
+
+def default_cache_dir() -> Path:
+    """$SEQGAN_MUSIC_CACHE, else ~/.cache/seqgan-music."""
+    env = os.environ.get("SEQGAN_MUSIC_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "seqgan-music"
+
+
+def embedded_dir() -> Path:
+    """music21's copy of Ryan's Mammoth Collection; found without importing music21 (slow)."""
+    spec = importlib.util.find_spec("music21")
+    if spec is None or not spec.submodule_search_locations:
+        raise SeqGANMusicError("the embedded corpus needs music21: pip install music21")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "corpus" / EMBEDDED_COLLECTION
+    if not folder.is_dir():
+        raise SeqGANMusicError(f"music21's corpus folder {folder} is missing (a slim install?)")
+    return folder
+
+
+def _is_tune_file(path: Path) -> bool:
+    return path.suffix.lower() in MIDI_SUFFIXES + ABC_SUFFIXES and not path.name.startswith(".")
+
+
+def resolve_source(source: str | Path) -> tuple[str, Path, list[Path]]:
+    """(name, root, tune files sorted) for "embedded", "nottingham", a folder or one file."""
+    if str(source) == "embedded":
+        root = embedded_dir()
+        return "embedded", root, sorted(p for p in root.iterdir() if _is_tune_file(p))
+    if str(source) == "nottingham":
+        root = NOTTINGHAM_DIR
+        if not root.is_dir():
+            raise SeqGANMusicError(
+                f"{root} not found: run `seqgan-music data download nottingham` first"
+            )
+    else:
+        root = Path(source)
+    if root.is_file():
+        return root.stem, root.parent, [root]
+    if not root.is_dir():
+        raise SeqGANMusicError(f"no such file or folder: {root}")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and _is_tune_file(p))
+    if not files:
+        raise SeqGANMusicError(f"no .mid, .midi or .abc files under {root}")
+    return root.resolve().name, root, files
+
+
+def given_split(root: Path, files: list[Path]) -> dict[Path, str] | None:
+    """{file: split} when `root` has a train/ folder and a valid/ or test/ one, else None."""
+    top = {p.name.lower() for p in root.iterdir() if p.is_dir()} if root.is_dir() else set()
+    if "train" not in top or not top & {"valid", "validation", "test"}:
+        return None
+    out = {}
+    for f in files:
+        first = f.relative_to(root).parts[0].lower()
+        if first in SPLIT_DIRS and len(f.relative_to(root).parts) > 1:
+            out[f] = SPLIT_DIRS[first]
+    return out
+
+
+def seeded_split(labels: list[str], seed: int) -> dict[str, str]:
+    """{tune label: split}: a seeded permutation cut 80/10/10 (at least one tune each from 3 up)."""
+    order = np.random.default_rng(seed).permutation(len(labels))
+    n = len(labels)
+    n_valid = max(round(n * SPLIT_SHARES[1]), 1 if n >= 3 else 0)
+    n_test = max(round(n * SPLIT_SHARES[2]), 1 if n >= 3 else 0)
+    names = ["valid"] * n_valid + ["test"] * n_test + ["train"] * (n - n_valid - n_test)
+    return {labels[i]: names[k] for k, i in enumerate(order)}
+
+
+# ---- parsing (runs in worker processes) ---------------------------------------------------------
+
+
+def parse_file(path: Path, step_seconds: float, track: int | None) -> list[tuple[str, Any, dict]]:
+    """Every tune of one file as (label, tokens or None, info with "reason" when None)."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in ABC_SUFFIXES:
+            from seqgan_music.music.abc_io import read_abc_tunes
+
+            return read_abc_tunes(path, step_seconds)
+        from seqgan_music.music.midi_io import read_midi_tune
+
+        tokens, info = read_midi_tune(path, step_seconds, track)
+        return [(path.name, tokens, info)]
+    except SeqGANMusicError as err:
+        return [(path.name, None, {"reason": str(err).removeprefix(f"{path.name}: ")})]
+    except OSError as err:
+        return [(path.name, None, {"reason": f"unreadable ({err.strerror or type(err).__name__})"})]
+
+
+def _parse_task(task: tuple[str, float, int | None]) -> list[tuple[str, Any, dict]]:
+    return parse_file(Path(task[0]), task[1], task[2])
+
+
+def parse_files(
+    files: list[Path], enc: EncodingConfig, workers: int | None, progress: bool, desc: str
+) -> list[list[tuple[str, Any, dict]]]:
+    """`parse_file` over all files, on `workers` processes (default: all cores), in file order."""
+    if workers is None:
+        workers = (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        )
+    workers = max(1, min(workers or 1, len(files)))
+    tasks = [(str(f), enc.step_seconds, enc.track) for f in files]
+    bar = dict(total=len(tasks), desc=desc, unit="file", disable=not progress, file=sys.stderr)
+    if workers == 1:
+        return [_parse_task(t) for t in tqdm(tasks, **bar)]
+    import multiprocessing
+
+    # spawn, not fork: the caller may hold torch threads, which fork does not survive.
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        chunk = max(1, len(tasks) // (workers * 8))
+        return list(tqdm(pool.imap(_parse_task, tasks, chunksize=chunk), **bar))
+
+
+# ---- cache --------------------------------------------------------------------------------------
+
+
+def cache_key(root: Path, files: list[Path], enc: EncodingConfig, seed: int) -> tuple[str, dict]:
+    """sha256 over the files' relative paths and contents and the parameters; also the files that
+    could not be read (recorded as skipped)."""
+    h = hashlib.sha256(json.dumps([CACHE_FORMAT, enc.to_dict(), seed]).encode())
+    unreadable = {}
+    for f in files:
+        h.update(str(f.relative_to(root) if f.is_relative_to(root) else f).encode() + b"\0")
+        try:
+            h.update(hashlib.sha256(f.read_bytes()).digest())
+        except OSError as err:
+            unreadable[f] = f"unreadable ({err.strerror or type(err).__name__})"
+            h.update(b"unreadable")
+    return h.hexdigest(), unreadable
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def save_corpus(corpus: Corpus, npz_path: Path) -> None:
+    """Write `corpus` as .npz (windows) + .json (manifest, encoding) beside it, atomically."""
+    npz_path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {s: corpus.split(s) for s in SPLITS}
+
+    def write_npz(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    _atomic_write(npz_path, write_npz)
+    meta = {"manifest": corpus.manifest, "encoding": corpus.encoding.to_dict()}
+    _atomic_write(npz_path.with_suffix(".json"), lambda t: t.write_text(json.dumps(meta, indent=1)))
+
+
+def load_corpus(npz_path: Path) -> Corpus:
+    """Inverse of `save_corpus`."""
+    meta = json.loads(npz_path.with_suffix(".json").read_text())
+    with np.load(npz_path) as z:
+        arrays = {s: z[s].astype(np.int64) for s in SPLITS}
+    enc = EncodingConfig.from_dict(meta["encoding"])
+    return Corpus(**arrays, manifest=meta["manifest"], encoding=enc, from_cache=True)
+
+
+# ---- assembling ---------------------------------------------------------------------------------
+
+
+def _stack(windows: list[np.ndarray], seq_len: int) -> np.ndarray:
+    return np.concatenate(windows) if windows else np.zeros((0, seq_len), dtype=np.int64)
+
+
+def build_corpus(
+    name: str, root: Path, files: list[Path], enc: EncodingConfig, seed: int,
+    unreadable: dict[Path, str], workers: int | None, progress: bool,
+) -> Corpus:  # fmt: skip
+    """Parse, window and split; skipped files and tunes are listed in the manifest."""
+    rel = {f: str(f.relative_to(root)) if f.is_relative_to(root) else str(f) for f in files}
+    todo = [f for f in files if f not in unreadable]
+    parsed = dict(
+        zip(todo, parse_files(todo, enc, workers, progress, f"parsing {name}"), strict=True)
+    )
+    skipped = [{"file": rel[f], "reason": why} for f, why in unreadable.items()]
+    tunes: dict[str, tuple[Path, np.ndarray, dict]] = {}
+    moved = 0
+    for f in todo:
+        multi = len(parsed[f]) > 1
+        for label, tokens, info in parsed[f]:
+            tune = f"{rel[f]}#{label.rsplit('#', 1)[1]}" if multi else rel[f]
+            if tokens is None:
+                skipped.append({"file": tune, "reason": info["reason"]})
+            elif not np.any(tokens != REST):
+                skipped.append({"file": tune, "reason": "no notes sound at the sample times"})
+            elif len(tokens) < enc.seq_len:
+                skipped.append({"file": tune, "reason": f"shorter than {enc.seq_len} steps"})
+            else:
+                tunes[tune] = (f, tokens, info)
+                moved += info.get("moved_notes", 0)
+    if not tunes:
+        why = Counter(s["reason"] for s in skipped).most_common(3)
+        raise SeqGANMusicError(
+            f"no usable tune in {name} ({len(files)} files; skipped: "
+            + "; ".join(f"{n} x {r}" for r, n in why)
+            + ")"
+        )
+    by_file = given_split(root, files)
+    split_rule = "folders" if by_file is not None else f"seeded 80/10/10 by tune (seed {seed})"
+    if by_file is not None:
+        assign = {t: by_file.get(f) for t, (f, _, _) in tunes.items()}
+        for t in [t for t, s in assign.items() if s is None]:
+            skipped.append({"file": t, "reason": "outside the train/valid/test folders"})
+            del assign[t]
+    else:
+        assign = seeded_split(sorted(tunes), seed)
+    windows: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
+    used = []
+    for t, s in assign.items():
+        w = tokens_to_windows(tunes[t][1], enc.seq_len, enc.stride)
+        windows[s].append(w)
+        used.append(
+            {
+                "file": t,
+                "split": s,
+                "steps": len(tunes[t][1]),
+                "windows": len(w),
+                **{k: v for k, v in tunes[t][2].items() if k != "reason"},
+            }
+        )
+    arrays = {s: _stack(windows[s], enc.seq_len) for s in SPLITS}
+    if enc.transpose is not None:  # augmentation is for training only: valid/test stay as heard
+        arrays["train"] = transpose_windows(arrays["train"], *enc.transpose)
+    counts = {f"{s}_windows": int(len(arrays[s])) for s in SPLITS}
+    counts |= {f"{s}_tunes": sum(1 for u in used if u["split"] == s) for s in SPLITS}
+    counts |= {"files": len(files), "skipped": len(skipped), "moved_notes": int(moved)}
+    reasons = Counter(s["reason"].split(" (")[0] for s in skipped)
+    why = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
+    summary = (
+        f"{name}: {len(used)} tunes from {len(files)} files -> windows train/valid/test "
+        f"{counts['train_windows']}/{counts['valid_windows']}/{counts['test_windows']}; "
+        f"{len(skipped)} skipped"
+        + (f" ({why})" if skipped else "")
+        + (f"; {moved} notes moved by octaves into range" if moved else "")
+    )
+    manifest = {
+        "source": name, "root": str(root), "split_rule": split_rule, "seed": seed,
+        "encoding": enc.to_dict(), "counts": counts, "summary": summary,
+        "skipped": skipped, "used": used,
+    }  # fmt: skip
+    return Corpus(**arrays, manifest=manifest, encoding=enc)
+
+
+def prepare_corpus(
+    source: str | Path,
+    *,
+    encoding: EncodingConfig = EncodingConfig(),
+    cache_dir: Path | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+    progress: bool = True,
+    refresh: bool = False,
+) -> Corpus:
+    """Windows for train/valid/test from "embedded", "nottingham", a folder or a file; cached.
+
+    The cache file is keyed by the files' contents and `encoding`/`seed`; `refresh` rebuilds it.
+    Files that cannot be used are skipped and listed in `corpus.manifest["skipped"]`; a source with
+    no usable tune raises SeqGANMusicError.
+    """
+    name, root, files = resolve_source(source)
+    key, unreadable = cache_key(root, files, encoding, seed)
+    npz = Path(cache_dir or default_cache_dir()) / f"{name}-{key[:20]}.npz"
+    if not refresh and npz.is_file() and npz.with_suffix(".json").is_file():
+        try:
+            return load_corpus(npz)
+        except (OSError, ValueError, KeyError, TypeError):  # a damaged cache entry: rebuild it
+            pass
+    corpus = build_corpus(name, root, files, encoding, seed, unreadable, workers, progress)
+    corpus.manifest["cache_key"] = key
+    corpus.manifest["cache_file"] = str(npz)
+    try:
+        save_corpus(corpus, npz)
+    except OSError as err:  # a read-only cache is no reason to fail: the corpus is in memory
+        corpus.manifest["cache_file"] = f"not written ({err.strerror})"
+    return corpus
+
+
+# ---- one tune -----------------------------------------------------------------------------------
+
+
+def read_tune_tokens(
+    path: str | Path, step_seconds: float = 0.4, track: int | None = None
+) -> np.ndarray:
+    """The tokens of one MIDI file, or of the first tune of an ABC file."""
+    path = Path(path)
+    if not path.is_file():
+        raise SeqGANMusicError(f"no such file: {path}")
+    label, tokens, info = parse_file(path, step_seconds, track)[0]
+    if tokens is None:
+        raise SeqGANMusicError(f"{path.name}: {info['reason']}")
+    return tokens
+
+
+def read_primer(path: str | Path, steps: int, step_seconds: float = 0.4) -> np.ndarray:
+    """The first `steps` tokens of a MIDI or ABC file: a prefix for conditioned composition."""
+    if steps < 1:
+        raise SeqGANMusicError(f"primer steps must be at least 1, not {steps}")
+    tokens = read_tune_tokens(path, step_seconds)[:steps]
+    if not np.any(tokens != REST):
+        raise SeqGANMusicError(f"{Path(path).name}: no notes in the first {steps} steps")
+    return tokens

@@ -1,0 +1,89 @@
+"""Listening and looking: tokens -> WAV preview (sine synthesis, no soundfont) and piano-roll PNG.
+
+matplotlib is an optional dependency (`pip install seqgan-music[plot]`), imported only when a PNG
+is asked for.
+"""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.music.encoding import REST, VOCAB_SIZE, token_to_pitch
+from seqgan_music.music.midi_io import synthesize, tokens_to_midi
+
+
+def write_wav(
+    tokens: np.ndarray | Sequence[int], path: str | Path, step_seconds: float = 0.4,
+    sample_rate: int = 22050,
+) -> Path:  # fmt: skip
+    """A 16-bit mono WAV of the tokens (pretty_midi's sine synthesis); all rests give silence."""
+    tokens = np.asarray(tokens, dtype=np.int64).ravel()
+    audio = synthesize(tokens_to_midi(tokens, step_seconds), sample_rate)
+    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+def tokens_to_piano_roll(tokens: np.ndarray | Sequence[int]) -> np.ndarray:
+    """(88, T) boolean roll, row k = MIDI pitch 21 + k; rests are empty columns."""
+    t = np.asarray(tokens, dtype=np.int64).ravel()
+    roll = np.zeros((VOCAB_SIZE - 1, t.size), dtype=bool)
+    notes = t != REST
+    roll[t[notes] - 1, np.flatnonzero(notes)] = True
+    return roll
+
+
+def piano_roll_to_tokens(roll: np.ndarray) -> np.ndarray:
+    """Inverse of `tokens_to_piano_roll`: the highest key held per column, 0 where none."""
+    roll = np.asarray(roll, dtype=bool)
+    top = roll.shape[0] - 1 - np.argmax(roll[::-1], axis=0)  # (T,) highest set row
+    return np.where(roll.any(axis=0), top + 1, REST).astype(np.int64)
+
+
+def write_piano_roll_png(
+    tokens_or_list: np.ndarray | Sequence[int] | Sequence[Sequence[int]], path: str | Path,
+    step_seconds: float = 0.4,
+) -> Path:  # fmt: skip
+    """A piano-roll PNG of one sequence, or of several stacked as rows of subplots."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # no display needed
+        import matplotlib.pyplot as plt
+    except ImportError as err:
+        raise SeqGANMusicError("piano-roll PNGs need matplotlib: pip install matplotlib") from err
+    arr = tokens_or_list
+    seqs = [arr] if np.ndim(arr) == 1 or (len(arr) and np.isscalar(arr[0])) else list(arr)
+    fig, axes = plt.subplots(len(seqs), 1, figsize=(10, 1.8 * len(seqs) + 0.6), squeeze=False)
+    for ax, seq in zip(axes[:, 0], seqs, strict=True):
+        seq = np.asarray(seq, dtype=np.int64).ravel()
+        roll = tokens_to_piano_roll(seq)
+        used = np.flatnonzero(roll.any(axis=1))
+        lo, hi = (used.min(), used.max()) if used.size else (39, 51)  # empty: show around C4
+        extent = (
+            0,
+            seq.size * step_seconds,
+            token_to_pitch(lo + 1) - 0.5,
+            token_to_pitch(hi + 1) + 0.5,
+        )
+        ax.imshow(roll[lo : hi + 1], aspect="auto", origin="lower", cmap="Greys", extent=extent,
+                  interpolation="nearest")  # fmt: skip
+        ax.set_ylabel("MIDI pitch")
+    axes[-1, 0].set_xlabel("seconds")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
