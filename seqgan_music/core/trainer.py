@@ -1,0 +1,358 @@
+"""Algorithm 1 of the paper: MLE pre-training of G, pre-training of D, then adversarial rounds.
+
+This file knows nothing of music or text: it trains on an (n, T) LongTensor of positive examples.
+Training is cut into *units* (one MLE epoch, one D pre-training round, one adversarial round); after
+each unit the trainer reports a `TrainEvent` through the callback and may save a checkpoint.
+
+Exact resume: every unit draws all its randomness (shuffles, samples, roll-outs, dropout) from
+generators seeded by (seed, phase, step), so a run cut anywhere and resumed from its checkpoint
+repeats the uninterrupted run bit for bit on CPU. The caller's global RNG state is left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from seqgan_music.core.checkpoint import load_checkpoint, save_checkpoint
+from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
+from seqgan_music.core.discriminator import Discriminator
+from seqgan_music.core.generator import Generator
+from seqgan_music.core.rollout import RolloutPolicy, rollout_rewards
+
+PHASES = ("g_pretrain", "d_pretrain", "adversarial", "done")
+SAMPLE_CHUNK = 2048  # sequences sampled per call when drawing negatives (bounds memory)
+
+
+@dataclass
+class TrainEvent:
+    """What the trainer reports after each unit; `step` counts units done in this phase."""
+
+    phase: str
+    step: int
+    total: int
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def pretrained_path(checkpoint_path: str | Path) -> Path:
+    """Where the checkpoint taken right after G and D pre-training is written."""
+    path = Path(checkpoint_path)
+    return path.with_name(f"{path.stem}-pretrained.pt")
+
+
+def checkpoint_generator(payload: dict[str, Any], device: str | torch.device = "cpu") -> Generator:
+    """Rebuild just G (eval mode) from a loaded checkpoint payload, for composing or evaluating."""
+    generator = Generator(GeneratorConfig(**payload["config"]["generator"]))
+    generator.load_state_dict(payload["generator"])
+    return generator.to(device).eval()
+
+
+def _unit_seed(seed: int, phase: str, step: int) -> int:
+    """A seed for one unit; hashing keeps units' streams unrelated (no seed+1 overlaps)."""
+    digest = hashlib.sha256(f"{seed}:{phase}:{step}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1  # fits a signed 64-bit manual_seed
+
+
+class SeqGANTrainer:
+    """Runs Algorithm 1 unit by unit, with checkpoints that resume exactly."""
+
+    def __init__(
+        self,
+        config: SeqGANConfig,
+        train_data: Tensor,
+        *,
+        device: str | torch.device = "cpu",
+        callback: Callable[[TrainEvent], None] | None = None,
+        evaluate: Callable[[Generator], dict[str, float]] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if train_data.dim() != 2 or train_data.dtype != torch.long:
+            raise ValueError(f"train_data must be an (n, T) int64 tensor, got {train_data.dtype} "
+                             f"{tuple(train_data.shape)}")  # fmt: skip
+        self.config = config
+        self.device = torch.device(device)
+        self.train_data = train_data.to(self.device)
+        self.callback, self.evaluate = callback, evaluate
+        self.metadata = dict(metadata or {})
+        with self._seeded("init", 0):
+            self.generator = Generator(config.generator).to(self.device)
+            self.discriminator = Discriminator(config.discriminator).to(self.device)
+        tc = config.train
+        # Separate Adam instances for MLE and policy gradient, as the original code.
+        self.g_mle_opt = torch.optim.Adam(self.generator.parameters(), lr=tc.g_lr)
+        self.g_pg_opt = torch.optim.Adam(self.generator.parameters(), lr=tc.pg_lr)
+        self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=tc.d_lr)
+        self.rollout = RolloutPolicy(self.generator)
+        self.phase, self.step = "g_pretrain", 0
+        self.history: list[dict[str, Any]] = []
+
+    # ---- randomness -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _seeded(self, phase: str, step: int) -> Iterator[None]:
+        """Seed the global RNG (dropout, init) for this unit inside a fork, restored on exit."""
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(_unit_seed(self.config.train.seed, phase, step))
+            yield
+
+    def _rng(self, phase: str, step: int) -> torch.Generator:
+        """The explicit generator for this unit's shuffles, samples and roll-outs."""
+        seed = _unit_seed(self.config.train.seed, phase + "/rng", step)
+        return torch.Generator(device=self.device).manual_seed(seed)
+
+    # ---- the schedule -----------------------------------------------------------------------
+
+    def phase_total(self, phase: str) -> int:
+        """How many units `phase` has under the current config."""
+        tc = self.config.train
+        totals = {"g_pretrain": tc.g_pretrain_epochs, "d_pretrain": tc.d_pretrain_rounds,
+                  "adversarial": tc.adv_rounds, "done": 0}  # fmt: skip
+        return totals[phase]
+
+    def run(
+        self,
+        checkpoint_path: str | Path | None = None,
+        *,
+        max_units: int | None = None,
+        checkpoint_every: int = 1,
+    ) -> None:
+        """Continue from (phase, step) to the end, or for `max_units` units.
+
+        Saves after every `checkpoint_every` units, at each phase end and when stopping; writes
+        `<stem>-pretrained.pt` once pre-training is done. On KeyboardInterrupt the state after the
+        last completed unit is saved, then the interrupt is re-raised.
+        """
+        path = Path(checkpoint_path) if checkpoint_path is not None else None
+        units, saved = 0, False
+        snapshot: dict[str, Any] | None = None  # the last unit boundary not yet on disk
+        try:
+            self._advance(path)
+            while self.phase != "done" and (max_units is None or units < max_units):
+                if path is not None and not saved:
+                    snapshot = copy.deepcopy(self.state_dict())
+                self._run_unit()
+                units += 1
+                saved = False
+                if self._advance(path):
+                    saved = path is not None  # _advance saved at the phase end
+                elif path is not None and units % checkpoint_every == 0:
+                    self.save(path)
+                    saved = True
+        except KeyboardInterrupt:
+            if path is not None and not saved and snapshot is not None:
+                save_checkpoint(path, snapshot)  # the unit in flight left partial updates
+            raise
+        if path is not None and not saved:
+            self.save(path)
+        if self.phase == "done" and self.callback is not None:
+            self.callback(TrainEvent("done", self.step, self.phase_total("adversarial"), {}))
+
+    def _advance(self, path: Path | None) -> bool:
+        """Move past finished phases, saving at each phase end; entering the adversarial phase
+        starts G_beta from the pre-trained G and writes the -pretrained checkpoint."""
+        moved = False
+        while self.phase != "done" and self.step >= self.phase_total(self.phase):
+            moved = True
+            if self.phase == "adversarial":
+                self.phase = "done"  # step keeps the number of adversarial rounds done
+                break
+            self.phase, self.step = PHASES[PHASES.index(self.phase) + 1], 0
+            if self.phase == "adversarial":
+                self.rollout = RolloutPolicy(self.generator)
+                if path is not None:
+                    self.save(pretrained_path(path))
+        if moved and path is not None:
+            self.save(path)
+        return moved
+
+    def _run_unit(self) -> None:
+        phase, step = self.phase, self.step
+        rng = self._rng(phase, step)
+        with self._seeded(phase, step):
+            if phase == "g_pretrain":
+                metrics = {"g_mle_loss": self._mle_epoch(rng)}
+            elif phase == "d_pretrain":
+                metrics = {"d_loss": self._d_round(rng, self.config.train.d_pretrain_epochs)}
+            elif self.config.train.mode == "mle":
+                metrics = {"g_mle_loss": self._mle_epoch(rng)}
+            else:
+                metrics = self._adversarial_round(rng)
+            self.step += 1
+            total = self.phase_total(phase)
+            every = self.config.train.eval_every
+            if self.evaluate is not None and phase != "d_pretrain":
+                if self.step % every == 0 or self.step == total:
+                    with torch.no_grad():
+                        metrics.update(self.evaluate(self.generator))
+        self.history.append({"phase": phase, "step": self.step, "metrics": metrics})
+        if self.callback is not None:
+            self.callback(TrainEvent(phase, self.step, total, dict(metrics)))
+
+    # ---- the three kinds of update ----------------------------------------------------------
+
+    def _minibatches(self, n: int, rng: torch.Generator) -> list[Tensor]:
+        perm = torch.randperm(n, generator=rng, device=self.device)
+        return list(perm.split(self.config.train.batch_size))
+
+    def _clip_step(self, optimizer: torch.optim.Optimizer, parameters: Any) -> None:
+        torch.nn.utils.clip_grad_norm_(parameters, self.config.train.grad_clip)
+        optimizer.step()
+
+    def _mle_epoch(self, rng: torch.Generator) -> float:
+        """One epoch of maximum likelihood on the positives (shuffled minibatches, clipped)."""
+        self.generator.train()
+        total = torch.zeros((), device=self.device)
+        batches = self._minibatches(len(self.train_data), rng)
+        for idx in batches:
+            loss = self.generator.nll(self.train_data[idx])
+            self.g_mle_opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self._clip_step(self.g_mle_opt, self.generator.parameters())
+            total += loss.detach()
+        return (total / len(batches)).item()  # one host sync per unit, not per batch
+
+    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+        temperature = self.config.train.temperature
+        chunks = [min(SAMPLE_CHUNK, n - i) for i in range(0, n, SAMPLE_CHUNK)]
+        return torch.cat([self.generator.sample(k, temperature=temperature, rng=rng)
+                          for k in chunks])  # fmt: skip
+
+    def _d_round(self, rng: torch.Generator, epochs: int) -> float:
+        """Fresh negatives from G, then `epochs` epochs of D on positives + negatives (Eq. 5).
+
+        With num_negatives below the number of positives, as many positives are drawn at random
+        each round so the two classes stay balanced.
+        """
+        n_pos = len(self.train_data)
+        n_neg = self.config.train.num_negatives or n_pos
+        negatives = self._sample(n_neg, rng)
+        positives = self.train_data
+        if n_neg < n_pos:
+            positives = positives[torch.randperm(n_pos, generator=rng, device=self.device)[:n_neg]]
+        tokens = torch.cat([positives, negatives])  # (P + N, T)
+        labels = torch.cat([positives.new_ones(len(positives)), negatives.new_zeros(n_neg)]).float()
+        self.discriminator.train()
+        total, count = torch.zeros((), device=self.device), 0
+        for _ in range(epochs):
+            for idx in self._minibatches(len(tokens), rng):
+                loss = self.discriminator.loss(tokens[idx], labels[idx])
+                self.d_opt.zero_grad(set_to_none=True)
+                loss.backward()
+                self.d_opt.step()
+                total += loss.detach()
+                count += 1
+        return (total / max(count, 1)).item()
+
+    def pg_loss(self, samples: Tensor, rewards: Tensor) -> Tensor:
+        """Eqs. 7-8: -sum_t log G(y_t | y_<t) * Q(t), averaged over the batch; rewards detached.
+
+        With `baseline`, the mean reward of each step over the batch is subtracted first, a
+        variance reduction the paper does not use (so it is off in the presets).
+        """
+        rewards = rewards.detach()
+        if self.config.train.baseline:
+            rewards = rewards - rewards.mean(dim=0, keepdim=True)
+        log_probs = self.generator.log_probs(samples)  # (B, T)
+        return -(log_probs * rewards).sum(dim=1).mean()
+
+    def _adversarial_round(self, rng: torch.Generator) -> dict[str, float]:
+        """g_steps policy-gradient updates, the G_beta update, then d_steps rounds of D."""
+        tc = self.config.train
+        pg_total = torch.zeros((), device=self.device)
+        reward_total = torch.zeros((), device=self.device)
+        for _ in range(tc.g_steps):
+            samples = self.generator.sample(
+                tc.pg_batch_size or tc.batch_size, temperature=tc.temperature, rng=rng
+            )
+            policy = self.rollout.generator  # G_beta, the delayed copy (Eq. 4)
+            rewards = rollout_rewards(
+                samples,
+                policy,
+                self.discriminator,
+                tc.rollout_num,
+                temperature=tc.temperature,
+                rng=rng,
+            )  # (B, T)
+            self.generator.train()
+            loss = self.pg_loss(samples, rewards)
+            self.g_pg_opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self._clip_step(self.g_pg_opt, self.generator.parameters())
+            pg_total += loss.detach()
+            reward_total += rewards.mean()
+        self.rollout.update(self.generator, tc.update_rate)
+        d_loss = sum(self._d_round(rng, tc.k_epochs) for _ in range(tc.d_steps)) / tc.d_steps
+        return {"pg_loss": (pg_total / tc.g_steps).item(),
+                "reward": (reward_total / tc.g_steps).item(), "d_loss": d_loss}  # fmt: skip
+
+    # ---- state ------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resume needs, as tensors and JSON-native values only."""
+        return {
+            "config": self.config.to_dict(),
+            "metadata": self.metadata,
+            "domain": self.metadata.get("domain"),
+            "phase": self.phase,
+            "step": self.step,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "rollout": self.rollout.state_dict(),
+            "g_mle_opt": self.g_mle_opt.state_dict(),
+            "g_pg_opt": self.g_pg_opt.state_dict(),
+            "d_opt": self.d_opt.state_dict(),
+            "history": self.history,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore weights, optimisers, G_beta, position and history (the config is this one's)."""
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.rollout = RolloutPolicy(self.generator)
+        self.rollout.load_state_dict(state["rollout"])
+        tc = self.config.train
+        for opt, key, lr in ((self.g_mle_opt, "g_mle_opt", tc.g_lr),
+                             (self.g_pg_opt, "g_pg_opt", tc.pg_lr),
+                             (self.d_opt, "d_opt", tc.d_lr)):  # fmt: skip
+            opt.load_state_dict(state[key])
+            for group in opt.param_groups:  # overrides may change learning rates
+                group["lr"] = lr
+        self.phase, self.step = state["phase"], int(state["step"])
+        if self.phase == "done" and self.step < self.phase_total("adversarial"):
+            self.phase = "adversarial"  # more adversarial rounds were asked for
+        self.history = copy.deepcopy(list(state["history"]))
+
+    def save(self, path: str | Path) -> None:
+        """Write a resumable checkpoint atomically."""
+        save_checkpoint(path, self.state_dict())
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        train_data: Tensor,
+        *,
+        device: str | torch.device = "cpu",
+        callback: Callable[[TrainEvent], None] | None = None,
+        evaluate: Callable[[Generator], dict[str, float]] | None = None,
+        train_overrides: dict[str, Any] | None = None,
+    ) -> SeqGANTrainer:
+        """Rebuild a trainer from a checkpoint; `train_overrides` replace TrainConfig fields
+        (e.g. {"mode": "mle"} branches the MLE baseline from a -pretrained checkpoint)."""
+        state = load_checkpoint(path, map_location=device)
+        config = SeqGANConfig.from_dict(state["config"])
+        if train_overrides:
+            config = config.with_train(**train_overrides)
+        trainer = cls(config, train_data, device=device, callback=callback, evaluate=evaluate,
+                      metadata=state.get("metadata"))  # fmt: skip
+        trainer.load_state_dict(state)
+        return trainer

@@ -1,0 +1,234 @@
+"""Algorithm 1: the schedule, the policy-gradient step, MLE, events, and exact resume."""
+
+import pytest
+import torch
+
+import seqgan_music.core.trainer as trainer_mod
+from seqgan_music.core.checkpoint import load_checkpoint
+from seqgan_music.core.config import DiscriminatorConfig, GeneratorConfig, SeqGANConfig
+from seqgan_music.core.trainer import (
+    SeqGANTrainer,
+    TrainEvent,
+    checkpoint_generator,
+    pretrained_path,
+)
+
+V, T = 12, 6
+
+
+def tiny_config(**train) -> SeqGANConfig:
+    schedule = dict(batch_size=8, g_pretrain_epochs=2, d_pretrain_rounds=2, d_pretrain_epochs=1,
+                    adv_rounds=2, g_steps=2, d_steps=2, k_epochs=1, rollout_num=2,
+                    num_negatives=16, eval_every=2, seed=7)  # fmt: skip
+    schedule.update(train)
+    return SeqGANConfig(
+        GeneratorConfig(V, T, emb_dim=8, hidden_dim=8),
+        DiscriminatorConfig(V, T, emb_dim=8, filters=((2, 4), (3, 4))),
+    ).with_train(**schedule)
+
+
+def tiny_data(n: int = 32) -> torch.Tensor:
+    return torch.randint(0, V, (n, T), generator=torch.Generator().manual_seed(0))
+
+
+def params(trainer: SeqGANTrainer) -> list[torch.Tensor]:
+    modules = (trainer.generator, trainer.discriminator, trainer.rollout.generator)
+    return [p.detach().clone() for m in modules for p in m.state_dict().values()]
+
+
+def assert_same(a: list[torch.Tensor], b: list[torch.Tensor]) -> None:
+    assert len(a) == len(b)
+    assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_schedule_runs_g_d_k_the_configured_number_of_times(monkeypatch):
+    cfg = tiny_config(g_pretrain_epochs=3, d_pretrain_rounds=2, d_pretrain_epochs=2, adv_rounds=2,
+                      g_steps=3, d_steps=2, k_epochs=3)  # fmt: skip
+    trainer = SeqGANTrainer(cfg, tiny_data())
+    calls = {"mle": 0, "d_round": [], "rewards": 0, "update": 0, "d_batches": 0}
+    mle, d_round, d_loss = trainer._mle_epoch, trainer._d_round, trainer.discriminator.loss
+    real_rewards, real_update = trainer_mod.rollout_rewards, trainer_mod.RolloutPolicy.update
+
+    def count_mle(rng):
+        calls["mle"] += 1
+        return mle(rng)
+
+    def count_d_round(rng, epochs):
+        calls["d_round"].append((trainer.phase, epochs))
+        return d_round(rng, epochs)
+
+    def count_d_loss(*args):
+        calls["d_batches"] += 1
+        return d_loss(*args)
+
+    def count_rewards(*args, **kwargs):
+        calls["rewards"] += 1
+        return real_rewards(*args, **kwargs)
+
+    def count_update(policy, generator, rate):
+        calls["update"] += 1
+        assert rate == cfg.train.update_rate
+        return real_update(policy, generator, rate)
+
+    monkeypatch.setattr(trainer, "_mle_epoch", count_mle)
+    monkeypatch.setattr(trainer, "_d_round", count_d_round)
+    monkeypatch.setattr(trainer.discriminator, "loss", count_d_loss)
+    monkeypatch.setattr(trainer_mod, "rollout_rewards", count_rewards)
+    monkeypatch.setattr(trainer_mod.RolloutPolicy, "update", count_update)
+    trainer.run()
+    assert calls["mle"] == 3
+    assert calls["d_round"] == [("d_pretrain", 2)] * 2 + [("adversarial", 3)] * (2 * 2)
+    assert calls["rewards"] == 2 * 3  # adv_rounds * g_steps
+    assert calls["update"] == 2  # G_beta updated once per round
+    batches = 2 * 16 // 8  # positives + negatives per round, batch 8
+    assert calls["d_batches"] == batches * (2 * 2 + 2 * 2 * 3)
+    assert (trainer.phase, trainer.step) == ("done", 2)
+
+
+def test_mle_mode_replaces_adversarial_rounds_by_mle_epochs(monkeypatch):
+    trainer = SeqGANTrainer(tiny_config(mode="mle", adv_rounds=3), tiny_data())
+    monkeypatch.setattr(trainer_mod, "rollout_rewards", None)  # must never be called
+    trainer.run()
+    adv = [row for row in trainer.history if row["phase"] == "adversarial"]
+    assert [row["step"] for row in adv] == [1, 2, 3]
+    assert all(set(row["metrics"]) == {"g_mle_loss"} for row in adv)
+
+
+def test_same_seed_repeats_exactly_and_another_seed_differs():
+    runs = []
+    for seed in (7, 7, 8):
+        trainer = SeqGANTrainer(tiny_config(seed=seed), tiny_data())
+        trainer.run()
+        runs.append(params(trainer))
+    assert_same(runs[0], runs[1])
+    assert not torch.equal(runs[0][0], runs[2][0])
+
+
+def test_global_rng_is_left_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    SeqGANTrainer(tiny_config(adv_rounds=1), tiny_data()).run()
+    assert torch.equal(torch.rand(3), expected)
+
+
+# split inside G, inside D, at the adversarial start, inside it
+@pytest.mark.parametrize("split", [1, 3, 4, 5])
+def test_resume_is_exact_across_phase_boundaries(tmp_path, split):
+    straight = SeqGANTrainer(tiny_config(), tiny_data())
+    straight.run()
+    path = tmp_path / "run.pt"
+    first = SeqGANTrainer(tiny_config(), tiny_data())
+    first.run(path, max_units=split, checkpoint_every=5)
+    resumed = SeqGANTrainer.load(path, tiny_data())
+    assert resumed.history == first.history
+    resumed.run(path)
+    assert_same(params(resumed), params(straight))
+    assert resumed.history == straight.history
+    assert_same(params(SeqGANTrainer.load(path, tiny_data())), params(straight))
+
+
+def test_keyboard_interrupt_saves_the_last_completed_unit(tmp_path):
+    straight = SeqGANTrainer(tiny_config(), tiny_data())
+    straight.run()
+    path = tmp_path / "run.pt"
+
+    def interrupt(event: TrainEvent) -> None:
+        if event.phase == "adversarial" and event.step == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        SeqGANTrainer(tiny_config(), tiny_data(), callback=interrupt).run(path, checkpoint_every=3)
+    resumed = SeqGANTrainer.load(path, tiny_data())
+    assert (resumed.phase, resumed.step) == ("adversarial", 0)
+    resumed.run(path)
+    assert_same(params(resumed), params(straight))
+
+
+def test_events_and_evaluate_schedule():
+    events, evaluated = [], []
+
+    def evaluate(generator):
+        assert not torch.is_grad_enabled()
+        evaluated.append(len(events))
+        return {"score": 1.0}
+
+    cfg = tiny_config(g_pretrain_epochs=5, d_pretrain_rounds=1, adv_rounds=4, eval_every=2)
+    SeqGANTrainer(cfg, tiny_data(), callback=events.append, evaluate=evaluate).run()
+    seen = [(e.phase, e.step, e.total) for e in events]
+    assert seen == (
+        [("g_pretrain", s, 5) for s in range(1, 6)] + [("d_pretrain", 1, 1)]
+        + [("adversarial", s, 4) for s in range(1, 5)] + [("done", 4, 4)]
+    )  # fmt: skip
+    scored = [(e.phase, e.step) for e in events if "score" in e.metrics]
+    # every eval_every units and at each phase end; D pre-training leaves G unchanged
+    assert scored == [("g_pretrain", 2), ("g_pretrain", 4), ("g_pretrain", 5),
+                      ("adversarial", 2), ("adversarial", 4)]  # fmt: skip
+    assert len(evaluated) == len(scored)
+    assert {"pg_loss", "reward", "d_loss"} <= set(events[-2].metrics)
+
+
+def test_pg_step_raises_the_log_probability_of_rewarded_tokens():
+    for baseline in (False, True):
+        trainer = SeqGANTrainer(tiny_config(baseline=baseline, pg_lr=0.05), tiny_data())
+        samples = trainer.generator.sample(8, rng=torch.Generator().manual_seed(1))
+        rewards = torch.zeros(8, T)
+        rewards[0] = 1.0  # only the first sequence is rewarded, at every step
+        before = trainer.generator.log_probs(samples).sum(1).detach()
+        loss = trainer.pg_loss(samples, rewards)
+        trainer.g_pg_opt.zero_grad()
+        loss.backward()
+        trainer.g_pg_opt.step()
+        after = trainer.generator.log_probs(samples).sum(1).detach()
+        assert after[0] > before[0]
+
+
+def test_pg_loss_is_eq_8_averaged_over_the_batch():
+    trainer = SeqGANTrainer(tiny_config(), tiny_data())
+    samples = tiny_data(4)
+    rewards = torch.rand(4, T)
+    expected = -(trainer.generator.log_probs(samples) * rewards).sum() / 4
+    assert torch.allclose(trainer.pg_loss(samples, rewards), expected)
+
+
+def test_mle_fits_a_tiny_corpus():
+    corpus = torch.tensor([[1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1]]).repeat(16, 1)
+    cfg = tiny_config(g_pretrain_epochs=40, d_pretrain_rounds=0, adv_rounds=0, g_lr=0.02)
+    trainer = SeqGANTrainer(cfg, corpus)
+    start = trainer.generator.nll(corpus).item()
+    trainer.run()
+    # the first token is a coin flip, the rest are determined: log(2) / 6 is the floor
+    assert start > 2.0 and trainer.generator.nll(corpus).item() < 0.25
+
+
+def test_pretrained_checkpoint_branches_the_mle_baseline(tmp_path):
+    path = tmp_path / "run.pt"
+    trainer = SeqGANTrainer(tiny_config(), tiny_data(), metadata={"domain": "oracle", "k": [1]})
+    trainer.run(path)
+    pre = pretrained_path(path)
+    assert pre.name == "run-pretrained.pt"
+    raw = torch.load(pre, weights_only=True)
+    assert (raw["phase"], raw["step"], raw["metadata"]) == (
+        "adversarial",
+        0,
+        {"domain": "oracle", "k": [1]},
+    )
+    baseline = SeqGANTrainer.load(pre, tiny_data(), train_overrides={"mode": "mle"})
+    assert baseline.config.train.mode == "mle"
+    pretrain_g = [p.clone() for p in baseline.generator.parameters()]
+    baseline.run(tmp_path / "mle.pt")
+    assert baseline.history[-1]["phase"] == "adversarial" and baseline.phase == "done"
+    assert not torch.equal(pretrain_g[0], next(baseline.generator.parameters()))
+    g = checkpoint_generator(load_checkpoint(path, expect_domain="oracle"))
+    assert_same(list(g.state_dict().values()), list(trainer.generator.state_dict().values()))
+
+
+def test_more_adversarial_rounds_continue_a_finished_run(tmp_path):
+    path = tmp_path / "run.pt"
+    SeqGANTrainer(tiny_config(adv_rounds=1), tiny_data()).run(path)
+    more = SeqGANTrainer.load(path, tiny_data(), train_overrides={"adv_rounds": 2})
+    assert (more.phase, more.step) == ("adversarial", 1)
+    more.run()
+    straight = SeqGANTrainer(tiny_config(adv_rounds=2), tiny_data())
+    straight.run()
+    assert_same(params(more), params(straight))
