@@ -1,7 +1,8 @@
 """The tokenizer protocol and registry shared by every domain.
 
 A tokenizer turns a domain item (a text line, a tune) into a list of ints and back. The trainer and
-checkpoints only ever see `tokenizer_to_dict` / `tokenizer_from_dict`, so no domain is special-cased.
+checkpoints only ever see `tokenizer_to_dict` / `tokenizer_from_dict`, so no domain is
+special-cased.
 Built-ins register themselves with `@register_tokenizer("name")`; third parties add entries to the
 entry-point group `seqgan_music.tokenizers` (value: "package.module:ClassName").
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from seqgan_music.errors import SeqGANMusicError
 
 ENTRY_POINT_GROUP = "seqgan_music.tokenizers"
 
@@ -40,6 +43,13 @@ class Tokenizer(Protocol):
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> Tokenizer: ...
+
+
+class UnknownTokenizerError(SeqGANMusicError, KeyError):
+    """An unknown tokenizer name: a one-line user-facing error (and a KeyError for old callers)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])  # KeyError would print the message in quotes
 
 
 _REGISTRY: dict[str, type] = {}
@@ -80,7 +90,9 @@ def get_tokenizer_class(name: str) -> type:
     """The class registered as `name`; the error lists the choices."""
     choices = available_tokenizers()
     if name not in _REGISTRY:
-        raise KeyError(f"unknown tokenizer {name!r}; choose one of: {', '.join(choices)}")
+        raise UnknownTokenizerError(
+            f"unknown tokenizer {name!r}; choose one of: {', '.join(choices)}"
+        )
     return _REGISTRY[name]
 
 

@@ -1,0 +1,1 @@
+"""The text domain: tokenizers (`char`, `word`) and corpora (plain lines, poems, speeches)."""
