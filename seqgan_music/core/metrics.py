@@ -238,12 +238,43 @@ def nearest_mse(
 
 def welch_p_value(a: np.ndarray, b: np.ndarray) -> float:
     """Two-sided p-value of Welch's t-test (unequal variances) between two sets of per-hypothesis
-    scores, as in the paper's Table 4. NaN when it is undefined (fewer than two values, or both
-    sets constant)."""
+    scores, as in the paper's Table 4. Non-finite values are dropped. NaN when undefined (fewer
+    than two values, or both sets the same constant); 0 for two different constants."""
     a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]  # undefined per-sequence values (NaN) drop out
     if len(a) < 2 or len(b) < 2:
         return float("nan")
     if np.ptp(a) == 0 and np.ptp(b) == 0:
         # scipy warns and returns nan; two constant sets differ surely or not at all.
         return float("nan") if a[0] == b[0] else 0.0
     return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+# ---------------------------------------------------------------- all at once
+
+
+def evaluate_samples(
+    samples: np.ndarray | Sequence[Sequence[int]],
+    references: np.ndarray | Sequence[Sequence[int]],
+    *,
+    bleu_orders: Sequence[int] = (4,),
+    mse: bool = True,
+    ignore_token: int | None = 0,
+) -> dict[str, np.ndarray]:
+    """Score generated samples against held-out references: one array per metric.
+
+    Per-hypothesis arrays, shape (H,): "BLEU-n" (against all references) and "Self-BLEU-n"
+    (against the other samples) for each n in `bleu_orders`, and "MSE" (nearest-reference squared
+    distance, see `nearest_mse`) when `mse`. Set-level scalars, shape (): "distinct-n" for each n.
+    Samples must be trimmed (no padding); MSE needs equal-length sequences (music windows), so
+    pass mse=False for text."""
+    scores: dict[str, np.ndarray] = {}
+    for n in bleu_orders:
+        scores[f"BLEU-{n}"] = bleu(samples, references, n)
+    if mse:
+        scores["MSE"] = nearest_mse(samples, references, ignore_token=ignore_token)
+    for n in bleu_orders:
+        scores[f"Self-BLEU-{n}"] = self_bleu(samples, n)
+    for n in bleu_orders:
+        scores[f"distinct-{n}"] = np.asarray(distinct_n(samples, n))
+    return scores

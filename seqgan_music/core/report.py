@@ -10,42 +10,23 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
-from seqgan_music.core.metrics import bleu, distinct_n, nearest_mse, self_bleu, welch_p_value
+from seqgan_music.core.metrics import evaluate_samples, welch_p_value
 from seqgan_music.errors import SeqGANMusicError
 
 Scores = Mapping[str, np.ndarray]  # metric name -> per-hypothesis scores (H,) or a scalar ()
 REAL_DATA = "real data"
 
-
-def evaluate_samples(
-    samples: np.ndarray | Sequence[Sequence[int]],
-    references: np.ndarray | Sequence[Sequence[int]],
-    *,
-    bleu_orders: Sequence[int] = (4,),
-    mse: bool = True,
-    ignore_token: int | None = 0,
-) -> dict[str, np.ndarray]:
-    """Score generated samples against held-out references: one array per metric.
-
-    Per-hypothesis arrays, shape (H,): "BLEU-n" (against all references) and "Self-BLEU-n"
-    (against the other samples) for each n in `bleu_orders`, and "MSE" (nearest-reference squared
-    distance, see `nearest_mse`) when `mse`. Set-level scalars, shape (): "distinct-n" for each n.
-    Samples must be trimmed (no padding); MSE needs equal-length sequences (music windows), so
-    pass mse=False for text."""
-    scores: dict[str, np.ndarray] = {}
-    for n in bleu_orders:
-        scores[f"BLEU-{n}"] = bleu(samples, references, n)
-    if mse:
-        scores["MSE"] = nearest_mse(samples, references, ignore_token=ignore_token)
-    for n in bleu_orders:
-        scores[f"Self-BLEU-{n}"] = self_bleu(samples, n)
-    for n in bleu_orders:
-        scores[f"distinct-{n}"] = np.asarray(distinct_n(samples, n))
-    return scores
+__all__ = [
+    "comparison_table",
+    "evaluate_samples",
+    "table_from_json",
+    "table_to_json",
+    "table_to_markdown",
+]  # evaluate_samples lives in metrics.py; re-exported for callers
 
 
 def _mean(values: np.ndarray | float | None) -> float | None:

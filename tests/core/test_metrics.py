@@ -196,3 +196,5 @@ def test_welch_p_value_matches_scipy_and_handles_constants():
     assert welch_p_value(np.ones(5), np.zeros(5)) == 0.0
     assert np.isnan(welch_p_value(np.ones(5), np.ones(5)))
     assert np.isnan(welch_p_value(np.ones(1), np.zeros(5)))
+    with_nan = np.append(a, np.nan)  # undefined per-sequence values drop out
+    assert welch_p_value(with_nan, b) == pytest.approx(welch_p_value(a, b))
