@@ -68,6 +68,13 @@ def test_word_round_trip_is_the_idempotent_normal_form(text):
     assert decoded.split() == [] or "".join(decoded.split()) == "".join(text.split())
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(any_text, prose))
+def test_word_lowercase_round_trip_is_the_normal_form_of_the_lowered_text(text):
+    tok = WordTokenizer(lowercase=True, max_vocab=10_000).fit([text])
+    assert tok.decode(tok.encode(text)) == normalize_spacing(text.lower())
+
+
 def test_word_splits_punctuation_and_keeps_inner_marks():
     tok = WordTokenizer(lowercase=False)
     text = "We're here -- in 2,016 (well-being!), “yes”... $5 or 9:30?"
