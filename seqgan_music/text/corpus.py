@@ -80,7 +80,8 @@ def _read_examples(path: Path, kind: str) -> tuple[list[str], int]:
     if kind == "auto":
         kind = guess_kind(path)
     if not path.is_file():
-        raise SeqGANMusicError(f"corpus file not found: {path}")
+        what = "is a folder, not a file" if path.is_dir() else "not found"
+        raise SeqGANMusicError(f"corpus file {what}: {path}")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as err:
@@ -122,7 +123,7 @@ def _special_ids(tokenizer: Tokenizer) -> tuple[int, int]:
 def encode_fixed_length(texts: Sequence[Any], tokenizer: Tokenizer, seq_len: int) -> np.ndarray:
     """(n, seq_len) int64 rows: the ids, then EOS, then PAD; cut at seq_len (then no EOS)."""
     if seq_len < 1:
-        raise ValueError(f"seq_len must be at least 1, not {seq_len}")
+        raise SeqGANMusicError(f"seq_len must be at least 1, not {seq_len}")
     eos, pad = _special_ids(tokenizer)
     rows = np.full((len(texts), seq_len), pad, dtype=np.int64)
     for i, text in enumerate(texts):

@@ -148,6 +148,7 @@ def test_one_file_splits_80_10_10_by_seed(tmp_path):
     ("ok.txt", {"tokenizer": "klingon"}, "choose one of: .*char.*word"),
     ("ok.txt", {"tokenizer_options": {"colour": "red"}}, "bad options for tokenizer 'char'"),
     ("ok.txt", {"kind": "sonnets"}, "unknown corpus kind"),
+    ("ok.txt", {"seq_len": 0}, "seq_len must be at least 1, not 0"),
 ])  # fmt: skip
 def test_user_errors_are_one_line(tmp_path, source, options, message):
     (tmp_path / "empty_dir").mkdir()
@@ -163,6 +164,8 @@ def test_non_utf8_file_is_a_user_error(tmp_path):
     path.write_bytes("caf\u00e9\n".encode("latin-1"))
     with pytest.raises(SeqGANMusicError, match="not UTF-8"):
         read_text_corpus(path)
+    with pytest.raises(SeqGANMusicError, match="is a folder"):
+        read_text_corpus(tmp_path)
 
 
 # --- the real corpora (skipped without ../shared/data) -------------------------------------------
