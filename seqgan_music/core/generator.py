@@ -1,0 +1,93 @@
+"""G_theta: embedding -> one-layer LSTM -> linear softmax over the vocabulary (Eqs. 9-10).
+
+Row `vocab_size` of the embedding is the START token: it feeds step 1 and is never sampled (the
+original code reused a vocabulary id as start token; a separate row keeps every id generatable).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import LongTensor, Tensor, nn
+
+from seqgan_music.core.config import GeneratorConfig
+from seqgan_music.core.sampling import sample_logits
+
+State = tuple[Tensor, Tensor]  # (h, c), each (1, B, H) as nn.LSTM expects
+
+
+class Generator(nn.Module):
+    def __init__(self, config: GeneratorConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.start_token = config.vocab_size
+        self.embedding = nn.Embedding(config.vocab_size + 1, config.emb_dim)
+        self.lstm = nn.LSTM(config.emb_dim, config.hidden_dim, batch_first=True)
+        self.head = nn.Linear(config.hidden_dim, config.vocab_size)
+        # The original code initialises every weight N(0, 0.1).
+        for p in self.parameters():
+            nn.init.normal_(p, std=0.1)
+
+    def _inputs(self, tokens: LongTensor) -> LongTensor:
+        """Teacher forcing: [START, y_1 .. y_{T-1}] predicts [y_1 .. y_T]."""
+        start = tokens.new_full((tokens.shape[0], 1), self.start_token)
+        return torch.cat([start, tokens[:, :-1]], dim=1)  # (B, T)
+
+    def forward(self, tokens: LongTensor) -> Tensor:
+        """(B, T) token ids -> (B, T, V) logits of G(y_t | y_<t), teacher forced."""
+        out, _ = self.lstm(self.embedding(self._inputs(tokens)))  # (B, T, H)
+        return self.head(out)
+
+    def log_probs(self, tokens: LongTensor) -> Tensor:
+        """(B, T): log G(y_t | y_1..y_{t-1}) for every step."""
+        logp = F.log_softmax(self(tokens), dim=-1)  # (B, T, V)
+        return logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+
+    def nll(self, tokens: LongTensor) -> Tensor:
+        """Mean per-token negative log-likelihood: the MLE pre-training loss."""
+        logits = self(tokens)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens.reshape(-1))
+
+    def init_state(self, batch: int) -> State:
+        """Zero LSTM state for `batch` sequences, on the model's device."""
+        h = self.head.weight.new_zeros(1, batch, self.config.hidden_dim)
+        return h, h.clone()
+
+    def step(self, token: LongTensor, state: State) -> tuple[Tensor, State]:
+        """Feed one token per sequence (B,): logits (B, V) for the next token and the new state."""
+        out, state = self.lstm(self.embedding(token).unsqueeze(1), state)  # (B, 1, H)
+        return self.head(out.squeeze(1)), state
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        length: int | None = None,
+        *,
+        temperature: float = 1.0,
+        rng: torch.Generator | None = None,
+        prefix: LongTensor | None = None,
+    ) -> LongTensor:
+        """(n, length) sequences from G; with `prefix` (n, t) they start with it and continue it."""
+        length = self.config.seq_len if length is None else length
+        device = self.head.weight.device
+        state = self.init_state(n)
+        token = torch.full((n,), self.start_token, dtype=torch.long, device=device)
+        given = 0
+        if prefix is not None:
+            if prefix.shape[0] != n or prefix.shape[1] > length:
+                raise ValueError(f"prefix shape {tuple(prefix.shape)} does not fit ({n}, {length})")
+            prefix = prefix.to(device)
+            given = prefix.shape[1]
+            if given:  # run the prefix through the LSTM in one call, teacher forced
+                inputs = torch.cat([token.unsqueeze(1), prefix[:, :-1]], dim=1)  # (n, t)
+                _, state = self.lstm(self.embedding(inputs), state)
+                token = prefix[:, -1]
+        out = torch.empty(n, length, dtype=torch.long, device=device)
+        if given:
+            out[:, :given] = prefix
+        for t in range(given, length):
+            logits, state = self.step(token, state)
+            token = sample_logits(logits, temperature, rng).squeeze(-1)
+            out[:, t] = token
+        return out

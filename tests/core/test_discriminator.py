@@ -1,0 +1,100 @@
+"""D_phi (Eqs. 11-12): the matmul convolution equals Conv1d, the loss, eval-mode scoring and the
+exact prefix shortcut used by the roll-out."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seqgan_music.core.config import PAPER_FILTERS, DiscriminatorConfig
+from seqgan_music.core.discriminator import Discriminator
+
+FILTERS = ((1, 5), (2, 6), (3, 4), (5, 3), (9, 2))
+
+
+def _discriminator(vocab=15, seq_len=9, filters=FILTERS, dropout=0.25, seed=0) -> Discriminator:
+    torch.manual_seed(seed)
+    return Discriminator(
+        DiscriminatorConfig(vocab, seq_len, emb_dim=6, filters=filters, dropout=dropout)
+    )
+
+
+def _plain_forward(d: Discriminator, tokens: torch.Tensor) -> torch.Tensor:
+    """The textbook D: Conv1d per window, ReLU, max over time, highway, output (eval mode)."""
+    emb = d.embedding(tokens).transpose(1, 2)  # (B, E, T)
+    x = torch.cat([F.relu(conv(emb)).amax(-1) for conv in d.convs], 1)
+    gate = torch.sigmoid(d.highway_gate(x))
+    x = gate * F.relu(d.highway_transform(x)) + (1 - gate) * x
+    return d.out(x).squeeze(-1)
+
+
+def test_forward_equals_conv1d_reference():
+    d = _discriminator().eval()
+    tokens = torch.randint(0, 15, (7, 9))
+    assert d(tokens).shape == (7,)
+    torch.testing.assert_close(d(tokens), _plain_forward(d, tokens), atol=1e-5, rtol=0)
+
+
+def test_windows_longer_than_the_sequence_are_dropped():
+    d = Discriminator(DiscriminatorConfig(50, 12, filters=PAPER_FILTERS))
+    assert d.windows == (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+    assert d.out.in_features == 100 + 4 * 200 + 5 * 100
+    assert d(torch.randint(0, 50, (2, 12))).shape == (2,)
+
+
+def test_loss_is_bce_plus_half_squared_l2_of_the_output_layer():
+    d = _discriminator(dropout=0.0)
+    tokens, labels = torch.randint(0, 15, (6, 9)), torch.tensor([1, 0, 1, 1, 0, 0])
+    with torch.no_grad():
+        d.out.weight.fill_(0.5)
+        d.out.bias.fill_(2.0)
+    l2 = 0.5 * (0.25 * d.out.in_features + 4.0)
+    expected = F.binary_cross_entropy_with_logits(d(tokens), labels.float()) + 0.2 * l2
+    torch.testing.assert_close(d.loss(tokens, labels), expected)
+
+
+def test_prob_real_is_eval_mode_and_restores_mode():
+    d = _discriminator(dropout=0.5).train()
+    tokens = torch.randint(0, 15, (5, 9))
+    p = d.prob_real(tokens)
+    assert d.training
+    torch.testing.assert_close(p, torch.sigmoid(_plain_forward(d, tokens)), atol=1e-6, rtol=0)
+    assert torch.equal(p, d.prob_real(tokens))  # no dropout noise
+    d.eval()
+    d.prob_real(tokens)
+    assert not d.training
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), seq_len=st.integers(1, 12))
+def test_prefix_shortcut_equals_plain_forward(seed, seq_len):
+    d = _discriminator(seq_len=seq_len, seed=seed % 7).eval()
+    gen = torch.Generator().manual_seed(seed)
+    samples = torch.randint(0, 15, (4, seq_len), generator=gen)
+    rows = 24
+    source = torch.randint(0, 4, (rows,), generator=gen)
+    prefix_lens = torch.randint(0, seq_len + 1, (rows,), generator=gen)
+    fresh = torch.randint(0, 15, (rows, seq_len), generator=gen)
+    keep = torch.arange(seq_len) < prefix_lens.unsqueeze(1)
+    tokens = torch.where(keep, samples[source], fresh)  # rows sharing a sample's prefix
+    with torch.no_grad():
+        pools = d.prefix_pools(samples)
+        kept = [p[source, prefix_lens] for p in pools]
+        shortcut = d.logits_from_prefix(tokens, prefix_lens, kept)
+        torch.testing.assert_close(shortcut, d(tokens), atol=1e-5, rtol=0)
+
+
+def test_prefix_pools_at_full_length_give_d_of_the_sample():
+    d = _discriminator().eval()
+    samples = torch.randint(0, 15, (3, 9))
+    with torch.no_grad():
+        pools = d.prefix_pools(samples)
+        full = d._head(torch.cat([p[:, 9] for p in pools], 1))
+        assert all(torch.isneginf(p[:, 0]).all() for p in pools)  # nothing inside an empty prefix
+    torch.testing.assert_close(full, d(samples), atol=1e-5, rtol=0)
+
+
+def test_no_window_fits_is_an_error():
+    with pytest.raises(ValueError, match="no discriminator window"):
+        Discriminator(DiscriminatorConfig(10, 3, filters=((4, 2),)))
