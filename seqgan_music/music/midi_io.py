@@ -31,9 +31,7 @@ MIDI_LOAD_ERRORS = (
     OSError, EOFError, ValueError, KeyError, IndexError, TypeError, ZeroDivisionError,
     OverflowError, MemoryError, struct.error, AssertionError,
 )  # fmt: skip
-END_CONTROL = (
-    123  # "all notes off" at the last step marks a trailing rest so it survives a round trip
-)
+END_TEXT = "end"  # a text event where the last step ends, so trailing rests survive a round trip
 
 
 def load_midi(path: str | Path) -> pretty_midi.PrettyMIDI:
@@ -129,10 +127,8 @@ def tokens_to_midi(
     inst = pretty_midi.Instrument(program=program, name="seqgan-music")
     for start, end, pitch in tokens_to_notes(tokens, step_seconds, restrike):
         inst.notes.append(pretty_midi.Note(velocity=velocity, pitch=pitch, start=start, end=end))
-    if tokens.size:
-        inst.control_changes.append(
-            pretty_midi.ControlChange(END_CONTROL, 0, tokens.size * step_seconds)
-        )
+    if tokens.size:  # an end marker keeps trailing rests (pretty_midi drops empty instruments)
+        pm.text_events.append(pretty_midi.Text(END_TEXT, tokens.size * step_seconds))
     pm.instruments.append(inst)
     return pm
 
@@ -154,7 +150,8 @@ def read_midi_tune(
 
 def synthesize(pm: pretty_midi.PrettyMIDI, sample_rate: int) -> np.ndarray:
     """pretty_midi's sine synthesis (no soundfont); float32 audio, silence stays zeros (no NaN)."""
-    audio = pm.synthesize(fs=sample_rate)
+    with np.errstate(invalid="ignore", divide="ignore"):  # pretty_midi divides silence by 0
+        audio = pm.synthesize(fs=sample_rate)
     audio = np.nan_to_num(np.asarray(audio, dtype=np.float64))
     peak = np.abs(audio).max() if audio.size else 0.0
     length = int(round(pm.get_end_time() * sample_rate))
