@@ -126,3 +126,31 @@ def paper_synthetic(vocab_size: int = 5000, seq_len: int = 20) -> SeqGANConfig:
         DiscriminatorConfig(vocab_size, seq_len, emb_dim=64, filters=PAPER_FILTERS),
         TrainConfig(),
     )
+
+
+# A lighter discriminator for the CPU oracle run: the same windows up to 20, 50 filters each
+# (about 4x fewer multiply-adds than PAPER_FILTERS; D dominates the adversarial round's cost).
+ORACLE_CPU_FILTERS: tuple[tuple[int, int], ...] = (
+    (1, 50), (2, 50), (3, 50), (4, 50), (5, 50), (10, 50), (15, 50), (20, 50),
+)  # fmt: skip
+
+
+def oracle_cpu(vocab_size: int = 5000, seq_len: int = 20) -> SeqGANConfig:
+    """The synthetic experiment cut to well under an hour on a 2-core CPU: the paper's G, a lighter
+    D, 20 MLE epochs, 5 D pre-training rounds and 20 adversarial rounds of (1 PG step with 8
+    roll-outs, 1 x (2,000 fresh negatives, 1 epoch) of D). G_beta is delayed as in the paper."""
+    return SeqGANConfig(
+        GeneratorConfig(vocab_size, seq_len, emb_dim=32, hidden_dim=32),
+        DiscriminatorConfig(vocab_size, seq_len, emb_dim=64, filters=ORACLE_CPU_FILTERS),
+        TrainConfig(
+            g_pretrain_epochs=20,
+            d_pretrain_rounds=5,
+            d_pretrain_epochs=1,
+            adv_rounds=20,
+            d_steps=1,
+            k_epochs=1,
+            rollout_num=8,
+            num_negatives=2000,
+            eval_every=2,
+        ),
+    )

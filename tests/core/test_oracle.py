@@ -1,5 +1,7 @@
 """The synthetic oracle: released parameters, sampling, and NLL (Eq. 14) against a plain loop."""
 
+import csv
+import json
 import math
 
 import numpy as np
@@ -7,6 +9,8 @@ import pytest
 import torch
 
 from seqgan_music.core.oracle import OracleLSTM
+from seqgan_music.core.oracle_experiment import run_oracle_experiment
+from seqgan_music.errors import SeqGANMusicError
 
 
 def test_released_oracle_loads_with_the_papers_shapes(shared_data):
@@ -86,3 +90,41 @@ def test_sampling_is_seeded():
     b = oracle.sample(8, 6, rng=torch.Generator().manual_seed(5))
     assert a.shape == (8, 6) and a.dtype == torch.long and torch.equal(a, b)
     assert int(a.min()) >= 0 and int(a.max()) < 20
+
+
+def _small_oracle_npz(path):
+    oracle = OracleLSTM.random(4, vocab_size=40, emb_dim=8, hidden_dim=8)
+    np.savez(path, **{name: p.numpy() for name, p in oracle.named_parameters()})
+    return path
+
+
+def test_oracle_experiment_writes_csv_png_and_results(tmp_path):
+    npz = _small_oracle_npz(tmp_path / "oracle.npz")
+    out = tmp_path / "run"
+    events = []
+    result = run_oracle_experiment("tiny", out, oracle_path=npz, callback=events.append)
+    assert {"nll_oracle_mle", "nll_oracle_seqgan", "p_value", "wall_seconds", "config"} <= set(
+        result
+    )
+    assert 0.0 <= result["p_value"] <= 1.0
+    # G is far from the oracle after two epochs; the oracle's own samples are the floor
+    assert result["nll_oracle_data"] < min(result["nll_oracle_mle"], result["nll_oracle_seqgan"])
+    with open(out / "nll_oracle.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["phase", "epoch_or_round", "model", "nll_oracle"]
+    assert {r["model"] for r in rows} == {"pretrain", "seqgan", "mle"}
+    assert [r["epoch_or_round"] for r in rows if r["model"] == "mle"] == ["0", "1", "2"]
+    assert (out / "nll_oracle.png").stat().st_size > 0
+    assert (
+        json.loads((out / "results.json").read_text())["nll_oracle_mle"] == result["nll_oracle_mle"]
+    )
+    # both branches ran from the same pre-trained checkpoint, and events came from both
+    assert (out / "seqgan-pretrained.pt").exists() and (out / "mle.pt").exists()
+    assert sum(e.phase == "done" for e in events) == 2
+    # a second call finds both runs finished and reports the same numbers
+    again = run_oracle_experiment("tiny", out, oracle_path=npz)
+    assert again["nll_oracle_seqgan"] == result["nll_oracle_seqgan"]
+    with pytest.raises(SeqGANMusicError, match="another experiment"):
+        run_oracle_experiment("tiny", out, oracle_path=npz, seed=1)
+    with pytest.raises(SeqGANMusicError, match="unknown oracle preset"):
+        run_oracle_experiment("huge", out)
