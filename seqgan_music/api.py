@@ -424,3 +424,30 @@ def load_checkpoint(
         metadata=metadata,
         path=ckpt,
     )
+
+
+def export_model(
+    checkpoint: str | Path, out: str | Path, *, notes: dict[str, Any] | None = None
+) -> Path:
+    """Write a sampling-only checkpoint: config, generator weights and metadata, no optimiser or
+    discriminator state (the shipped model is made this way: a few hundred KB instead of MBs).
+
+    `notes` (JSON-native: the command, seed, wall time) are recorded under metadata["training"].
+    """
+    from seqgan_music.core.checkpoint import save_checkpoint
+
+    payload = _load_payload(find_checkpoint(checkpoint))
+    metadata = dict(payload.get("metadata", {}))
+    if notes:
+        metadata["training"] = notes
+    slim = {
+        "config": payload["config"],
+        "generator": payload["generator"],
+        "metadata": metadata,
+        "domain": payload.get("domain"),
+        "phase": payload.get("phase"),
+        "step": payload.get("step"),
+        "history": payload.get("history", []),
+    }
+    save_checkpoint(out, slim)
+    return Path(out)
