@@ -11,6 +11,7 @@ parameters, so a change to either rebuilds it. Broken files are skipped, each wi
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -191,10 +192,21 @@ def parse_files(
 # ---- cache --------------------------------------------------------------------------------------
 
 
+def parser_versions() -> dict[str, str]:
+    """Versions of the parsing libraries: a new parser may read the same bytes differently."""
+    out = {}
+    for lib in ("pretty_midi", "mido", "music21"):
+        try:
+            out[lib] = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            out[lib] = "absent"
+    return out
+
+
 def cache_key(root: Path, files: list[Path], enc: EncodingConfig, seed: int) -> tuple[str, dict]:
     """sha256 over the files' relative paths and contents and the parameters; also the files that
     could not be read (recorded as skipped)."""
-    h = hashlib.sha256(json.dumps([CACHE_FORMAT, enc.to_dict(), seed]).encode())
+    h = hashlib.sha256(json.dumps([CACHE_FORMAT, enc.to_dict(), seed, parser_versions()]).encode())
     unreadable = {}
     for f in files:
         h.update(str(f.relative_to(root) if f.is_relative_to(root) else f).encode() + b"\0")
@@ -316,7 +328,7 @@ def build_corpus(
     manifest = {
         "source": name, "root": str(root), "split_rule": split_rule, "seed": seed,
         "encoding": enc.to_dict(), "counts": counts, "summary": summary,
-        "skipped": skipped, "used": used,
+        "parsers": parser_versions(), "skipped": skipped, "used": used,
     }  # fmt: skip
     return Corpus(**arrays, manifest=manifest, encoding=enc)
 
