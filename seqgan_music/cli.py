@@ -494,7 +494,7 @@ def data_prepare(
     click.echo(f"cache: {corpus.manifest.get('cache_file')}")
 
 
-@data.command("info")
+@data.command("info", epilog="Example:\n\n  seqgan-music data info --data midi_data/nottingham")
 @click.option("--data", default="embedded", show_default=True, help=DATA_HELP)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the tune split.")
 @friendly_errors

@@ -1,0 +1,306 @@
+"""The `seqgan-music` command, in-process with click's CliRunner: every command and error path.
+
+A tiny MIDI corpus is built here with pretty_midi (no committed binaries); training uses the
+`tiny` preset so the whole module runs in well under a minute.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+import torch
+from click.testing import CliRunner
+
+from seqgan_music import api
+from seqgan_music.cli import cli
+
+STEP = 0.4
+
+
+def _write_tune(path: Path, rng: np.random.Generator, steps: int = 100) -> None:
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    melody = pretty_midi.Instrument(program=0, name="melody")
+    t = 0.0
+    pitch = 67
+    while t < steps * STEP:
+        dur = STEP * int(rng.integers(1, 4))
+        pitch = int(np.clip(pitch + rng.integers(-3, 4), 55, 84))
+        melody.notes.append(pretty_midi.Note(90, pitch, t, t + dur))
+        t += dur
+    pm.instruments.append(melody)
+    pm.write(str(path))
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    rng = np.random.default_rng(0)
+    tunes = root / "tunes"
+    tunes.mkdir()
+    for i in range(12):
+        _write_tune(tunes / f"tune_{i}.mid", rng)
+    (root / "empty").mkdir()
+    (root / "lines.txt").write_text(
+        "\n".join(f"the cat sat on mat number {i % 7}" for i in range(60)) + "\n"
+    )
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _cache(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEQGAN_MUSIC_CACHE", str(workdir / "cache"))
+
+
+def run(*args: str | Path) -> object:
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=True)
+
+
+def assert_one_line_error(result: object, *fragments: str) -> None:
+    assert result.exit_code in (1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 or result.exit_code == 2, result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+@pytest.fixture(scope="module")
+def trained(workdir: Path) -> Path:
+    """One tiny training run shared by the tests below."""
+    import os
+
+    os.environ["SEQGAN_MUSIC_CACHE"] = str(workdir / "cache")
+    result = CliRunner().invoke(
+        cli,
+        ["train", "--data", str(workdir / "tunes"), "--preset", "tiny", "--out",
+         str(workdir / "ck"), "--run-name", "tiny", "--seed", "3", "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return workdir / "ck" / "tiny"
+
+
+COMMANDS = [
+    ["train"],
+    ["compose"],
+    ["evaluate"],
+    ["compare"],
+    ["oracle"],
+    ["data", "prepare"],
+    ["data", "download"],
+    ["data", "info"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_examples(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output
+    assert "--" in result.output  # options are listed with their help
+
+
+def test_train_writes_the_run_folder(trained: Path) -> None:
+    for name in ("checkpoint.pt", "checkpoint-pretrained.pt", "config.json", "metrics.csv"):
+        assert (trained / name).is_file(), name
+    assert (trained.parent / "latest").read_text().strip() == "tiny"
+    payload = torch.load(trained / "checkpoint.pt", weights_only=True)
+    assert payload["phase"] == "done"
+    assert payload["config"]["train"]["seed"] == 3
+    rows = api.read_metrics(trained / "metrics.csv")
+    assert {r["phase"] for r in rows} >= {"g_pretrain", "d_pretrain", "adversarial"}
+
+
+def test_compose_writes_playable_midi(trained: Path, workdir: Path) -> None:
+    out = workdir / "out" / "tune.mid"
+    result = run("compose", "--checkpoint", trained, "--out", out, "--num", "3", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    paths = [out, out.with_name("tune-2.mid"), out.with_name("tune-3.mid")]
+    for path in paths:
+        assert f"wrote {path}" in result.output
+        pm = pretty_midi.PrettyMIDI(str(path))
+        pitches = [n.pitch for n in pm.instruments[0].notes]
+        assert pitches and 21 <= min(pitches) and max(pitches) <= 108
+        assert pm.get_end_time() <= 32 * STEP + 1e-6
+        assert pm.get_tempo_changes()[1][0] == pytest.approx(150.0)
+    import music21
+
+    score = music21.converter.parse(str(paths[0]))
+    assert len(score.flatten().notes) > 0
+
+
+def test_compose_is_seeded(trained: Path, workdir: Path) -> None:
+    a, b = workdir / "a.mid", workdir / "b.mid"
+    for path in (a, b):
+        assert run("compose", "--checkpoint", trained, "--out", path, "--seed", "7").exit_code == 0
+    notes = [[(n.pitch, n.start) for n in pretty_midi.PrettyMIDI(str(p)).instruments[0].notes]
+             for p in (a, b)]  # fmt: skip
+    assert notes[0] == notes[1]
+
+
+def test_compose_continues_a_primer(trained: Path, workdir: Path) -> None:
+    primer = workdir / "tunes" / "tune_0.mid"
+    out = workdir / "primed.mid"
+    result = run("compose", "--checkpoint", trained, "--out", out, "--primer", primer,
+                 "--length", "40", "--seed", "2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    from seqgan_music.music.corpus import read_primer, read_tune_tokens
+
+    steps = 40 // 4
+    assert np.array_equal(read_tune_tokens(out)[:steps], read_primer(primer, steps))
+
+
+def test_compose_defaults_to_the_latest_run(trained: Path, workdir: Path, monkeypatch) -> None:
+    monkeypatch.chdir(workdir)
+    (workdir / "checkpoints").mkdir(exist_ok=True)
+    (workdir / "checkpoints" / "latest").write_text("tiny\n")
+    link = workdir / "checkpoints" / "tiny"
+    if not link.exists():
+        link.symlink_to(trained)
+    assert api.find_checkpoint(None) == Path("checkpoints/tiny/checkpoint.pt")
+
+
+def test_evaluate_prints_a_table_with_p_values(trained: Path, workdir: Path) -> None:
+    out = workdir / "eval"
+    result = run("evaluate", "--checkpoint", trained / "checkpoint-pretrained.pt",
+                 "--checkpoint", trained, "--name", "MLE", "--name", "SeqGAN", "--num", "50",
+                 "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "BLEU-4" in result.output and "MSE" in result.output
+    assert "p (SeqGAN vs MLE)" in result.output
+    assert (out / "evaluation.json").is_file() and (out / "evaluation.md").is_file()
+
+
+def test_resume_after_an_interruption_finishes_identically(trained: Path, workdir: Path) -> None:
+    out = workdir / "resume"
+    api.train(workdir / "tunes", preset="tiny", out_dir=out, run_name="r", seed=3,
+              progress=False, max_units=2)  # fmt: skip
+    assert torch.load(out / "r" / "checkpoint.pt", weights_only=True)["phase"] != "done"
+    result = run("train", "--resume", "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    resumed = torch.load(out / "r" / "checkpoint.pt", weights_only=True)["generator"]
+    straight = torch.load(trained / "checkpoint.pt", weights_only=True)["generator"]
+    assert all(torch.equal(resumed[k], straight[k]) for k in straight)
+
+
+def test_data_prepare_and_info(workdir: Path) -> None:
+    for command in ("prepare", "info"):
+        result = run("data", command, "--data", workdir / "tunes")
+        assert result.exit_code == 0, result.output
+        assert "train" in result.output
+
+
+def test_text_training_and_sampling(workdir: Path) -> None:
+    out = workdir / "text"
+    result = run("train", "--data", workdir / "lines.txt", "--tokenizer", "word", "--preset",
+                 "tiny", "--out", out, "--run-name", "w", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = run("compose", "--checkpoint", out / "w", "--out", workdir / "s.txt", "--num", "4")
+    assert result.exit_code == 0, result.output
+    lines = (workdir / "s.txt").read_text().splitlines()
+    assert len(lines) == 4
+    vocab = set(" ".join(f"the cat sat on mat number {i}" for i in range(7)).split()) | {"<unk>"}
+    assert all(set(line.split()) <= vocab for line in lines)
+
+
+def test_oracle_tiny_runs(workdir: Path) -> None:
+    out = workdir / "oracle"
+    result = run("oracle", "--preset", "tiny", "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (out / "results.json").is_file()
+
+
+# ---- error paths: one line on stderr, non-zero exit, no traceback ----------------------------
+
+
+def test_missing_data(workdir: Path) -> None:
+    assert_one_line_error(run("train", "--data", workdir / "nope", "--quiet"), "nope")
+
+
+def test_folder_without_tunes(workdir: Path) -> None:
+    assert_one_line_error(run("train", "--data", workdir / "empty", "--quiet"), "empty")
+
+
+def test_not_a_checkpoint(workdir: Path) -> None:
+    bad = workdir / "bad.pt"
+    bad.write_bytes(b"\x00garbage" * 10)
+    assert_one_line_error(run("compose", "--checkpoint", bad, "--out", workdir / "x.mid"))
+
+
+def test_checkpoint_from_another_version(workdir: Path) -> None:
+    old = workdir / "old.pt"
+    torch.save({"format_version": 999, "config": {}}, old)
+    assert_one_line_error(run("compose", "--checkpoint", old, "--out", workdir / "x.mid"), "999")
+
+
+def test_checkpoint_of_another_domain(trained: Path, workdir: Path) -> None:
+    text = workdir / "text" / "w"
+    if not text.exists():
+        pytest.skip("needs the text run from test_text_training_and_sampling")
+    result = run("evaluate", "--checkpoint", trained, "--checkpoint", text, "--num", "5")
+    assert_one_line_error(result, "domain")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_cuda(trained: Path, workdir: Path) -> None:
+    result = run("compose", "--checkpoint", trained, "--out", workdir / "x.mid", "--device", "cuda")
+    assert_one_line_error(result, "CUDA")
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["compose", "--temperature", "0"], "temperature"),
+        (["compose", "--num", "0"], "num"),
+        (["compose", "--program", "200"], "program"),
+        (["train", "--set", "no_such_field=1"], "no_such_field"),
+        (["train", "--set", "update_rate=3"], "update_rate"),
+        (["train", "--tokenizer", "klingon"], "choose one of"),
+        (["train", "--preset", "huge"], "choose one of"),
+        (["train", "--device", "tpu"], "tpu"),
+    ],
+)
+def test_invalid_values(trained: Path, workdir: Path, args: list[str], fragment: str) -> None:
+    extra = ["--checkpoint", str(trained), "--out", str(workdir / "x.mid")]
+    if args[0] == "train":
+        data = workdir / ("lines.txt" if "--tokenizer" in args else "tunes")
+        extra = ["--data", str(data), "--out", str(workdir / "ck-bad"), "--quiet"]
+    assert_one_line_error(run(*args, *extra), fragment)
+
+
+def test_resume_with_nothing_to_resume(workdir: Path) -> None:
+    assert_one_line_error(run("train", "--resume", "--out", workdir / "void"), "nothing to resume")
+
+
+def test_download_refuses_a_checksum_mismatch(workdir: Path) -> None:
+    (workdir / "srv").mkdir(exist_ok=True)
+    (workdir / "srv" / "Nottingham.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    directory = str(workdir / "srv")
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=directory, **kwargs)
+
+        def log_message(self, *args):  # keep the request log off stderr
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/Nottingham.zip"
+        result = run("data", "download", "nottingham", "--dest", workdir / "dl", "--url", url)
+    finally:
+        server.shutdown()
+    assert_one_line_error(result, "checksum mismatch")
+    assert not (workdir / "dl" / "nottingham").exists()
+
+
+def test_debug_shows_the_traceback(workdir: Path) -> None:
+    result = run("--debug", "train", "--data", workdir / "nope", "--quiet")
+    assert result.exit_code != 0
+    assert result.exception is not None and not isinstance(result.exception, SystemExit)
