@@ -13,6 +13,8 @@ import json
 import sys
 import time
 
+import torch
+
 from seqgan_music.core.oracle_experiment import PRESETS, run_oracle_experiment
 from seqgan_music.core.trainer import TrainEvent
 
@@ -24,7 +26,10 @@ def main() -> None:
     parser.add_argument("--oracle", default=None, help="oracle .npz (default: random N(0,1))")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)  # one thread wastes less on a crowded machine
     start = time.perf_counter()
 
     def report(event: TrainEvent) -> None:
