@@ -586,5 +586,36 @@ def oracle(
     )
 
 
+@cli.command(
+    epilog="Example:\n\n  seqgan-music export --checkpoint checkpoints/my-run --out my-model.pt"
+)
+@click.option(
+    "--checkpoint",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Checkpoint file or run folder (default: the latest run).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the slim checkpoint.",
+)
+@click.option(
+    "--note",
+    "notes",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Recorded under metadata['training'] (e.g. command=..., seconds=...).",
+)
+@friendly_errors
+def export(checkpoint: Path | None, out: Path, notes: tuple[str, ...]) -> None:
+    """Write a small sampling-only checkpoint (generator + tokenizer, no optimiser or D)."""
+    from seqgan_music.api import export_model, find_checkpoint
+
+    path = export_model(find_checkpoint(checkpoint), out, notes=_parse_overrides(notes))
+    click.echo(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
+
+
 def main() -> None:
     cli(prog_name="seqgan-music")

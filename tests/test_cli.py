@@ -91,6 +91,7 @@ COMMANDS = [
     ["evaluate"],
     ["compare"],
     ["oracle"],
+    ["export"],
     ["data", "prepare"],
     ["data", "download"],
     ["data", "info"],
@@ -163,6 +164,18 @@ def test_compose_defaults_to_the_latest_run(trained: Path, workdir: Path, monkey
     if not link.exists():
         link.symlink_to(trained)
     assert api.find_checkpoint(None) == Path("checkpoints/tiny/checkpoint.pt")
+
+
+def test_export_writes_a_slim_checkpoint_that_composes(trained: Path, workdir: Path) -> None:
+    slim = workdir / "slim.pt"
+    result = run("export", "--checkpoint", trained, "--out", slim, "--note", "seconds=12")
+    assert result.exit_code == 0, result.output
+    assert slim.stat().st_size < (trained / "checkpoint.pt").stat().st_size / 2
+    payload = torch.load(slim, weights_only=True)
+    assert payload["metadata"]["training"] == {"seconds": 12}
+    assert "discriminator" not in payload
+    result = run("compose", "--checkpoint", slim, "--out", workdir / "slim.mid", "--seed", "7")
+    assert result.exit_code == 0, result.output
 
 
 def test_evaluate_prints_a_table_with_p_values(trained: Path, workdir: Path) -> None:
