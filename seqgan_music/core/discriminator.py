@@ -106,20 +106,22 @@ class Discriminator(nn.Module):
     ) -> Tensor:
         """Logits of `tokens` (R, T) whose first prefix_lens[r] tokens are a sample's whose
         `prefix_pools(...)[i][b, t]` rows are `prefix_pooled[i]` (R, n_i): only windows ending
-        after the prefix are computed. prefix_lens is a host (CPU) int64 tensor (static shapes,
-        no device sync). Equals `forward(tokens)` up to float rounding."""
-        emb = self.embedding(tokens)  # (R, T, E)
+        after the prefix are computed. prefix_lens is a host (CPU) int64 tensor, so the gather
+        indices are built without a device sync. Equals `forward(tokens)` up to float rounding."""
         rows, length = tokens.shape
         pooled = []
         for i, w in enumerate(self.windows):
             num = length - w + 1
-            first = (prefix_lens - w + 1).clamp(min=0)  # first window not inside the prefix
-            keep = torch.arange(num).unsqueeze(0) >= first.unsqueeze(1)  # (R, L) on the host
-            row_idx, pos_idx = keep.nonzero(as_tuple=True)
-            row_idx, pos_idx = row_idx.to(emb.device), pos_idx.to(emb.device)
-            windows = self._unfold(emb, w)[row_idx, pos_idx]  # (M, w*E): the new windows only
-            acts = torch.addmm(self.convs[i].bias, windows, self._window_weight(i))  # (M, n)
-            best = prefix_pooled[i].clone()  # (R, n)
-            best.scatter_reduce_(0, row_idx.unsqueeze(1).expand_as(acts), acts, "amax")
-            pooled.append(best)
+            first = (prefix_lens - w + 1).clamp(0, num - 1)  # first window not inside the prefix
+            width = num - int(first.min())  # new windows of the row with the shortest prefix
+            # Right-aligned (R, width) window starts; shorter rows repeat their first new window
+            # (or, with nothing new, a window inside the prefix): repeats leave the max unchanged.
+            starts = torch.maximum(first.unsqueeze(1), torch.arange(num - width, num))
+            pos = (starts.unsqueeze(2) + torch.arange(w)).to(tokens.device)  # (R, width, w)
+            windows = self.embedding(tokens.gather(1, pos.view(rows, -1)))  # (R, width*w, E)
+            acts = torch.addmm(
+                self.convs[i].bias, windows.view(rows * width, -1), self._window_weight(i)
+            )  # (R*width, n)
+            best = acts.view(rows, width, -1).amax(1)  # (R, n)
+            pooled.append(torch.maximum(best, prefix_pooled[i]))
         return self._head(torch.cat(pooled, dim=1))

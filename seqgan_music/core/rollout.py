@@ -18,12 +18,12 @@ from torch import LongTensor, Tensor
 
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
-from seqgan_music.core.sampling import sample_logits
+from seqgan_music.core.sampling import block_size, sample_logits, sample_probs
 
-# Roll-out rows whose logits are sampled at once: bounds the (rows, V) buffers to a few MB per
-# thousand tokens of vocabulary. A constant (not memory-derived) so a seed gives the same draws on
-# every machine.
-SAMPLE_CHUNK = 4096
+# Roll-out rows whose logits are sampled at once: the (rows, V) softmax buffers stay in cache
+# (128 x 5000 floats = 2.5 MB; 3x faster than 4096 rows on the 2-core CPU). A constant, not
+# memory-derived, so a seed gives the same draws on every machine.
+SAMPLE_CHUNK = 128
 
 
 class RolloutPolicy:
@@ -59,12 +59,37 @@ def _lstm_cell(x_gates: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Ten
     return torch.sigmoid(o) * torch.tanh(c), c
 
 
-def _sample_rows(policy: Generator, h: Tensor, temperature: float, rng) -> Tensor:
+def _augmented_head(policy: Generator, temperature: float) -> tuple[Tensor, int]:
+    """The head as one (H+1, V') matrix for [h, 1] rows: bias folded in (no bias copy per call),
+    divided by the temperature, V padded to whole sampling blocks with logit -1e30 (probability
+    exactly 0). Returns it and the block width."""
+    weight, bias = policy.head.weight, policy.head.bias  # (V, H), (V,)
+    vocab = weight.shape[0]
+    block = block_size(vocab)
+    padded = -(-vocab // block) * block if block else vocab
+    head = weight.new_zeros(weight.shape[1] + 1, padded)  # (H+1, V')
+    head[:-1, :vocab] = weight.t()
+    head[-1, :vocab] = bias
+    head[-1, vocab:] = -1e30
+    if temperature > 0:
+        head /= temperature
+    return head, block
+
+
+def _sample_rows(
+    h: Tensor, head: Tensor, block: int, vocab: int, temperature: float, rng
+) -> Tensor:
     """(R, H) LSTM outputs -> (R,) sampled next tokens, the (R, V) logits taken in chunks."""
+    h = torch.cat([h, h.new_ones(h.shape[0], 1)], dim=1)  # (R, H+1): the bias row of `head`
     out = torch.empty(h.shape[0], dtype=torch.long, device=h.device)
     for start in range(0, h.shape[0], SAMPLE_CHUNK):
         part = slice(start, start + SAMPLE_CHUNK)
-        out[part] = sample_logits(policy.head(h[part]), temperature, rng).squeeze(-1)
+        logits = h[part] @ head  # (r, V')
+        if temperature <= 0:
+            out[part] = logits.argmax(-1)
+        else:
+            probs = torch.softmax(logits, dim=-1)
+            out[part] = sample_probs(probs, rng, block=block).squeeze(-1).clamp_(max=vocab - 1)
     return out
 
 
@@ -86,6 +111,7 @@ def sample_rollouts(
         lstm.bias_ih_l0 + lstm.bias_hh_l0, policy.embedding.weight, lstm.weight_ih_l0.t()
     )
     w_hh = lstm.weight_hh_l0
+    head, block = _augmented_head(policy, temperature)
     # Teacher forced: after inputs [START, y_1..y_t] the state is the prefix-t state.
     x_gates = table[policy._inputs(samples)]  # (B, T, 4H)
     h = c = samples.new_zeros(batch, lstm.hidden_size, dtype=table.dtype)
@@ -110,7 +136,7 @@ def sample_rollouts(
         active = groups - j  # prefixes t <= T-1-j still have positions left: a leading slice
         rows = active * per_group
         h, c = _lstm_cell(table[token[:rows]], h[:rows], c[:rows], w_hh)
-        token = _sample_rows(policy, h, temperature, rng)
+        token = _sample_rows(h, head, block, policy.config.vocab_size, temperature, rng)
         out[diag[:active], diag[:active] + 1 + j] = token.view(active, per_group)
     # (T-1, T, N*B) -> (T-1, N, B, T)
     return out.permute(0, 2, 1).contiguous().view(groups, rollout_num, batch, length)

@@ -8,7 +8,7 @@ from scipy.stats import chisquare
 
 from seqgan_music.core.config import GeneratorConfig
 from seqgan_music.core.generator import Generator
-from seqgan_music.core.sampling import sample_logits
+from seqgan_music.core.sampling import block_size, sample_logits, sample_probs
 
 
 def _generator(vocab=12, seq_len=7, seed=0) -> Generator:
@@ -82,6 +82,24 @@ def test_inverse_cdf_sampling_matches_the_softmax(temperature):
     # a wrong temperature is rejected by the same test: it has the power to fail
     wrong = torch.softmax(logits[0].double() / (temperature * 1.2), 0) * draws
     assert chisquare(counts.numpy(), wrong.numpy()).pvalue < 1e-6
+
+
+@pytest.mark.parametrize("block", [0, 16, None])
+def test_two_level_inverse_cdf_matches_the_distribution(block):
+    # V=1024: one level (0), blocks of 16, and the default (sqrt V = 32); a skewed distribution
+    probs = torch.softmax(torch.randn(1024, generator=torch.Generator().manual_seed(1)) * 2, 0)
+    probs[100:140] = 0.0  # a run of zero weights, whole blocks and part blocks
+    draws = 400_000
+    tokens = sample_probs(probs.expand(400, 1024), torch.Generator().manual_seed(0), 1000, block)
+    assert not ((tokens >= 100) & (tokens < 140)).any()
+    counts = torch.bincount(tokens.view(-1), minlength=1024).double()
+    expected = probs.double() / probs.double().sum() * draws
+    common = expected > 20  # chi-square needs enough expected counts per cell
+    rest = (counts[~common].sum(), expected[~common].sum())
+    observed = torch.cat([counts[common], rest[0].view(1)]).numpy()
+    wanted = torch.cat([expected[common], rest[1].view(1)]).numpy()
+    assert chisquare(observed, wanted * observed.sum() / wanted.sum()).pvalue > 1e-3
+    assert block_size(1024) == 32 and block_size(89) == 0
 
 
 def test_sampling_edge_cases():

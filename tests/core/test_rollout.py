@@ -3,6 +3,7 @@ policy and statistically with sampling; G_beta's update rule; D scored in eval m
 
 import pytest
 import torch
+from scipy.stats import chisquare
 
 from seqgan_music.core.config import DiscriminatorConfig, GeneratorConfig
 from seqgan_music.core.discriminator import Discriminator
@@ -126,3 +127,26 @@ def test_policy_update_rule():
     assert torch.equal(fresh.generator.head.weight, g.head.weight)
     with pytest.raises(ValueError):
         policy.update(g, 1.5)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+def test_rollout_steps_sample_the_policy_distribution(temperature):
+    # A wide vocabulary (two-level search, V padded to whole blocks) and a policy whose next-token
+    # distribution is softmax(bias / temperature) at every step: zero LSTM weights give h = 0.
+    vocab, n = 600, 20_000
+    g = Generator(GeneratorConfig(vocab, 3, emb_dim=4, hidden_dim=4))
+    with torch.no_grad():
+        for p in g.lstm.parameters():
+            p.zero_()
+        g.head.bias.copy_(torch.randn(vocab, generator=torch.Generator().manual_seed(0)) * 1.5)
+    samples = torch.zeros(1, 3, dtype=torch.long)
+    rollouts = sample_rollouts(samples, g, n, temperature=temperature,
+                               rng=torch.Generator().manual_seed(1))  # fmt: skip
+    third = rollouts[0, :, 0, 2]  # from prefix length 1, the second sampled step
+    counts = torch.bincount(third, minlength=vocab).double()
+    assert counts.shape[0] == vocab  # no padded id is ever drawn
+    expected = torch.softmax(g.head.bias.detach().double() / temperature, 0) * n
+    common = expected > 10
+    observed = torch.cat([counts[common], counts[~common].sum().view(1)]).numpy()
+    wanted = torch.cat([expected[common], expected[~common].sum().view(1)]).numpy()
+    assert chisquare(observed, wanted).pvalue > 1e-3
