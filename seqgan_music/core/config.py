@@ -136,23 +136,23 @@ ORACLE_CPU_FILTERS: tuple[tuple[int, int], ...] = (
 
 
 def oracle_cpu(vocab_size: int = 5000, seq_len: int = 20) -> SeqGANConfig:
-    """The synthetic experiment cut to fit a shared 2-core CPU: the paper's G, a lighter D,
-    12 MLE epochs, 3 D pre-training rounds, then 12 adversarial rounds of (2 PG steps with 8
-    roll-outs; 1 x (2,000 fresh negatives, 1 epoch) of D). The paper uses 1 PG step per round;
-    2 make the effect visible in fewer rounds. G_beta is delayed (rate 0.8) as in the paper."""
+    """The synthetic experiment cut to fit a shared 2-core CPU (about 20 minutes): the paper's G, a
+    lighter D, 20 MLE epochs, 5 D pre-training rounds, then 25 adversarial rounds of (1 PG step
+    with 16 roll-outs, G_beta update at rate 0.8, 1 x (3,000 fresh negatives, 2 epochs) of D).
+    The paper trains D far more per round (5 x (10,000 negatives, 3 epochs))."""
     return SeqGANConfig(
         GeneratorConfig(vocab_size, seq_len, emb_dim=32, hidden_dim=32),
         DiscriminatorConfig(vocab_size, seq_len, emb_dim=64, filters=ORACLE_CPU_FILTERS),
         TrainConfig(
-            g_pretrain_epochs=12,
-            d_pretrain_rounds=3,
+            g_pretrain_epochs=20,
+            d_pretrain_rounds=5,
             d_pretrain_epochs=1,
-            adv_rounds=12,
-            g_steps=2,
+            adv_rounds=25,
+            g_steps=1,
             d_steps=1,
-            k_epochs=1,
-            rollout_num=8,
-            num_negatives=2000,
+            k_epochs=2,
+            rollout_num=16,
+            num_negatives=3000,
             eval_every=2,
         ),
     )

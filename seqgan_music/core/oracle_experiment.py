@@ -138,7 +138,7 @@ def plot_curves(path: Path, rows: list[dict[str, Any]], pretrain_epochs: int) ->
     ax.axvline(pretrain_epochs, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xlabel("epochs (MLE pre-training, then adversarial rounds / MLE epochs)")
     ax.set_ylabel("NLL-oracle")
-    ax.set_title("Synthetic data: NLL-oracle learning curves (cf. the paper's Figure 2)")
+    ax.set_title("NLL-oracle learning curves (cf. the paper's Figure 2)")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)

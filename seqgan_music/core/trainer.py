@@ -99,7 +99,10 @@ class SeqGANTrainer:
     @contextlib.contextmanager
     def _seeded(self, phase: str, step: int) -> Iterator[None]:
         """Seed the global RNG (dropout, init) for this unit inside a fork, restored on exit."""
-        devices = [self.device] if self.device.type == "cuda" else []
+        devices = []
+        if self.device.type == "cuda":
+            devices = [torch.cuda.current_device() if self.device.index is None
+                       else self.device.index]  # fmt: skip
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(_unit_seed(self.config.train.seed, phase, step))
             yield
