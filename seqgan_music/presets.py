@@ -35,7 +35,7 @@ def _music_default(vocab_size: int, seq_len: int) -> SeqGANConfig:
     # a smaller D keeps the roll-out affordable on a CPU (D dominates it at V=89, PEERS.md).
     return SeqGANConfig(
         GeneratorConfig(vocab_size, seq_len, emb_dim=32, hidden_dim=64),
-        DiscriminatorConfig(vocab_size, seq_len, emb_dim=64, filters=MUSIC_FILTERS),
+        DiscriminatorConfig(vocab_size, seq_len, emb_dim=32, filters=MUSIC_FILTERS),
         TrainConfig(
             g_pretrain_epochs=40,
             g_lr=0.01,

@@ -16,9 +16,10 @@ PAPER_FILTERS: tuple[tuple[int, int], ...] = (
     (7, 100), (8, 100), (9, 100), (10, 100), (15, 160), (20, 160),
 )  # fmt: skip
 
-# A smaller discriminator for music: D dominates the roll-out cost at V=89, T=32 (PEERS.md).
+# A smaller discriminator for music: D dominates the roll-out and D training cost at V=89, T=32
+# (PEERS.md); 256 filters over windows from two steps to the whole 32-step window.
 MUSIC_FILTERS: tuple[tuple[int, int], ...] = (
-    (2, 64), (3, 64), (4, 64), (6, 64), (8, 64), (12, 32), (16, 32), (24, 32), (32, 32),
+    (2, 32), (3, 32), (4, 32), (5, 32), (8, 32), (12, 32), (16, 32), (24, 16), (32, 16),
 )  # fmt: skip
 
 
