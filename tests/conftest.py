@@ -4,6 +4,11 @@ skip with a clear reason when it is absent (they are never copied into the repos
 from pathlib import Path
 
 import pytest
+import torch
+
+# Test tensors are tiny: one intra-op thread is faster than two, and keeps the suite's timing
+# steady when the machine's two cores are shared.
+torch.set_num_threads(1)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
