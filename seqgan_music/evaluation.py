@@ -28,9 +28,25 @@ class EvaluationReport:
     markdown_path: Path | None
 
 
-def score_samples(samples: np.ndarray, references: np.ndarray, domain: str) -> dict[str, Any]:
+def trim_at_end(rows: np.ndarray, eos_id: int | None, pad_id: int | None) -> list[np.ndarray]:
+    """Text rows cut before their first EOS (and PAD), so padding never counts as n-grams."""
+    stops = [t for t in (eos_id, pad_id) if t is not None]
+    out = []
+    for row in rows:
+        ends = np.flatnonzero(np.isin(row, stops))
+        out.append(row[: ends[0]] if len(ends) else row)
+    return out
+
+
+def score_samples(
+    samples: np.ndarray, references: np.ndarray, domain: str, tokenizer: Any = None
+) -> dict[str, Any]:
     """Per-hypothesis scores (arrays) for one model; music adds MSE and musical metrics."""
     from seqgan_music.core.metrics import evaluate_samples
+
+    if domain == "text" and tokenizer is not None:
+        samples = trim_at_end(samples, tokenizer.eos_id, tokenizer.pad_id)
+        references = trim_at_end(references, tokenizer.eos_id, tokenizer.pad_id)
 
     scores = evaluate_samples(
         samples,
@@ -78,10 +94,12 @@ def evaluate(
     scores = {}
     for name, model in zip(names, models):
         samples = model.sample(n, seed=seed, temperature=temperature, length=dataset.seq_len)
-        scores[name] = score_samples(samples, references, dataset.domain)
+        scores[name] = score_samples(samples, references, dataset.domain, dataset.tokenizer)
     reference = None
     if len(dataset.valid) and len(dataset.test):
-        reference = score_samples(dataset.valid[:n], dataset.test, dataset.domain)
+        reference = score_samples(
+            dataset.valid[:n], dataset.test, dataset.domain, dataset.tokenizer
+        )
     rows = comparison_table(scores, reference=reference)
     markdown = table_to_markdown(rows)
     json_path = md_path = None

@@ -219,6 +219,10 @@ def test_text_training_and_sampling(workdir: Path) -> None:
     assert len(lines) == 4
     vocab = set(" ".join(f"the cat sat on mat number {i}" for i in range(7)).split()) | {"<unk>"}
     assert all(set(line.split()) <= vocab for line in lines)
+    result = run("evaluate", "--checkpoint", out / "w", "--num", "20")
+    assert result.exit_code == 0, result.output
+    assert all(f"BLEU-{n}" in result.output for n in (2, 3, 4))
+    assert "MSE" not in result.output
 
 
 def test_oracle_tiny_runs(workdir: Path) -> None:
