@@ -67,21 +67,21 @@ def test_prob_real_is_eval_mode_and_restores_mode():
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 10_000), seq_len=st.integers(1, 12))
-def test_prefix_shortcut_equals_plain_forward(seed, seq_len):
+@given(seed=st.integers(0, 10_000), seq_len=st.integers(1, 12), data=st.data())
+def test_prefix_shortcut_equals_plain_forward(seed, seq_len, data):
+    prefix_len = data.draw(st.integers(0, seq_len), label="prefix_len")
     d = _discriminator(seq_len=seq_len, seed=seed % 7).eval()
     gen = torch.Generator().manual_seed(seed)
     samples = torch.randint(0, 15, (4, seq_len), generator=gen)
     rows = 24
     source = torch.randint(0, 4, (rows,), generator=gen)
-    prefix_lens = torch.randint(0, seq_len + 1, (rows,), generator=gen)
     fresh = torch.randint(0, 15, (rows, seq_len), generator=gen)
-    keep = torch.arange(seq_len) < prefix_lens.unsqueeze(1)
-    tokens = torch.where(keep, samples[source], fresh)  # rows sharing a sample's prefix
+    keep = torch.arange(seq_len) < prefix_len
+    tokens = torch.where(keep, samples[source], fresh)  # rows sharing their sample's prefix
     with torch.no_grad():
         pools = d.prefix_pools(samples)
-        kept = [p[source, prefix_lens] for p in pools]
-        shortcut = d.logits_from_prefix(tokens, prefix_lens, kept)
+        kept = [p[source, prefix_len] for p in pools]
+        shortcut = d.logits_from_prefix(tokens, prefix_len, kept)
         torch.testing.assert_close(shortcut, d(tokens), atol=1e-5, rtol=0)
 
 
