@@ -1,10 +1,11 @@
 """Benchmark: Monte Carlo roll-out rewards (Eq. 4) for one batch, batched vs the original loop.
 
 Cases: (a) the paper's oracle sizes: V=5000, T=20, B=64, N=16, D = PAPER_FILTERS with emb 64,
-G emb/hidden 32; (b) music defaults: V=89, T=32, B=64, N=16, D = MUSIC_FILTERS with emb 64,
-G emb 32 / hidden 64. Prints the median time, the analytic FLOP count of the minimal work (with the
-prefix shortcut), the achieved GFLOP/s, this machine's float32 matmul GFLOP/s and the speed-up over
-`rollout_rewards_reference` (timed on fewer repeats: it is slow).
+G emb/hidden 32; (b) music defaults (seqgan_music/presets.py): V=89, T=32, B=64, N=16,
+D = MUSIC_FILTERS with emb 32, G emb 32 / hidden 64. Prints the median time (wall and CPU), the
+analytic FLOP count of the minimal work (with the prefix shortcut), the achieved GFLOP/s, this
+machine's float32 matmul GFLOP/s and the speed-up over `rollout_rewards_reference` (timed on fewer
+repeats: it is slow). On a shared machine use --threads 1 and read the CPU-second figures.
 
     python benchmarks/bench_rollout.py [--case a|b|both] [--device auto|cpu|cuda] [--repeats 5]
 """
@@ -32,7 +33,7 @@ CASES = {
     "a": dict(name="paper oracle", V=5000, T=20, B=64, N=16, emb=32, hidden=32,
               d_emb=64, filters=PAPER_FILTERS),
     "b": dict(name="music", V=89, T=32, B=64, N=16, emb=32, hidden=64,
-              d_emb=64, filters=MUSIC_FILTERS),
+              d_emb=32, filters=MUSIC_FILTERS),
 }  # fmt: skip
 
 

@@ -179,9 +179,12 @@ def rollout_rewards(
         rollouts = sample_rollouts(samples, policy, rollout_num, temperature=temperature, rng=rng)
         flat = rollouts.view(-1, length)  # (R, T), R = (T-1)*N*B, rows ordered (t, n, b)
         num_rows, per_group = flat.shape[0], rollout_num * batch
-        # Chunks never straddle two prefix lengths, so each chunk shares one prefix length.
+        # Chunks never straddle two prefix lengths, so each chunk shares one prefix length;
+        # a prefix length's N*B roll-outs split into equal chunks of at most max_chunk rows.
         chunk = max_chunk or default_chunk(discriminator, samples.device)
-        bounds = sorted({*range(0, num_rows, chunk), *range(0, num_rows, per_group), num_rows})
+        size = -(-per_group // -(-per_group // chunk))  # ceil(per_group / number of pieces)
+        starts = [g + o for g in range(0, num_rows, per_group) for o in range(0, per_group, size)]
+        bounds = [*starts, num_rows]
         source = torch.arange(batch, device=samples.device).repeat(rollout_num)  # (N*B,): b
         probs = []
         for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
