@@ -35,7 +35,12 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except KeyboardInterrupt:
-            _fail("interrupted (a resumable checkpoint was saved where training had started)")
+            click.echo(
+                "seqgan-music: interrupted; training state up to the last finished epoch or round "
+                "is saved: continue with `seqgan-music train --resume`",
+                err=True,
+            )
+            sys.exit(130)
         except (SeqGANMusicError, FileNotFoundError, IsADirectoryError, PermissionError) as err:
             if _debug:
                 raise
