@@ -73,14 +73,13 @@ def assert_one_line_error(result: object, *fragments: str) -> None:
 @pytest.fixture(scope="module")
 def trained(workdir: Path) -> Path:
     """One tiny training run shared by the tests below."""
-    import os
-
-    os.environ["SEQGAN_MUSIC_CACHE"] = str(workdir / "cache")
-    result = CliRunner().invoke(
-        cli,
-        ["train", "--data", str(workdir / "tunes"), "--preset", "tiny", "--out",
-         str(workdir / "ck"), "--run-name", "tiny", "--seed", "3", "--quiet"],
-    )  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEQGAN_MUSIC_CACHE", str(workdir / "cache"))
+        result = CliRunner().invoke(
+            cli,
+            ["train", "--data", str(workdir / "tunes"), "--preset", "tiny", "--out",
+             str(workdir / "ck"), "--run-name", "tiny", "--seed", "3", "--quiet"],
+        )  # fmt: skip
     assert result.exit_code == 0, result.output
     return workdir / "ck" / "tiny"
 
