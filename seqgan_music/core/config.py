@@ -35,7 +35,7 @@ class GeneratorConfig:
 
 @dataclass(frozen=True)
 class DiscriminatorConfig:
-    """D_phi (Eqs. 11-12): CNN with (window, filters) pairs; windows longer than seq_len are dropped."""
+    """D_phi (Eqs. 11-12): CNN over (window, filters) pairs; windows longer than seq_len drop."""
 
     vocab_size: int
     seq_len: int
