@@ -4,8 +4,16 @@ import ast
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parent.parent / "seqgan_music" / "core"
-FORBIDDEN = ("seqgan_music.music", "seqgan_music.text", "seqgan_music.cli", "seqgan_music.api",
-             "click", "pretty_midi", "mido", "music21")
+FORBIDDEN = (
+    "seqgan_music.music",
+    "seqgan_music.text",
+    "seqgan_music.cli",
+    "seqgan_music.api",
+    "click",
+    "pretty_midi",
+    "mido",
+    "music21",
+)
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -30,6 +38,9 @@ def test_heavy_libraries_stay_in_one_module():
     pkg = CORE.parent
     owners = {"music21": {"abc_io.py"}, "mido": {"midi_io.py"}, "pretty_midi": {"midi_io.py"}}
     for lib, allowed in owners.items():
-        users = {p.name for p in pkg.rglob("*.py") if any(
-            m == lib or m.startswith(lib + ".") for m in _imported_modules(p))}
+        users = {
+            p.name
+            for p in pkg.rglob("*.py")
+            if any(m == lib or m.startswith(lib + ".") for m in _imported_modules(p))
+        }
         assert users <= allowed, f"{lib} imported outside {allowed}: {users - allowed}"
