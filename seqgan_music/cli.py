@@ -413,6 +413,7 @@ def evaluate(
     help="Samples drawn per model for evaluation.",
 )
 @click.option("--tokenizer", default=None, help="Tokenizer for text corpora.")
+@click.option("--seq-len", type=int, default=None, help="Sequence length (music default 32).")
 @click.option(
     "--set",
     "settings",
@@ -430,6 +431,7 @@ def compare(
     seed: int,
     num_samples: int,
     tokenizer: str | None,
+    seq_len: int | None,
     settings: tuple[str, ...],
     device: str,
     quiet: bool,
@@ -448,7 +450,9 @@ def compare(
             num_samples=num_samples,
             device=device,
             tokenizer=tokenizer,
+            seq_len=seq_len,
             callback=bars,
+            progress=not quiet,
         )
     finally:
         if bars is not None:

@@ -141,7 +141,9 @@ def compare(
     num_samples: int | None = None,
     device: str = "auto",
     tokenizer: str | None = None,
+    seq_len: int | None = None,
     callback: Any = None,
+    progress: bool = True,
 ) -> EvaluationReport:
     """MLE vs SeqGAN from the same pre-trained generator, then the Table-4-style evaluation.
 
@@ -159,7 +161,9 @@ def compare(
         seed=seed,
         device=device,
         tokenizer=tokenizer,
+        seq_len=seq_len,
         callback=callback,
+        progress=progress,
     )
     pretrained = seqgan.run_dir / "checkpoint-pretrained.pt"
     mle = train(
@@ -173,6 +177,7 @@ def compare(
         tokenizer=tokenizer,
         init_from=pretrained,
         callback=callback,
+        progress=progress,
     )
     report = evaluate(
         [mle.checkpoint, seqgan.checkpoint],
