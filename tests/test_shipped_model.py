@@ -1,0 +1,36 @@
+"""The model shipped inside the package: `compose` works right after install, offline."""
+
+from pathlib import Path
+
+import music21
+import pretty_midi
+import pytest
+import torch
+from click.testing import CliRunner
+
+from seqgan_music import api
+from seqgan_music.cli import cli
+
+
+def test_shipped_checkpoint_is_small_and_records_its_training() -> None:
+    path = api.SHIPPED_CHECKPOINT
+    assert path.is_file()
+    assert path.stat().st_size < 5 * 1024 * 1024
+    payload = torch.load(path, weights_only=True)
+    assert payload["metadata"]["domain"] == "music"
+    assert payload["phase"] == "done"  # pre-training and the adversarial phase both ran
+    assert "seqgan-music train" in payload["metadata"]["training"]["command"]
+
+
+def test_compose_without_a_run_uses_the_shipped_model(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no checkpoints/ here
+    assert api.find_checkpoint(None) == api.SHIPPED_CHECKPOINT
+    result = CliRunner().invoke(cli, ["compose", "--out", "tune.mid", "--seed", "0"])
+    assert result.exit_code == 0, result.output
+    pm = pretty_midi.PrettyMIDI("tune.mid")
+    notes = pm.instruments[0].notes
+    assert notes and all(21 <= n.pitch <= 108 for n in notes)
+    assert pm.get_end_time() == pytest.approx(32 * 0.4, abs=0.41)
+    score = music21.converter.parse("tune.mid")
+    # music21 may split a note at a barline into tied notes: compare the pitches it reads
+    assert {n.pitch.midi for n in score.flatten().notes} == {n.pitch for n in notes}
