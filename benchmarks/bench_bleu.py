@@ -3,9 +3,8 @@
     python benchmarks/bench_bleu.py [--hyps 1000] [--nltk-subset 20]
 
 Hypotheses are real melody windows from the train split (what a perfect generator would emit),
-references the test split's windows; both read here with pretty_midi by the encoding rule
-(instrument 0, highest sounding pitch at (k + 0.5) * 0.4 s, token = pitch - 20, 0 = rest, windows
-of 32). Without the shared data it falls back to random tokens and says so. It also prints the
+references the test split's windows, both from `prepare_corpus` (the encoding `train` uses).
+Without the shared data it falls back to random tokens and says so. It also prints the
 real-data figures (valid split vs test split), the ceiling column of the comparison table.
 """
 
@@ -13,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,22 +24,11 @@ SPLITS = (
 )
 
 
-def split_windows(split: str, seq_len: int = 32, step: float = 0.4) -> np.ndarray:
-    """All non-overlapping melody windows of one split: (W, seq_len)."""
-    import pretty_midi  # benchmark only: the package keeps pretty_midi inside music/midi_io.py
+def split_windows(split: str) -> np.ndarray:
+    """All 32-step windows of one split, prepared by the package's own corpus pipeline."""
+    from seqgan_music.music.corpus import prepare_corpus
 
-    windows = []
-    for path in sorted((SPLITS / split).glob("*.mid")):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tempo events on non-zero tracks in some files
-            notes = pretty_midi.PrettyMIDI(str(path)).instruments[0].notes
-        times = (np.arange(int(max(n.end for n in notes) / step)) + 0.5) * step
-        tokens = np.zeros(len(times), dtype=np.int64)
-        for note in notes:
-            on = (times >= note.start) & (times < note.end)
-            tokens[on] = np.maximum(tokens[on], note.pitch - 20)
-        windows.append(tokens[: len(tokens) // seq_len * seq_len].reshape(-1, seq_len))
-    return np.concatenate(windows)
+    return prepare_corpus(SPLITS, progress=False).split(split)
 
 
 def timed(fn, *args, **kwargs):
