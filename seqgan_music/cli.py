@@ -97,8 +97,11 @@ class ProgressBars:
             self.phase = event.phase
             if event.phase == "done":
                 return
+            # The first event arrives after the first unit: start the count there, so the rate
+            # tqdm shows is measured over whole units.
             self.bar = tqdm(
                 total=event.total,
+                initial=event.step,
                 desc=event.phase,
                 unit="unit",
                 file=sys.stderr,
