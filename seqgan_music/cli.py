@@ -19,6 +19,15 @@ from seqgan_music import __version__
 from seqgan_music.errors import SeqGANMusicError
 
 DEVICE = click.Choice(["auto", "cpu", "cuda"])
+device_option = click.option(
+    "--device", type=DEVICE, default="auto", show_default=True,
+    help="auto (CUDA when present), cpu or cuda.",
+)  # fmt: skip
+quiet_option = click.option("--quiet", is_flag=True, help="No progress bars.")
+settings_option = click.option(
+    "--set", "settings", multiple=True, metavar="NAME=VALUE",
+    help="Override one TrainConfig field, e.g. --set adv_rounds=50 (repeatable).",
+)  # fmt: skip
 _debug = False
 
 
@@ -160,7 +169,7 @@ DATA_HELP = (
     help="Folder for run folders and the 'latest' pointer.",
 )
 @click.option("--run-name", default=None, help="Run folder name (default: run-<date>-<time>).")
-@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where to train.")
+@device_option
 @click.option("--seed", type=int, default=None, help="Random seed (CPU runs repeat exactly).")
 @click.option("--resume", is_flag=True, help="Continue the latest (or --run-name) run.")
 @click.option("--tokenizer", default=None, help="Tokenizer for text corpora: char, word, ...")
@@ -172,14 +181,8 @@ DATA_HELP = (
     help="Start from this checkpoint's state (e.g. a -pretrained.pt) instead of "
     "scratch; with --set mode=mle this trains the MLE baseline.",
 )
-@click.option(
-    "--set",
-    "settings",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override one TrainConfig field, e.g. --set adv_rounds=50 (repeatable).",
-)
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@settings_option
+@quiet_option
 @friendly_errors
 def train(
     data: str,
@@ -278,7 +281,7 @@ def train(
 @click.option("--restrike", is_flag=True, help="Re-strike repeated pitches instead of holding.")
 @click.option("--wav", is_flag=True, help="Also write a .wav preview (sine synthesis).")
 @click.option("--png", is_flag=True, help="Also write a piano-roll .png (needs matplotlib).")
-@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where to sample.")
+@device_option
 @friendly_errors
 def compose(
     out: Path,
@@ -362,7 +365,7 @@ def compose(
     default=None,
     help="Folder for evaluation.json and evaluation.md.",
 )
-@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where to sample.")
+@device_option
 @friendly_errors
 def evaluate(
     checkpoints: tuple[Path, ...],
@@ -417,15 +420,9 @@ def evaluate(
 )
 @click.option("--tokenizer", default=None, help="Tokenizer for text corpora.")
 @click.option("--seq-len", type=int, default=None, help="Sequence length (music default 32).")
-@click.option(
-    "--set",
-    "settings",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override one TrainConfig field (repeatable).",
-)
-@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where to train.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@settings_option
+@device_option
+@quiet_option
 @friendly_errors
 def compare(
     data: str,
@@ -486,7 +483,7 @@ def data() -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the tune split.")
 @click.option("--refresh", is_flag=True, help="Rebuild even when a cached copy exists.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@quiet_option
 @friendly_errors
 def data_prepare(
     data: str,
@@ -568,8 +565,8 @@ def data_download(name: str, dest: Path, url: str | None) -> None:
     help="The released oracle .npz (default: a fresh N(0,1) oracle).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--device", type=DEVICE, default="auto", show_default=True, help="Where to train.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@device_option
+@quiet_option
 @friendly_errors
 def oracle(
     preset: str, out_dir: Path, oracle_path: Path | None, seed: int, device: str, quiet: bool
