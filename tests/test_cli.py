@@ -7,6 +7,7 @@ A tiny MIDI corpus is built here with pretty_midi (no committed binaries); train
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 from pathlib import Path
 
@@ -320,3 +321,23 @@ def test_debug_shows_the_traceback(workdir: Path) -> None:
     result = run("--debug", "train", "--data", workdir / "nope", "--quiet")
     assert result.exit_code != 0
     assert result.exception is not None and not isinstance(result.exception, SystemExit)
+
+
+def test_config_file_sets_the_preset_and_flags_win(workdir: Path) -> None:
+    conf = workdir / "run.toml"
+    conf.write_text('preset = "tiny"\nseed = 5\n[train]\nadv_rounds = 1\nrollout_num = 3\n')
+    out = workdir / "toml"
+    result = run("train", "--data", workdir / "tunes", "--config", conf, "--set", "rollout_num=4",
+                 "--out", out, "--run-name", "c", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "c" / "config.json").read_text())
+    assert saved["train"]["adv_rounds"] == 1
+    assert saved["train"]["seed"] == 5
+    assert saved["train"]["rollout_num"] == 4  # the flag wins over the file
+    assert saved["generator"]["hidden_dim"] == 16  # the tiny preset
+
+
+def test_bad_config_file(workdir: Path) -> None:
+    conf = workdir / "bad.toml"
+    conf.write_text("preset = [unclosed\n")
+    assert_one_line_error(run("train", "--config", conf, "--quiet"), "TOML")
