@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -372,7 +373,7 @@ class Model:
         """(n, length) token samples, seeded; `prefix` conditions every sample on a primer."""
         device = next(self.generator.parameters()).device
         rng = torch.Generator(device=device)
-        rng.manual_seed(seed if seed is not None else int(torch.seed() % 2**31))
+        rng.manual_seed(seed if seed is not None else secrets.randbits(63))  # no global reseed
         prefix_t = None
         if prefix is not None and len(prefix):
             prefix_t = torch.as_tensor(list(prefix), dtype=torch.long, device=device).repeat(n, 1)
