@@ -341,3 +341,14 @@ def test_bad_config_file(workdir: Path) -> None:
     conf = workdir / "bad.toml"
     conf.write_text("preset = [unclosed\n")
     assert_one_line_error(run("train", "--config", conf, "--quiet"), "TOML")
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "seqgan_music", "--help"], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for command in ("train", "compose", "evaluate", "compare", "data", "oracle", "export"):
+        assert command in done.stdout
