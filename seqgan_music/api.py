@@ -109,18 +109,27 @@ def load_dataset(
         if fitted_tokenizer is not None:
             tok = fitted_tokenizer
             splits = [encode_fixed_length(corpus.texts[s], tok, corpus.seq_len) for s in _SPLITS]
-        info = {"source": str(data), "counts": {s: len(a) for s, a in zip(_SPLITS, splits)}}
+        counts = {s: len(a) for s, a in zip(_SPLITS, splits)}
+        summary = (
+            f"{data}: {tok.name} tokenizer, vocabulary {tok.vocab_size}, length {corpus.seq_len}; "
+            + ", ".join(f"{s} {n}" for s, n in counts.items())
+            + f"; {corpus.skipped} lines skipped"
+        )
+        info = {"source": str(data), "counts": counts, "summary": summary}
         return Dataset("text", *splits, tok, info)
 
     from seqgan_music.music.codec import MidiPitchCodec
     from seqgan_music.music.corpus import EncodingConfig, prepare_corpus
 
-    encoding = EncodingConfig(seq_len=seq_len or 32)
+    seq_len = seq_len or EncodingConfig().seq_len
+    encoding = EncodingConfig(seq_len=seq_len, stride=seq_len)  # non-overlapping windows
     corpus = prepare_corpus(data, encoding=encoding, seed=seed, progress=progress)
-    codec = MidiPitchCodec.from_dict(
-        {"step_seconds": encoding.step_seconds, "seq_len": encoding.seq_len}
-    )
-    info = {"source": str(data), "counts": {s: len(getattr(corpus, s)) for s in _SPLITS}}
+    info = {
+        "source": str(data),
+        "counts": {s: len(getattr(corpus, s)) for s in _SPLITS},
+        "summary": corpus.summary,
+    }
+    codec = MidiPitchCodec.from_encoding(encoding)
     return Dataset("music", corpus.train, corpus.valid, corpus.test, codec, info)
 
 
@@ -136,6 +145,7 @@ class TrainResult:
     curve_png: Path | None
     history: list[dict[str, Any]]
     seconds: float
+    corpus_summary: str = ""
 
 
 def build_config(
@@ -294,7 +304,8 @@ def train(
     trainer.run(ckpt_path, max_units=max_units)
     seconds = time.perf_counter() - start
     png = plot_learning_curve(log.path, run_dir / "curve.png")
-    return TrainResult(run_dir, ckpt_path, log.path, png, trainer.history, seconds)
+    summary = dataset.info.get("summary", "")
+    return TrainResult(run_dir, ckpt_path, log.path, png, trainer.history, seconds, summary)
 
 
 def _version() -> str:

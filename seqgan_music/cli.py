@@ -224,6 +224,8 @@ def train(
     finally:
         if bars is not None:
             bars.close()
+    if result.corpus_summary:
+        click.echo(f"corpus: {result.corpus_summary}")
     click.echo(f"trained in {result.seconds:.0f} s; checkpoint: {result.checkpoint}")
     click.echo(
         f"metrics: {result.metrics_csv}"

@@ -45,6 +45,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tunes.mkdir()
     for i in range(12):
         _write_tune(tunes / f"tune_{i}.mid", rng)
+    (tunes / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06truncated")  # skipped, counted
     (root / "empty").mkdir()
     (root / "lines.txt").write_text(
         "\n".join(f"the cat sat on mat number {i % 7}" for i in range(60)) + "\n"
@@ -104,6 +105,13 @@ def test_every_command_has_help_with_examples(command: list[str]) -> None:
     assert result.exit_code == 0, result.output
     assert "Example" in result.output
     assert "--" in result.output  # options are listed with their help
+
+
+def test_train_skips_and_counts_a_bad_file(trained: Path, workdir: Path) -> None:
+    result = run("train", "--data", workdir / "tunes", "--preset", "tiny", "--set",
+                 "adv_rounds=1", "--out", workdir / "ck-bad-file", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 skipped" in result.output
 
 
 def test_train_writes_the_run_folder(trained: Path) -> None:
