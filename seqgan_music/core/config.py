@@ -53,6 +53,15 @@ class DiscriminatorConfig:
         return tuple((w, n) for w, n in self.filters if w <= self.seq_len)
 
 
+# The smallest value of each integer TrainConfig field (0 for pg_batch_size and num_negatives
+# means "as many as batch_size / the positives").
+_TRAIN_MINIMUM = {
+    "batch_size": 1, "g_pretrain_epochs": 0, "d_pretrain_rounds": 0, "d_pretrain_epochs": 0,
+    "adv_rounds": 0, "g_steps": 1, "d_steps": 1, "k_epochs": 1, "rollout_num": 1,
+    "pg_batch_size": 0, "num_negatives": 0, "eval_every": 1,
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Algorithm 1's schedule and optimisation settings. Defaults are the paper's synthetic run."""
@@ -83,13 +92,23 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        # Values arrive from `--set NAME=VALUE`, TOML and checkpoints: check the type first, so a
+        # bad value is a one-line ValueError here, not a TypeError or a ZeroDivisionError mid-run.
+        for f in fields(self):
+            value, kind = getattr(self, f.name), type(f.default)
+            ok = isinstance(value, (int, float)) if kind is float else isinstance(value, kind)
+            if not ok or (kind is not bool and isinstance(value, bool)):
+                raise ValueError(f"{f.name} must be of type {kind.__name__}, not {value!r}")
         if self.mode not in ("seqgan", "mle"):
             raise ValueError(f"mode must be 'seqgan' or 'mle', not {self.mode!r}")
         if not 0.0 <= self.update_rate <= 1.0:
             raise ValueError(f"update_rate must be in [0, 1], not {self.update_rate}")
-        for name in ("batch_size", "rollout_num", "g_steps", "d_steps", "k_epochs"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        for name, low in _TRAIN_MINIMUM.items():
+            if getattr(self, name) < low:
+                raise ValueError(f"{name} must be at least {low}, not {getattr(self, name)}")
+        for name in ("g_lr", "d_lr", "pg_lr", "grad_clip", "temperature"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
