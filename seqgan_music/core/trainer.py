@@ -77,6 +77,14 @@ class SeqGANTrainer:
         if train_data.dim() != 2 or train_data.dtype != torch.long:
             raise ValueError(f"train_data must be an (n, T) int64 tensor, got {train_data.dtype} "
                              f"{tuple(train_data.shape)}")  # fmt: skip
+        vocab, seq_len = config.generator.vocab_size, config.generator.seq_len
+        if train_data.shape[1] != seq_len:
+            raise ValueError(f"train_data has sequences of {train_data.shape[1]} tokens, the "
+                             f"config {seq_len}")  # fmt: skip
+        low, high = (int(train_data.min()), int(train_data.max())) if train_data.numel() else (0, 0)
+        if not 0 <= low <= high < vocab:  # e.g. resumed on a corpus whose vocabulary has grown
+            raise ValueError(f"train_data holds ids {low}..{high}, outside the config's "
+                             f"vocabulary 0..{vocab - 1}")  # fmt: skip
         self.config = config
         self.device = torch.device(device)
         self.train_data = train_data.to(self.device)

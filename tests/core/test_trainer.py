@@ -236,3 +236,12 @@ def test_more_adversarial_rounds_continue_a_finished_run(tmp_path):
     assert (more.phase, more.step) == ("adversarial", 1)
     more.run()
     assert_same(params(more), straight_run()[0])  # tiny_config() has adv_rounds=2
+
+
+def test_train_data_must_fit_the_config():
+    with pytest.raises(ValueError, match="int64"):
+        SeqGANTrainer(tiny_config(), tiny_data().float())
+    with pytest.raises(ValueError, match="sequences of 5 tokens, the config 6"):
+        SeqGANTrainer(tiny_config(), tiny_data()[:, :5])
+    with pytest.raises(ValueError, match=f"outside the config's vocabulary 0..{V - 1}"):
+        SeqGANTrainer(tiny_config(), tiny_data() + 1)
