@@ -267,12 +267,14 @@ class SeqGANTrainer:
         """Eqs. 7-8: -sum_t log G(y_t | y_<t) * Q(t), averaged over the batch; rewards detached.
 
         With `baseline`, the mean reward of each step over the batch is subtracted first, a
-        variance reduction the paper does not use (so it is off in the presets).
+        variance reduction the paper does not use (so it is off in the presets). The log-probs
+        are those of the policy the samples came from: softmax(logits / temperature).
         """
+        tc = self.config.train
         rewards = rewards.detach()
-        if self.config.train.baseline:
+        if tc.baseline:
             rewards = rewards - rewards.mean(dim=0, keepdim=True)
-        log_probs = self.generator.log_probs(samples)  # (B, T)
+        log_probs = self.generator.log_probs(samples, tc.temperature)  # (B, T)
         return -(log_probs * rewards).sum(dim=1).mean()
 
     def _adversarial_round(self, rng: torch.Generator) -> dict[str, float]:

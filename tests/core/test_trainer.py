@@ -195,6 +195,11 @@ def test_pg_loss_is_eq_8_averaged_over_the_batch():
     rewards = torch.rand(4, T)
     expected = -(trainer.generator.log_probs(samples) * rewards).sum() / 4
     assert torch.allclose(trainer.pg_loss(samples, rewards), expected)
+    # at another sampling temperature, the gradient is that of the policy that drew the samples
+    hot = SeqGANTrainer(tiny_config(temperature=2.0), tiny_data())
+    logp = torch.log_softmax(hot.generator(samples) / 2.0, -1).gather(-1, samples[..., None])
+    expected = -(logp.squeeze(-1) * rewards).sum() / 4
+    assert torch.allclose(hot.pg_loss(samples, rewards), expected)
 
 
 def test_mle_fits_a_tiny_corpus():
