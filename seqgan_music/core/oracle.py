@@ -46,7 +46,10 @@ class OracleLSTM(nn.Module):
     @classmethod
     def from_npz(cls, path: str | Path) -> OracleLSTM:
         """Load the released parameters (a plain .npz; numpy.load refuses pickles by default)."""
-        with np.load(path) as arrays:
+        arrays = np.load(path)
+        if not isinstance(arrays, np.lib.npyio.NpzFile):  # a lone .npy array
+            raise ValueError(f"{path}: not an .npz archive of named arrays")
+        with arrays:
             vocab_size, emb_dim = arrays["embedding"].shape
             oracle = cls(vocab_size, emb_dim, arrays["Ui"].shape[0])
             for name, _ in _PARAM_SHAPES:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,7 +185,7 @@ def run_oracle_experiment(
     if oracle_path is not None:
         try:
             oracle = OracleLSTM.from_npz(oracle_path)
-        except (OSError, KeyError, ValueError) as err:
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as err:
             raise SeqGANMusicError(f"cannot read oracle {oracle_path}: {err}") from err
         source = str(oracle_path)
     else:
@@ -203,13 +204,15 @@ def run_oracle_experiment(
     seqgan_path, mle_path = out / "seqgan.pt", out / "mle.pt"
     seqgan = _start_or_resume(seqgan_path, config, data, device, callback, evaluate, metadata,
                               marks)  # fmt: skip
+    mle = None
+    if mle_path.exists():  # checked before the SeqGAN branch runs, so a mismatch fails at once
+        mle = SeqGANTrainer.load(mle_path, data, device=device, evaluate=evaluate,
+                                 callback=_timed(callback, {}))  # fmt: skip
+        _check_same_experiment(mle_path, mle, config.with_train(mode="mle"), metadata)
     branch_start = time.perf_counter()
     seqgan.run(seqgan_path)
     seqgan_end = time.perf_counter()
-    if mle_path.exists():
-        mle = SeqGANTrainer.load(mle_path, data, device=device, evaluate=evaluate,
-                                 callback=_timed(callback, {}))  # fmt: skip
-    else:
+    if mle is None:
         mle = SeqGANTrainer.load(pretrained_path(seqgan_path), data, device=device,
                                  evaluate=evaluate, callback=_timed(callback, {}),
                                  train_overrides={"mode": "mle"})  # fmt: skip
@@ -265,9 +268,14 @@ def _start_or_resume(path, config, data, device, callback, evaluate, metadata, m
                              evaluate=evaluate, metadata=metadata)  # fmt: skip
     trainer = SeqGANTrainer.load(path, data, device=device, callback=_timed(callback, marks),
                                  evaluate=evaluate)  # fmt: skip
+    _check_same_experiment(path, trainer, config, metadata)
+    return trainer
+
+
+def _check_same_experiment(path, trainer, config, metadata) -> None:
+    """Refuse to continue from a checkpoint another preset, seed or oracle wrote."""
     if trainer.metadata != metadata or trainer.config != config:
         raise SeqGANMusicError(
             f"{path} is another experiment's checkpoint "
             "(preset, seed or oracle differ): choose another output folder"
         )
-    return trainer

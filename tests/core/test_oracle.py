@@ -36,6 +36,18 @@ def test_npz_round_trip_and_shape_check(tmp_path):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(ValueError, match="bo has shape"):
         OracleLSTM.from_npz(tmp_path / "bad.npz")
+    np.save(tmp_path / "lone.npy", arrays["bo"])
+    with pytest.raises(ValueError, match="not an .npz archive"):
+        OracleLSTM.from_npz(tmp_path / "lone.npy")
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04 not really a zip", b"", b"random bytes"])
+def test_unreadable_oracle_file_is_a_one_line_error(tmp_path, content):
+    path = tmp_path / "oracle.npz"
+    path.write_bytes(content)
+    with pytest.raises(SeqGANMusicError, match="cannot read oracle") as err:
+        run_oracle_experiment("tiny", tmp_path / "run", oracle_path=path)
+    assert "\n" not in str(err.value)
 
 
 def _nll_by_hand(oracle: OracleLSTM, seq: list[int]) -> float:
@@ -126,5 +138,9 @@ def test_oracle_experiment_writes_csv_png_and_results(tmp_path):
     assert again["nll_oracle_seqgan"] == result["nll_oracle_seqgan"]
     with pytest.raises(SeqGANMusicError, match="another experiment"):
         run_oracle_experiment("tiny", out, oracle_path=npz, seed=1)
+    (out / "seqgan.pt").unlink()  # a stale MLE branch is refused too, before any training
+    with pytest.raises(SeqGANMusicError, match="mle.pt is another experiment"):
+        run_oracle_experiment("tiny", out, oracle_path=npz, seed=1)
+    assert not (out / "seqgan.pt").exists()
     with pytest.raises(SeqGANMusicError, match="unknown oracle preset"):
         run_oracle_experiment("huge", out)
