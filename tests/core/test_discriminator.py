@@ -1,5 +1,5 @@
-"""D_phi (Eqs. 11-12): the matmul convolution equals Conv1d, the loss, eval-mode scoring and the
-exact prefix shortcut used by the roll-out."""
+"""D_phi (Eqs. 11-12): forward (max before ReLU) equals the textbook Conv1d-ReLU-max D, the loss,
+eval-mode scoring and the exact prefix shortcut used by the roll-out."""
 
 import pytest
 import torch
