@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import sys
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -355,7 +356,8 @@ def prepare_corpus(
     if not refresh and npz.is_file() and npz.with_suffix(".json").is_file():
         try:
             return load_corpus(npz)
-        except (OSError, ValueError, KeyError, TypeError):  # a damaged cache entry: rebuild it
+        except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+            # a damaged cache entry: rebuild it
             pass
     use_folders = not Path(str(source)).is_file()  # one file: no folder split to keep
     corpus = build_corpus(

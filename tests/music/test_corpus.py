@@ -262,7 +262,10 @@ def test_cache_hit_and_invalidation(tmp_path):
     assert not changed.from_cache and changed.manifest["cache_key"] != first.manifest["cache_key"]
     # refresh rebuilds even when nothing changed; a damaged cache entry is rebuilt too
     assert not prepare_corpus(src, encoding=ENC, refresh=True, **kw).from_cache
-    Path(changed.manifest["cache_file"]).write_bytes(b"damaged")
+    cache_file = Path(changed.manifest["cache_file"])
+    cache_file.write_bytes(b"damaged")
+    assert not prepare_corpus(src, encoding=ENC, **kw).from_cache
+    cache_file.write_bytes(cache_file.read_bytes()[:40])  # a truncated zip: BadZipFile
     assert not prepare_corpus(src, encoding=ENC, **kw).from_cache
     meta = json.loads(Path(changed.manifest["cache_file"]).with_suffix(".json").read_text())
     assert meta["manifest"]["counts"]["files"] == 4 and meta["encoding"]["seq_len"] == 8
