@@ -171,6 +171,8 @@ def self_bleu(samples: np.ndarray | Sequence[Sequence[int]], n: int = 4) -> np.n
 
 def distinct_n(samples: np.ndarray | Sequence[Sequence[int]], n: int = 2) -> float:
     """Distinct-n (Li et al. 2016): unique n-grams / total n-grams over the whole sample set."""
+    if n < 1:  # ids[n - 1] below would silently pick another order
+        raise SeqGANMusicError(f"distinct-n order must be >= 1, got {n}")
     flat = _Flat(samples)
     gram = _ngram_ids(flat.tokens, flat.pos, flat.lengths[flat.seq_id], n)[n - 1]
     valid = gram[gram >= 0]

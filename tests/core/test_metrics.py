@@ -138,6 +138,8 @@ def test_distinct_n_hand_case():
     assert distinct_n(samples, 3) == pytest.approx(2 / 2)
     assert distinct_n(samples, 4) == 0.0  # no 4-grams at all
     assert distinct_n(np.tile([[7, 8, 9, 7]], (10, 1)), 2) == pytest.approx(3 / 30)
+    with pytest.raises(SeqGANMusicError, match="order must be >= 1"):
+        distinct_n(samples, 0)
 
 
 # ---------------------------------------------------------------- nearest MSE
