@@ -142,6 +142,8 @@ class SeqGANTrainer:
         `<stem>-pretrained.pt` once pre-training is done. On KeyboardInterrupt the state after the
         last completed unit is saved, then the interrupt is re-raised.
         """
+        if checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be at least 1, not {checkpoint_every}")
         path = Path(checkpoint_path) if checkpoint_path is not None else None
         units, saved = 0, False
         snapshot: dict[str, Any] | None = None  # the last unit boundary not yet on disk

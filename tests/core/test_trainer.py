@@ -250,3 +250,5 @@ def test_train_data_must_fit_the_config():
         SeqGANTrainer(tiny_config(), tiny_data()[:, :5])
     with pytest.raises(ValueError, match=f"outside the config's vocabulary 0..{V - 1}"):
         SeqGANTrainer(tiny_config(), tiny_data() + 1)
+    with pytest.raises(ValueError, match="checkpoint_every must be at least 1"):
+        SeqGANTrainer(tiny_config(), tiny_data()).run(checkpoint_every=0)
