@@ -247,8 +247,15 @@ def train(
         tokenizer, seq_len = meta.get("tokenizer_name"), meta.get("seq_len")
         seed = meta.get("seed", 0) if seed is None else seed
     seed_used = 0 if seed is None else seed
+    # Resuming or branching keeps the checkpoint's vocabulary: ids must mean what they meant.
+    fitted = tokenizer_from_dict(meta["tokenizer"]) if "tokenizer" in meta else None
     dataset = load_dataset(
-        data, tokenizer=tokenizer, seq_len=seq_len, seed=seed_used, progress=progress
+        data,
+        tokenizer=tokenizer,
+        seq_len=seq_len,
+        seed=seed_used,
+        progress=progress,
+        fitted_tokenizer=fitted,
     )
     if len(dataset.train) == 0:
         raise SeqGANMusicError(f"{data}: no training windows")
@@ -388,7 +395,9 @@ class Model:
         prefix_t = None
         if prefix is not None and len(prefix):
             prefix_t = torch.as_tensor(list(prefix), dtype=torch.long, device=device).repeat(n, 1)
-        length = length or self.config.generator.seq_len
+        length = self.config.generator.seq_len if length is None else length
+        if length < 1:
+            raise SeqGANMusicError(f"--length must be at least 1 step, not {length}")
         if prefix_t is not None and prefix_t.shape[1] >= length:
             raise SeqGANMusicError(
                 f"the primer is {prefix_t.shape[1]} steps long, not shorter than --length {length}"

@@ -59,6 +59,8 @@ def compose(
         raise SeqGANMusicError(f"--temperature must be positive, not {temperature}")
     model = model or load_checkpoint(checkpoint, device=device)
     if model.domain == "text":
+        if primer is not None:
+            raise SeqGANMusicError("--primer is for music models; this checkpoint is text")
         return _compose_text(model, out, num, seed, temperature, length)
     return _compose_music(
         model,
@@ -118,13 +120,13 @@ def _compose_music(
         raise SeqGANMusicError(f"--program must be a General MIDI program 0..127, not {program}")
     if tempo is not None and tempo <= 0:
         raise SeqGANMusicError(f"--tempo must be positive, not {tempo}")
-    step_seconds = float(model.tokenizer.to_dict().get("step_seconds", 0.4))
-    if tempo is not None:  # a step stays one quarter note: the tempo sets how long it lasts
-        step_seconds = 60.0 / tempo
+    model_step = float(model.tokenizer.to_dict().get("step_seconds", 0.4))
+    # A step stays one quarter note: --tempo changes only how long it lasts when rendered.
+    step_seconds = 60.0 / tempo if tempo is not None else model_step
     prefix = None
-    if primer is not None:
+    if primer is not None:  # read on the grid the model was trained on
         steps = max(1, (length or model.config.generator.seq_len) // 4)
-        prefix = [int(t) for t in read_primer(primer, steps, step_seconds=step_seconds)]
+        prefix = [int(t) for t in read_primer(primer, steps, step_seconds=model_step)]
     samples = model.sample(num, length=length, temperature=temperature, seed=seed, prefix=prefix)
     results = []
     for row, path in zip(samples, numbered_paths(out, num)):

@@ -9,6 +9,7 @@ entry-point group `seqgan_music.tokenizers` (value: "package.module:ClassName").
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -75,8 +76,14 @@ def _load_entry_points() -> None:
         return
     _entry_points_loaded = True
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name not in _REGISTRY:
-            register_tokenizer(ep.name)(ep.load())
+        if ep.name in _REGISTRY:
+            continue
+        try:
+            cls = ep.load()
+        except Exception as err:  # a broken plugin must not break every other tokenizer
+            warnings.warn(f"tokenizer plugin {ep.name!r} failed to load: {err}", stacklevel=2)
+            continue
+        register_tokenizer(ep.name)(cls)
 
 
 def available_tokenizers() -> list[str]:
