@@ -175,27 +175,43 @@ def _validation_nll(valid: torch.Tensor) -> Callable[[Generator], dict[str, floa
 
 
 class _MetricsLog:
-    """Appends each TrainEvent to a CSV (a row per unit) and forwards it to the callback."""
+    """Keeps one CSV row per finished unit and forwards each TrainEvent to the callback.
+
+    The rows start from the trainer's own history, so after a resume the CSV holds exactly the
+    units in the checkpoint: a unit logged but lost to a kill before its save is not doubled.
+    """
 
     def __init__(self, path: Path, forward: Callable[[TrainEvent], None] | None) -> None:
         self.path = path
         self.forward = forward
+        self.rows: list[dict[str, Any]] = []
+
+    def start_from(self, trainer: SeqGANTrainer) -> None:
+        self.rows = [
+            {"phase": h["phase"], "step": h["step"], "total": trainer.phase_total(h["phase"]),
+             **h["metrics"]}
+            for h in trainer.history
+        ]  # fmt: skip
+        self._write()
 
     def __call__(self, event: TrainEvent) -> None:
-        row = {"phase": event.phase, "step": event.step, "total": event.total, **event.metrics}
-        rows = read_metrics(self.path) if self.path.exists() else []
-        rows.append(row)
-        columns: list[str] = []
-        for r in rows:
-            columns += [k for k in r if k not in columns]
-        tmp = self.path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        tmp.replace(self.path)
+        self.rows.append(
+            {"phase": event.phase, "step": event.step, "total": event.total, **event.metrics}
+        )
+        self._write()
         if self.forward is not None:
             self.forward(event)
+
+    def _write(self) -> None:
+        columns: list[str] = []
+        for row in self.rows:
+            columns += [k for k in row if k not in columns]
+        tmp = self.path.with_suffix(".csv.tmp")
+        with tmp.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns or ["phase", "step", "total"])
+            writer.writeheader()
+            writer.writerows(self.rows)
+        tmp.replace(self.path)
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
@@ -268,8 +284,6 @@ def train(
     evaluate_fn = _validation_nll(valid.to(torch_device))
 
     if start_from is not None:
-        if not resume and log.path.exists():
-            log.path.unlink()
         trainer = SeqGANTrainer.load(
             start_from,
             train_data,
@@ -295,8 +309,6 @@ def train(
             "corpus": dataset.info,
             "package_version": _version(),
         }
-        if log.path.exists():
-            log.path.unlink()
         trainer = SeqGANTrainer(
             config,
             train_data,
@@ -305,6 +317,7 @@ def train(
             evaluate=evaluate_fn,
             metadata=metadata,
         )
+    log.start_from(trainer)
     (run_dir / "config.json").write_text(json.dumps(trainer.config.to_dict(), indent=2) + "\n")
     _write_latest(out_dir, run_dir.name)
     start = time.perf_counter()

@@ -166,7 +166,7 @@ class SeqGANTrainer:
             raise
         if path is not None and not saved:
             self.save(path)
-        if self.phase == "done" and self.callback is not None:
+        if units and self.phase == "done" and self.callback is not None:
             self.callback(TrainEvent("done", self.step, self.phase_total("adversarial"), {}))
 
     def _advance(self, path: Path | None) -> bool:
