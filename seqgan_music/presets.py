@@ -65,7 +65,7 @@ def _text_default(vocab_size: int, seq_len: int) -> SeqGANConfig:
             d_steps=2,
             k_epochs=1,
             rollout_num=8,
-            pg_lr=1e-3,
+            pg_lr=0.01,  # beat 1e-3 on the poems' validation BLEU, tied on the speeches'
             eval_every=1,
         ),
     )
