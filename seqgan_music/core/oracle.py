@@ -2,7 +2,7 @@
 parameters that plays the real data distribution, so NLL-oracle (Eq. 14) can score a generator.
 
 The gate equations are exactly those of the original `target_lstm.py` (row-vector convention,
-x is batch x emb; see /work/shared/data/oracle/PROVENANCE.md):
+x is batch x emb; see ../shared/data/oracle/PROVENANCE.md):
     i = sigmoid(x Wi + h Ui + bi)    f = sigmoid(x Wf + h Uf + bf)
     o = sigmoid(x Wog + h Uog + bog) c~ = tanh(x Wc + h Uc + bc)
     c_t = f * c_{t-1} + i * c~       h_t = o * tanh(c_t)        logits = h_t Wo + bo
