@@ -50,7 +50,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 err=True,
             )
             sys.exit(130)
-        except (SeqGANMusicError, FileNotFoundError, IsADirectoryError, PermissionError) as err:
+        except (SeqGANMusicError, OSError) as err:  # OSError: unwritable --out, full disk, ...
             if _debug:
                 raise
             _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)

@@ -304,6 +304,13 @@ def test_invalid_values(trained: Path, workdir: Path, args: list[str], fragment:
     assert_one_line_error(run(*args, *extra), fragment)
 
 
+def test_unwritable_output(trained: Path, workdir: Path) -> None:
+    blocker = workdir / "a-file"
+    blocker.write_text("not a folder")
+    result = run("compose", "--checkpoint", trained, "--out", blocker / "tune.mid")
+    assert_one_line_error(result, "a-file")
+
+
 def test_resume_with_nothing_to_resume(workdir: Path) -> None:
     assert_one_line_error(run("train", "--resume", "--out", workdir / "void"), "nothing to resume")
 
