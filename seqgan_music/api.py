@@ -261,7 +261,7 @@ def train(
         meta = _load_payload(start_from).get("metadata", {})
         data = meta.get("data", data)
         tokenizer, seq_len = meta.get("tokenizer_name"), meta.get("seq_len")
-        seed = meta.get("seed", 0) if seed is None else seed
+        seed = meta.get("seed", 0)  # the split seed: the same tunes must stay held out
     seed_used = 0 if seed is None else seed
     # Resuming or branching keeps the checkpoint's vocabulary: ids must mean what they meant.
     fitted = tokenizer_from_dict(meta["tokenizer"]) if "tokenizer" in meta else None
