@@ -152,33 +152,13 @@ def compare(
     adversarial rounds (the paper's learning-curve protocol).
     """
     out = Path(out_dir)
-    seqgan = train(
-        data,
-        preset=preset,
-        overrides=overrides,
-        out_dir=out,
-        run_name="seqgan",
-        seed=seed,
-        device=device,
-        tokenizer=tokenizer,
-        seq_len=seq_len,
-        callback=callback,
-        progress=progress,
-    )
+    common = dict(preset=preset, out_dir=out, seed=seed, device=device, tokenizer=tokenizer,
+                  seq_len=seq_len, callback=callback, progress=progress)  # fmt: skip
+    seqgan = train(data, overrides=overrides, run_name="seqgan", **common)
+    # The baseline branches from SeqGAN's pre-trained state and trains by MLE instead.
     pretrained = seqgan.run_dir / "checkpoint-pretrained.pt"
-    mle = train(
-        data,
-        preset=preset,
-        overrides={**(overrides or {}), "mode": "mle"},
-        out_dir=out,
-        run_name="mle",
-        seed=seed,
-        device=device,
-        tokenizer=tokenizer,
-        init_from=pretrained,
-        callback=callback,
-        progress=progress,
-    )
+    mle_overrides = {**(overrides or {}), "mode": "mle"}
+    mle = train(data, overrides=mle_overrides, run_name="mle", init_from=pretrained, **common)
     report = evaluate(
         [mle.checkpoint, seqgan.checkpoint],
         data=data,

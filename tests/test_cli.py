@@ -373,3 +373,18 @@ def test_python_dash_m_runs_the_same_command() -> None:
     assert done.returncode == 0, done.stderr
     for command in ("train", "compose", "evaluate", "compare", "data", "oracle", "export"):
         assert command in done.stdout
+
+
+def test_compare_trains_both_branches_from_one_pretrained_generator(workdir: Path) -> None:
+    out = workdir / "compare"
+    result = run("compare", "--data", workdir / "tunes", "--preset", "tiny", "--out", out,
+                 "--num", "30", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "p (SeqGAN vs MLE)" in result.output
+    seqgan = torch.load(out / "seqgan" / "checkpoint-pretrained.pt", weights_only=True)
+    mle = torch.load(out / "mle" / "checkpoint.pt", weights_only=True)
+    assert mle["config"]["train"]["mode"] == "mle"
+    # the baseline's history starts with SeqGAN's pre-training, unit for unit
+    pretraining = [(h["phase"], h["step"]) for h in seqgan["history"]]
+    assert [(h["phase"], h["step"]) for h in mle["history"]][: len(pretraining)] == pretraining
+    assert (out / "evaluation.md").is_file() and (out / "compare.json").is_file()
