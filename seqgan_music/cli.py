@@ -144,6 +144,13 @@ DATA_HELP = (
     "Corpus: 'embedded' (music21's folk tunes, no download), 'nottingham' (after `data download`), "
     "a folder of MIDI/ABC files, or a text file / poems folder (with --tokenizer)."
 )
+data_option = click.option("--data", default="embedded", show_default=True, help=DATA_HELP)
+tokenizer_option = click.option(
+    "--tokenizer", default=None, help="Tokenizer for text corpora: char, word, ..."
+)
+seq_len_option = click.option(
+    "--seq-len", type=int, default=None, help="Sequence length (music default 32)."
+)
 
 
 @cli.command(
@@ -152,7 +159,7 @@ DATA_HELP = (
     "--data poems.txt --tokenizer char --out checkpoints\n\n  seqgan-music train "
     "--resume"
 )
-@click.option("--data", default="embedded", show_default=True, help=DATA_HELP)
+@data_option
 @click.option(
     "--config",
     "config_file",
@@ -172,8 +179,8 @@ DATA_HELP = (
 @device_option
 @click.option("--seed", type=int, default=None, help="Random seed (CPU runs repeat exactly).")
 @click.option("--resume", is_flag=True, help="Continue the latest (or --run-name) run.")
-@click.option("--tokenizer", default=None, help="Tokenizer for text corpora: char, word, ...")
-@click.option("--seq-len", type=int, default=None, help="Sequence length (music default 32).")
+@tokenizer_option
+@seq_len_option
 @click.option(
     "--init-from",
     type=click.Path(exists=True, path_type=Path),
@@ -401,7 +408,7 @@ def evaluate(
     epilog="Example:\n\n  seqgan-music compare --data midi_data/nottingham --seed 0 "
     "--out checkpoints/compare"
 )
-@click.option("--data", default="embedded", show_default=True, help=DATA_HELP)
+@data_option
 @click.option("--preset", default="default", show_default=True, help="default, paper or tiny.")
 @click.option(
     "--out",
@@ -420,8 +427,8 @@ def evaluate(
     show_default=True,
     help="Samples drawn per model for evaluation.",
 )
-@click.option("--tokenizer", default=None, help="Tokenizer for text corpora.")
-@click.option("--seq-len", type=int, default=None, help="Sequence length (music default 32).")
+@tokenizer_option
+@seq_len_option
 @settings_option
 @device_option
 @quiet_option
@@ -473,7 +480,7 @@ def data() -> None:
     epilog="Examples:\n\n  seqgan-music data prepare\n\n  seqgan-music "
     "data prepare --data midi_data/nottingham --stride 16",
 )
-@click.option("--data", default="embedded", show_default=True, help=DATA_HELP)
+@data_option
 @click.option("--seq-len", type=int, default=32, show_default=True, help="Window length (steps).")
 @click.option("--stride", type=int, default=None, help="Window stride (default: --seq-len).")
 @click.option(
@@ -506,7 +513,7 @@ def data_prepare(
 
 
 @data.command("info", epilog="Example:\n\n  seqgan-music data info --data midi_data/nottingham")
-@click.option("--data", default="embedded", show_default=True, help=DATA_HELP)
+@data_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the tune split.")
 @friendly_errors
 def data_info(data: str, seed: int) -> None:
