@@ -265,6 +265,13 @@ def test_oracle_tiny_runs(workdir: Path) -> None:
     result = run("oracle", "--preset", "tiny", "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
     assert (out / "results.json").is_file()
+    assert "random N(0,1) oracle" in result.stderr and "not the paper's" in result.stderr
+    assert "--oracle released" in result.stderr
+
+
+def test_oracle_missing_file_is_one_line(workdir: Path) -> None:
+    result = run("oracle", "--preset", "tiny", "--oracle", workdir / "nope.npz", "--quiet")
+    assert_one_line_error(result, "oracle file not found")
 
 
 # ---- error paths: one line on stderr, non-zero exit, no traceback ----------------------------
