@@ -58,7 +58,9 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except (KeyError, ValueError) as err:  # unknown tokenizer or preset, invalid config value
             if _debug:
                 raise
-            _fail(str(err).strip("'\"").splitlines()[0])
+            # str(KeyError("x")) is "'x'": its message is the argument; others are their own text
+            text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+            _fail(text.splitlines()[0] if text else type(err).__name__)
 
     return wrapper
 
@@ -568,8 +570,12 @@ def data_info(data: str, seed: int) -> None:
 
     corpus = prepare_corpus(data, seed=seed, progress=False)
     click.echo(corpus.summary)
-    for entry in corpus.manifest.get("skipped", [])[:20]:
-        click.echo(f"  skipped {entry}")
+    skipped = corpus.manifest.get("skipped", [])
+    for entry in skipped[:20]:
+        click.echo(f"  skipped {entry['file']}: {entry['reason']}")
+    if len(skipped) > 20:
+        listed = Path(str(corpus.manifest.get("cache_file"))).with_suffix(".json")
+        click.echo(f"  ... and {len(skipped) - 20} more, all listed in {listed}")
     click.echo(f"cache: {corpus.manifest.get('cache_file')}")
 
 
