@@ -381,12 +381,8 @@ def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
     rows = read_metrics(metrics_csv)
     if not any(r.get("valid_nll") for r in rows):
         return None
-    xs, x, phases = [], 0, []
-    for i, r in enumerate(rows):  # one x per unit, phases laid end to end
-        if i and r["phase"] != rows[i - 1]["phase"]:
-            phases.append((x, r["phase"]))
-        x += 1
-        xs.append(x)
+    xs = list(range(1, len(rows) + 1))  # one x per unit, phases laid end to end
+    boundaries = [i for i in range(1, len(rows)) if rows[i]["phase"] != rows[i - 1]["phase"]]
     quality = sorted({k for r in rows for k in r if k.startswith("valid_") and k != "valid_nll"})
     panels = [["valid_nll"], ["reward", "d_acc_fake", "d_acc_valid"], quality]
     panels = [cols for cols in panels if any(r.get(c) for r in rows for c in cols)]
@@ -400,7 +396,7 @@ def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
                         else None)  # fmt: skip
             if target is not ax:
                 target.set_ylabel("valid_mse")
-        for boundary, phase in phases:
+        for boundary in boundaries:
             ax.axvline(boundary + 0.5, color="grey", linestyle=":", linewidth=0.8)
         ax.legend(fontsize=7, loc="best")
         ax.grid(alpha=0.3)
