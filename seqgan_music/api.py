@@ -11,8 +11,10 @@ text); it holds the glue, and the domains hold the knowledge.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +26,7 @@ import numpy as np
 import torch
 
 from seqgan_music import presets
+from seqgan_music.core import distributed
 from seqgan_music.core.checkpoint import load_checkpoint as _load_payload
 from seqgan_music.core.config import SeqGANConfig
 from seqgan_music.core.files import RunLock, atomic_write, atomic_write_text
@@ -250,12 +253,16 @@ def train(
     from another run's state (with `overrides`, e.g. {"mode": "mle"} for the MLE baseline).
     """
     out_dir = Path(out_dir)
-    torch_device = resolve_device(device)
+    # Under torchrun: join the process group; rank 0 alone writes files, the others wait for it.
+    torch_device = distributed.init_from_env(resolve_device(device))
+    main = distributed.is_main()
+    resume = resume or _torchrun_restart(out_dir, run_name, init_from)
     if resume:
         run_name = run_name or _read_latest(out_dir)
         if run_name is None:
             raise SeqGANMusicError(f"nothing to resume: no run under {out_dir}")
-    run_dir = out_dir / (run_name or time.strftime("run-%Y%m%d-%H%M%S"))
+    run_name = run_name or time.strftime("run-%Y%m%d-%H%M%S")
+    run_dir = out_dir / str(distributed.broadcast_object(run_name))  # rank 0's clock names it
     ckpt_path = run_dir / CHECKPOINT_NAME
     start_from = ckpt_path if resume else (Path(init_from) if init_from is not None else None)
     if start_from is not None and not start_from.exists():
@@ -270,14 +277,18 @@ def train(
     seed_used = 0 if seed is None else seed
     # Resuming or branching keeps the checkpoint's vocabulary: ids must mean what they meant.
     fitted = tokenizer_from_dict(meta["tokenizer"]) if "tokenizer" in meta else None
+    if not main:
+        distributed.barrier()  # rank 0 fills the corpus cache first, the others then read it
     dataset = load_dataset(
         data,
         tokenizer=tokenizer,
         seq_len=seq_len,
         seed=seed_used,
-        progress=progress,
+        progress=progress and main,
         fitted_tokenizer=fitted,
     )
+    if main:
+        distributed.barrier()
     if len(dataset.train) == 0:
         raise SeqGANMusicError(f"{data}: no training windows")
     train_data = torch.as_tensor(dataset.train, dtype=torch.long)
@@ -285,9 +296,10 @@ def train(
         dataset.valid if len(dataset.valid) else dataset.train, dtype=torch.long
     )
     run_dir.mkdir(parents=True, exist_ok=True)
-    with RunLock(run_dir):  # a second writer of this folder gets a one-line error
-        log = _MetricsLog(run_dir / "metrics.csv", callback)
-        evaluate_fn = _validation_nll(valid.to(torch_device))
+    # rank 0 writes the folder and holds its lock: a second writer gets a one-line error
+    with RunLock(run_dir) if main else contextlib.nullcontext():
+        log = _MetricsLog(run_dir / "metrics.csv", callback) if main else None
+        evaluate_fn = _validation_nll(valid.to(torch_device)) if main else None
 
         if start_from is not None:
             trainer = SeqGANTrainer.load(
@@ -323,16 +335,27 @@ def train(
                 evaluate=evaluate_fn,
                 metadata=metadata,
             )
-        log.start_from(trainer)
-        config_json = json.dumps(trainer.config.to_dict(), indent=2) + "\n"
-        atomic_write_text(run_dir / "config.json", config_json)
-        _write_latest(out_dir, run_dir.name)
+        if log is not None:
+            log.start_from(trainer)
+            config_json = json.dumps(trainer.config.to_dict(), indent=2) + "\n"
+            atomic_write_text(run_dir / "config.json", config_json)
+            _write_latest(out_dir, run_dir.name)
         start = time.perf_counter()
         trainer.run(ckpt_path, max_units=max_units)
         seconds = time.perf_counter() - start
-        png = plot_learning_curve(log.path, run_dir / "curve.png")
+        metrics_csv = run_dir / "metrics.csv"
+        png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
         summary = dataset.info.get("summary", "")
-        return TrainResult(run_dir, ckpt_path, log.path, png, trainer.history, seconds, summary)
+        return TrainResult(run_dir, ckpt_path, metrics_csv, png, trainer.history, seconds, summary)
+
+
+def _torchrun_restart(out_dir: Path, run_name: str | None, init_from: Any) -> bool:
+    """torchrun --max-restarts reruns the same command after a rank failed: continue that run
+    (--run-name, else the latest) from its checkpoint instead of starting a new one."""
+    if int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) == 0 or init_from is not None:
+        return False
+    name = run_name or _read_latest(out_dir)
+    return name is not None and (out_dir / name / CHECKPOINT_NAME).exists()
 
 
 def _version() -> str:

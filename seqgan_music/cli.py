@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from seqgan_music import __version__
 from seqgan_music.errors import SeqGANMusicError
@@ -155,6 +156,36 @@ seq_len_option = click.option(
 )
 
 
+def _command_line_args(ctx: click.Context, skip: tuple[str, ...]) -> list[str]:
+    """The options given on the command line to this command (and its group), rebuilt as argv."""
+    args = ["--debug"] if _debug else []
+    args.append(ctx.info_name or "train")
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name)
+        if not isinstance(param, click.Option) or param.name in skip:
+            continue
+        if source not in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+            continue
+        value, flag = ctx.params[param.name], param.opts[0]
+        if param.is_flag:
+            args += [flag] if value else []
+        else:
+            for item in value if param.multiple else [value]:
+                args += [flag, str(item)]
+    return args
+
+
+def _launch_ranks(nproc: int) -> None:
+    """`seqgan-music train --nproc N ...` = `torchrun --standalone --nproc-per-node N -m
+    seqgan_music train ...`: the same command on N ranks, through torch.distributed.run."""
+    from seqgan_music.core import distributed
+
+    args = _command_line_args(click.get_current_context(), skip=("nproc",))
+    failure = distributed.launch_local(nproc, "seqgan_music", args)
+    if failure is not None:
+        _fail(failure)
+
+
 @cli.command(
     epilog="Examples:\n\n  seqgan-music train\n\n  seqgan-music train --data "
     "midi_data/nottingham --preset paper --device cuda\n\n  seqgan-music train "
@@ -190,6 +221,14 @@ seq_len_option = click.option(
     help="Start from this checkpoint's state (e.g. a -pretrained.pt) instead of "
     "scratch; with --set mode=mle this trains the MLE baseline.",
 )
+@click.option(
+    "--nproc",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Train data-parallel on N processes of this machine (torch.distributed.run; for "
+    "several machines call torchrun, see the README).",
+)
 @settings_option
 @quiet_option
 @friendly_errors
@@ -206,9 +245,12 @@ def train(
     seq_len: int | None,
     init_from: Path | None,
     settings: tuple[str, ...],
+    nproc: int,
     quiet: bool,
 ) -> None:
     """Pre-train G by MLE, pre-train D, then run SeqGAN's adversarial training (Algorithm 1)."""
+    if nproc > 1:
+        return _launch_ranks(nproc)
     from seqgan_music import api
 
     file_conf = _load_toml(config_file)
@@ -233,6 +275,10 @@ def train(
     finally:
         if bars is not None:
             bars.close()
+    from seqgan_music.core import distributed
+
+    if not distributed.is_main():
+        return  # rank 0 reports for the whole job
     if result.corpus_summary:
         click.echo(f"corpus: {result.corpus_summary}")
     click.echo(f"trained in {result.seconds:.0f} s; checkpoint: {result.checkpoint}")
