@@ -33,6 +33,7 @@ from seqgan_music.core.checkpoint import load_checkpoint, save_checkpoint
 from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
+from seqgan_music.core.precision import autocast, resolve_precision
 from seqgan_music.core.rollout import RolloutPolicy, rollout_rewards
 
 PHASES = ("g_pretrain", "d_pretrain", "adversarial", "done")
@@ -94,6 +95,8 @@ class SeqGANTrainer:
                              f"vocabulary 0..{vocab - 1}")  # fmt: skip
         self.config = config
         self.device = torch.device(device)
+        # "auto" resolved once here; a resumed run keeps the checkpoint's (load_state_dict)
+        self.precision = resolve_precision(config.train.precision, self.device)
         self.train_data = train_data.to(self.device)
         self.callback, self.evaluate = callback, evaluate
         self.metadata = dict(metadata or {})
@@ -122,6 +125,10 @@ class SeqGANTrainer:
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(_unit_seed(self.config.train.seed, phase, step))
             yield
+
+    def _autocast(self) -> contextlib.AbstractContextManager[None]:
+        """bf16 autocast around forward passes when the run's precision is bf16."""
+        return autocast(self.precision, self.device)
 
     def _rng(self, phase: str, step: int) -> torch.Generator:
         """The explicit generator for this unit's shuffles, samples and roll-outs."""
@@ -278,8 +285,9 @@ class SeqGANTrainer:
         if n == 0:  # a rank's share of fewer negatives than ranks
             return self.train_data.new_zeros((0, self.train_data.shape[1]))
         chunks = [min(SAMPLE_CHUNK, n - i) for i in range(0, n, SAMPLE_CHUNK)]
-        return torch.cat([self.generator.sample(k, temperature=temperature, rng=rng)
-                          for k in chunks])  # fmt: skip
+        with self._autocast():
+            return torch.cat([self.generator.sample(k, temperature=temperature, rng=rng)
+                              for k in chunks])  # fmt: skip
 
     def _d_round(self, rng: torch.Generator, epochs: int) -> float:
         """Fresh negatives from G, then `epochs` epochs of D on positives + negatives (Eq. 5).
@@ -300,7 +308,8 @@ class SeqGANTrainer:
                 mine = self._mine(idx)
                 self.d_opt.zero_grad(set_to_none=True)
                 if len(mine):
-                    loss = self.discriminator.loss(tokens[mine], labels[mine])
+                    with self._autocast():
+                        loss = self.discriminator.loss(tokens[mine], labels[mine])
                     loss.backward()
                     total += loss.detach() * (len(mine) / len(idx))
                 distributed.average_gradients(self.discriminator.parameters(), len(mine) / len(idx))
@@ -346,14 +355,15 @@ class SeqGANTrainer:
         for _ in range(tc.g_steps):
             samples = self.generator.sample(share, temperature=tc.temperature, rng=self.rank_rng)
             policy = self.rollout.generator  # G_beta, the delayed copy (Eq. 4)
-            rewards = rollout_rewards(
-                samples,
-                policy,
-                self.discriminator,
-                tc.rollout_num,
-                temperature=tc.temperature,
-                rng=self.rank_rng,
-            )  # (B, T): each rank rolls out its own samples
+            with self._autocast():
+                rewards = rollout_rewards(
+                    samples,
+                    policy,
+                    self.discriminator,
+                    tc.rollout_num,
+                    temperature=tc.temperature,
+                    rng=self.rank_rng,
+                )  # (B, T): each rank rolls out its own samples
             self.generator.train()
             loss = self.pg_loss(samples, rewards)
             self.g_pg_opt.zero_grad(set_to_none=True)
@@ -385,6 +395,7 @@ class SeqGANTrainer:
             "g_pg_opt": self.g_pg_opt.state_dict(),
             "d_opt": self.d_opt.state_dict(),
             "history": self.history,
+            "precision": self.precision,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -404,6 +415,8 @@ class SeqGANTrainer:
         if self.phase == "done" and self.step < self.phase_total("adversarial"):
             self.phase = "adversarial"  # more adversarial rounds were asked for
         self.history = copy.deepcopy(list(state["history"]))
+        if self.config.train.precision == "auto":  # keep what the run resolved it to
+            self.precision = str(state.get("precision", self.precision))
 
     def save(self, path: str | Path) -> None:
         """Write a resumable checkpoint atomically (rank 0 writes; the other ranks wait for it)."""
