@@ -162,8 +162,15 @@ def build_config(
     return config.with_train(**(overrides or {}))
 
 
-def _validation_nll(valid: torch.Tensor) -> Callable[[Generator], dict[str, float]]:
-    """Held-out NLL of G: how the defaults were chosen, and what the learning curve shows."""
+VALID_SAMPLES = 300  # samples scored per unit for the validation BLEU/MSE (cheap, common seed)
+
+
+def _validation_metrics(dataset: Dataset, valid: torch.Tensor) -> Callable[[Generator], dict]:
+    """Held-out NLL of G, and BLEU (the domain's orders; music adds MSE) of a few hundred samples
+    against the valid split: how settings are chosen, and what the learning curve shows."""
+    from seqgan_music.evaluation import score_samples
+
+    references = valid.cpu().numpy()
 
     def evaluate(generator: Generator) -> dict[str, float]:
         was_training = generator.training
@@ -172,10 +179,19 @@ def _validation_nll(valid: torch.Tensor) -> Callable[[Generator], dict[str, floa
             nll = torch.cat(
                 [generator.log_probs(chunk).neg().mean(1) for chunk in valid.split(512)]
             ).mean()
+            rng = torch.Generator(device=valid.device).manual_seed(VALID_SEED)
+            samples = generator.sample(VALID_SAMPLES, rng=rng).cpu().numpy()
         generator.train(was_training)
-        return {"valid_nll": float(nll)}
+        scores = score_samples(samples, references, dataset.domain, dataset.tokenizer, quick=True)
+        out = {"valid_nll": float(nll)}
+        out.update({f"valid_{k.lower().replace('-', '')}": float(np.mean(v))
+                    for k, v in scores.items()})  # fmt: skip
+        return out
 
     return evaluate
+
+
+VALID_SEED = 20170204  # the same samples' randomness at every point (common random numbers)
 
 
 class _MetricsLog:
@@ -299,7 +315,8 @@ def train(
     # rank 0 writes the folder and holds its lock: a second writer gets a one-line error
     with RunLock(run_dir) if main else contextlib.nullcontext():
         log = _MetricsLog(run_dir / "metrics.csv", callback) if main else None
-        evaluate_fn = _validation_nll(valid.to(torch_device)) if main else None
+        evaluate_fn = _validation_metrics(dataset, valid.to(torch_device)) if main else None
+        diagnostic_valid = valid if main else None  # D's held-out accuracy: rank 0 reports it
 
         if start_from is not None:
             trainer = SeqGANTrainer.load(
@@ -309,6 +326,7 @@ def train(
                 callback=log,
                 evaluate=evaluate_fn,
                 train_overrides=overrides,
+                valid_data=diagnostic_valid,
             )
         else:
             if config is None:
@@ -334,6 +352,7 @@ def train(
                 callback=log,
                 evaluate=evaluate_fn,
                 metadata=metadata,
+                valid_data=diagnostic_valid,
             )
         if log is not None:
             log.start_from(trainer)
@@ -377,7 +396,10 @@ def _write_latest(out_dir: Path, run_name: str) -> None:
 
 
 def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
-    """Validation NLL per unit of each phase, as a PNG (None when matplotlib is not installed)."""
+    """The run's diagnostics per unit, phases in order, as a PNG (None without matplotlib or
+    rows): validation NLL; mean reward and D's accuracy on fresh negatives and held-out
+    positives (a saturating D shows as accuracies near 1 and rewards near 0); validation BLEU
+    and, for music, MSE."""
     try:
         import matplotlib
 
@@ -385,20 +407,31 @@ def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    rows = [r for r in read_metrics(metrics_csv) if r.get("valid_nll")]
-    if not rows:
+    rows = read_metrics(metrics_csv)
+    if not any(r.get("valid_nll") for r in rows):
         return None
-    fig, ax = plt.subplots(figsize=(7, 4))
-    x = 0
-    for phase in dict.fromkeys(r["phase"] for r in rows):
-        pts = [r for r in rows if r["phase"] == phase]
-        xs = [x + int(r["step"]) for r in pts]
-        ax.plot(xs, [float(r["valid_nll"]) for r in pts], marker=".", label=phase)
-        x = xs[-1]
-    ax.set_xlabel("unit (epoch or round), phases in order")
-    ax.set_ylabel("validation NLL per token")
-    ax.legend()
-    ax.grid(alpha=0.3)
+    xs = list(range(1, len(rows) + 1))  # one x per unit, phases laid end to end
+    boundaries = [i for i in range(1, len(rows)) if rows[i]["phase"] != rows[i - 1]["phase"]]
+    quality = sorted({k for r in rows for k in r if k.startswith("valid_") and k != "valid_nll"})
+    panels = [["valid_nll"], ["reward", "d_acc_fake", "d_acc_valid"], quality]
+    panels = [cols for cols in panels if any(r.get(c) for r in rows for c in cols)]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.6 * len(panels)), sharex=True,
+                             squeeze=False)  # fmt: skip
+    for ax, cols in zip(axes[:, 0], panels):
+        for col in cols:
+            pts = [(xs[i], float(r[col])) for i, r in enumerate(rows) if r.get(col)]
+            target = ax.twinx() if col == "valid_mse" else ax
+            target.plot(*zip(*pts), marker=".", label=col, color="grey" if target is not ax
+                        else None)  # fmt: skip
+            if target is not ax:
+                target.set_ylabel("valid_mse")
+        for boundary in boundaries:
+            ax.axvline(boundary + 0.5, color="grey", linestyle=":", linewidth=0.8)
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("validation NLL per token")
+    axes[-1, 0].set_xlabel("unit: G pre-training epochs, D pre-training rounds, adversarial "
+                           "rounds (dotted lines between phases)")  # fmt: skip
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)
