@@ -11,6 +11,7 @@ text); it holds the glue, and the domains hold the knowledge.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -28,6 +29,7 @@ from seqgan_music import presets
 from seqgan_music.core import distributed
 from seqgan_music.core.checkpoint import load_checkpoint as _load_payload
 from seqgan_music.core.config import SeqGANConfig
+from seqgan_music.core.files import RunLock, atomic_write, atomic_write_text
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.tokenizer import Tokenizer, tokenizer_from_dict, tokenizer_to_dict
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, checkpoint_generator
@@ -160,8 +162,15 @@ def build_config(
     return config.with_train(**(overrides or {}))
 
 
-def _validation_nll(valid: torch.Tensor) -> Callable[[Generator], dict[str, float]]:
-    """Held-out NLL of G: how the defaults were chosen, and what the learning curve shows."""
+VALID_SAMPLES = 300  # samples scored per unit for the validation BLEU/MSE (cheap, common seed)
+
+
+def _validation_metrics(dataset: Dataset, valid: torch.Tensor) -> Callable[[Generator], dict]:
+    """Held-out NLL of G, and BLEU (the domain's orders; music adds MSE) of a few hundred samples
+    against the valid split: how settings are chosen, and what the learning curve shows."""
+    from seqgan_music.evaluation import score_samples
+
+    references = valid.cpu().numpy()
 
     def evaluate(generator: Generator) -> dict[str, float]:
         was_training = generator.training
@@ -170,10 +179,19 @@ def _validation_nll(valid: torch.Tensor) -> Callable[[Generator], dict[str, floa
             nll = torch.cat(
                 [generator.log_probs(chunk).neg().mean(1) for chunk in valid.split(512)]
             ).mean()
+            rng = torch.Generator(device=valid.device).manual_seed(VALID_SEED)
+            samples = generator.sample(VALID_SAMPLES, rng=rng).cpu().numpy()
         generator.train(was_training)
-        return {"valid_nll": float(nll)}
+        scores = score_samples(samples, references, dataset.domain, dataset.tokenizer, quick=True)
+        out = {"valid_nll": float(nll)}
+        out.update({f"valid_{k.lower().replace('-', '')}": float(np.mean(v))
+                    for k, v in scores.items()})  # fmt: skip
+        return out
 
     return evaluate
+
+
+VALID_SEED = 20170204  # the same samples' randomness at every point (common random numbers)
 
 
 class _MetricsLog:
@@ -194,6 +212,9 @@ class _MetricsLog:
              **h["metrics"]}
             for h in trainer.history
         ]  # fmt: skip
+        if trainer.phase == "done":  # a finished run resumed: its "done" row is not in history
+            total = trainer.phase_total("adversarial")
+            self.rows.append({"phase": "done", "step": trainer.step, "total": total})
         self._write()
 
     def __call__(self, event: TrainEvent) -> None:
@@ -208,12 +229,13 @@ class _MetricsLog:
         columns: list[str] = []
         for row in self.rows:
             columns += [k for k in row if k not in columns]
-        tmp = self.path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="") as fh:
+
+        def write(fh: Any) -> None:
             writer = csv.DictWriter(fh, fieldnames=columns or ["phase", "step", "total"])
             writer.writeheader()
             writer.writerows(self.rows)
-        tmp.replace(self.path)
+
+        atomic_write(self.path, write, binary=False)
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
@@ -290,54 +312,60 @@ def train(
         dataset.valid if len(dataset.valid) else dataset.train, dtype=torch.long
     )
     run_dir.mkdir(parents=True, exist_ok=True)
-    log = _MetricsLog(run_dir / "metrics.csv", callback) if main else None
-    evaluate_fn = _validation_nll(valid.to(torch_device)) if main else None
+    # rank 0 writes the folder and holds its lock: a second writer gets a one-line error
+    with RunLock(run_dir) if main else contextlib.nullcontext():
+        log = _MetricsLog(run_dir / "metrics.csv", callback) if main else None
+        evaluate_fn = _validation_metrics(dataset, valid.to(torch_device)) if main else None
+        diagnostic_valid = valid if main else None  # D's held-out accuracy: rank 0 reports it
 
-    if start_from is not None:
-        trainer = SeqGANTrainer.load(
-            start_from,
-            train_data,
-            device=torch_device,
-            callback=log,
-            evaluate=evaluate_fn,
-            train_overrides=overrides,
-        )
-    else:
-        if config is None:
-            config = build_config(dataset, preset, overrides)
-        elif overrides:
-            config = config.with_train(**overrides)
-        config = config.with_train(seed=seed_used)
-        metadata = {
-            "domain": dataset.domain,
-            "tokenizer": tokenizer_to_dict(dataset.tokenizer),
-            "tokenizer_name": dataset.tokenizer.name,
-            "data": str(data),
-            "seq_len": dataset.seq_len,
-            "seed": seed_used,
-            "preset": preset,
-            "corpus": dataset.info,
-            "package_version": _version(),
-        }
-        trainer = SeqGANTrainer(
-            config,
-            train_data,
-            device=torch_device,
-            callback=log,
-            evaluate=evaluate_fn,
-            metadata=metadata,
-        )
-    if log is not None:
-        log.start_from(trainer)
-        (run_dir / "config.json").write_text(json.dumps(trainer.config.to_dict(), indent=2) + "\n")
-        _write_latest(out_dir, run_dir.name)
-    start = time.perf_counter()
-    trainer.run(ckpt_path, max_units=max_units)
-    seconds = time.perf_counter() - start
-    metrics_csv = run_dir / "metrics.csv"
-    png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
-    summary = dataset.info.get("summary", "")
-    return TrainResult(run_dir, ckpt_path, metrics_csv, png, trainer.history, seconds, summary)
+        if start_from is not None:
+            trainer = SeqGANTrainer.load(
+                start_from,
+                train_data,
+                device=torch_device,
+                callback=log,
+                evaluate=evaluate_fn,
+                train_overrides=overrides,
+                valid_data=diagnostic_valid,
+            )
+        else:
+            if config is None:
+                config = build_config(dataset, preset, overrides)
+            elif overrides:
+                config = config.with_train(**overrides)
+            config = config.with_train(seed=seed_used)
+            metadata = {
+                "domain": dataset.domain,
+                "tokenizer": tokenizer_to_dict(dataset.tokenizer),
+                "tokenizer_name": dataset.tokenizer.name,
+                "data": str(data),
+                "seq_len": dataset.seq_len,
+                "seed": seed_used,
+                "preset": preset,
+                "corpus": dataset.info,
+                "package_version": _version(),
+            }
+            trainer = SeqGANTrainer(
+                config,
+                train_data,
+                device=torch_device,
+                callback=log,
+                evaluate=evaluate_fn,
+                metadata=metadata,
+                valid_data=diagnostic_valid,
+            )
+        if log is not None:
+            log.start_from(trainer)
+            config_json = json.dumps(trainer.config.to_dict(), indent=2) + "\n"
+            atomic_write_text(run_dir / "config.json", config_json)
+            _write_latest(out_dir, run_dir.name)
+        start = time.perf_counter()
+        trainer.run(ckpt_path, max_units=max_units)
+        seconds = time.perf_counter() - start
+        metrics_csv = run_dir / "metrics.csv"
+        png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
+        summary = dataset.info.get("summary", "")
+        return TrainResult(run_dir, ckpt_path, metrics_csv, png, trainer.history, seconds, summary)
 
 
 def _torchrun_restart(out_dir: Path, run_name: str | None, init_from: Any) -> bool:
@@ -364,13 +392,14 @@ def _read_latest(out_dir: Path) -> str | None:
 
 
 def _write_latest(out_dir: Path, run_name: str) -> None:
-    tmp = out_dir / (LATEST_FILE + ".tmp")
-    tmp.write_text(run_name + "\n")
-    tmp.replace(out_dir / LATEST_FILE)
+    atomic_write_text(out_dir / LATEST_FILE, run_name + "\n")
 
 
 def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
-    """Validation NLL per unit of each phase, as a PNG (None when matplotlib is not installed)."""
+    """The run's diagnostics per unit, phases in order, as a PNG (None without matplotlib or
+    rows): validation NLL; mean reward and D's accuracy on fresh negatives and held-out
+    positives (a saturating D shows as accuracies near 1 and rewards near 0); validation BLEU
+    and, for music, MSE."""
     try:
         import matplotlib
 
@@ -378,20 +407,31 @@ def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    rows = [r for r in read_metrics(metrics_csv) if r.get("valid_nll")]
-    if not rows:
+    rows = read_metrics(metrics_csv)
+    if not any(r.get("valid_nll") for r in rows):
         return None
-    fig, ax = plt.subplots(figsize=(7, 4))
-    x = 0
-    for phase in dict.fromkeys(r["phase"] for r in rows):
-        pts = [r for r in rows if r["phase"] == phase]
-        xs = [x + int(r["step"]) for r in pts]
-        ax.plot(xs, [float(r["valid_nll"]) for r in pts], marker=".", label=phase)
-        x = xs[-1]
-    ax.set_xlabel("unit (epoch or round), phases in order")
-    ax.set_ylabel("validation NLL per token")
-    ax.legend()
-    ax.grid(alpha=0.3)
+    xs = list(range(1, len(rows) + 1))  # one x per unit, phases laid end to end
+    boundaries = [i for i in range(1, len(rows)) if rows[i]["phase"] != rows[i - 1]["phase"]]
+    quality = sorted({k for r in rows for k in r if k.startswith("valid_") and k != "valid_nll"})
+    panels = [["valid_nll"], ["reward", "d_acc_fake", "d_acc_valid"], quality]
+    panels = [cols for cols in panels if any(r.get(c) for r in rows for c in cols)]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.6 * len(panels)), sharex=True,
+                             squeeze=False)  # fmt: skip
+    for ax, cols in zip(axes[:, 0], panels):
+        for col in cols:
+            pts = [(xs[i], float(r[col])) for i, r in enumerate(rows) if r.get(col)]
+            target = ax.twinx() if col == "valid_mse" else ax
+            target.plot(*zip(*pts), marker=".", label=col, color="grey" if target is not ax
+                        else None)  # fmt: skip
+            if target is not ax:
+                target.set_ylabel("valid_mse")
+        for boundary in boundaries:
+            ax.axvline(boundary + 0.5, color="grey", linestyle=":", linewidth=0.8)
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("validation NLL per token")
+    axes[-1, 0].set_xlabel("unit: G pre-training epochs, D pre-training rounds, adversarial "
+                           "rounds (dotted lines between phases)")  # fmt: skip
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)

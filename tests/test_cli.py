@@ -125,6 +125,19 @@ def test_train_writes_the_run_folder(trained: Path) -> None:
     assert {r["phase"] for r in rows} >= {"g_pretrain", "d_pretrain", "adversarial"}
 
 
+def test_metrics_csv_has_the_per_round_diagnostics(trained: Path) -> None:
+    rows = api.read_metrics(trained / "metrics.csv")
+    adversarial = [r for r in rows if r["phase"] == "adversarial"]
+    assert adversarial
+    for row in adversarial:  # every round: reward, D's two accuracies, validation quality
+        values = {k: float(row[k]) for k in ("reward", "d_acc_fake", "d_acc_valid", "d_p_fake",
+                                              "valid_nll", "valid_bleu4", "valid_mse")}  # fmt: skip
+        assert all(0.0 <= values[k] <= 1.0 for k in ("reward", "d_acc_fake", "d_acc_valid"))
+        assert 0.0 < values["valid_bleu4"] <= 1.0 and values["valid_mse"] >= 0.0
+    assert all(r["d_acc_valid"] for r in rows if r["phase"] == "d_pretrain")
+    assert (trained / "curve.png").stat().st_size > 0
+
+
 def test_compose_writes_playable_midi(trained: Path, workdir: Path) -> None:
     out = workdir / "out" / "tune.mid"
     result = run("compose", "--checkpoint", trained, "--out", out, "--num", "3", "--seed", "1")
@@ -416,3 +429,23 @@ def test_compare_trains_both_branches_from_one_pretrained_generator(workdir: Pat
     pretraining = [(h["phase"], h["step"]) for h in seqgan["history"]]
     assert [(h["phase"], h["step"]) for h in mle["history"]][: len(pretraining)] == pretraining
     assert (out / "evaluation.md").is_file() and (out / "compare.json").is_file()
+
+
+def test_a_second_train_on_the_same_run_folder_is_refused(workdir: Path) -> None:
+    from seqgan_music.core.files import RunLock
+
+    with RunLock(workdir / "ck-locked" / "busy"):
+        result = run("train", "--data", workdir / "tunes", "--preset", "tiny", "--quiet",
+                     "--out", workdir / "ck-locked", "--run-name", "busy")  # fmt: skip
+    assert_one_line_error(result, "is in use by another training process (pid")
+
+
+def test_resuming_a_finished_run_keeps_its_done_row(trained: Path, workdir: Path) -> None:
+    import shutil
+
+    out = workdir / "finished"
+    shutil.copytree(trained, out / "tiny")
+    result = run("train", "--resume", "--out", out, "--run-name", "tiny", "--quiet")
+    assert result.exit_code == 0, result.output
+    rows = api.read_metrics(out / "tiny" / "metrics.csv")
+    assert rows == api.read_metrics(trained / "metrics.csv") and rows[-1]["phase"] == "done"

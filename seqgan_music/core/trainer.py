@@ -38,6 +38,7 @@ from seqgan_music.core.rollout import RolloutPolicy, rollout_rewards
 
 PHASES = ("g_pretrain", "d_pretrain", "adversarial", "done")
 SAMPLE_CHUNK = 2048  # sequences sampled per call when drawing negatives (bounds memory)
+DIAG_SAMPLES = 256  # held-out positives and fresh negatives scored for D's accuracy per round
 
 
 @dataclass
@@ -81,6 +82,7 @@ class SeqGANTrainer:
         callback: Callable[[TrainEvent], None] | None = None,
         evaluate: Callable[[Generator], dict[str, float]] | None = None,
         metadata: dict[str, Any] | None = None,
+        valid_data: Tensor | None = None,
     ) -> None:
         if train_data.dim() != 2 or train_data.dtype != torch.long:
             raise ValueError(f"train_data must be an (n, T) int64 tensor, got {train_data.dtype} "
@@ -99,6 +101,8 @@ class SeqGANTrainer:
         self.precision = resolve_precision(config.train.precision, self.device)
         self.train_data = train_data.to(self.device)
         self.callback, self.evaluate = callback, evaluate
+        # held-out positives for D's accuracy per round (a diagnostic; never trained on)
+        self.valid_data = None if valid_data is None else valid_data[:DIAG_SAMPLES].to(self.device)
         self.metadata = dict(metadata or {})
         with self._seeded("init", 0):
             self.generator = Generator(config.generator).to(self.device)
@@ -227,6 +231,8 @@ class SeqGANTrainer:
                 metrics = {"g_mle_loss": self._mle_epoch(rng)}
             else:
                 metrics = self._adversarial_round(rng)
+            if phase != "g_pretrain":
+                metrics.update(self._d_accuracy(phase, step))
             self.step += 1
             total = self.phase_total(phase)
             every = self.config.train.eval_every
@@ -378,6 +384,22 @@ class SeqGANTrainer:
         return {"pg_loss": (pg_total / tc.g_steps).item(),
                 "reward": (reward_total / tc.g_steps).item(), "d_loss": d_loss}  # fmt: skip
 
+    @torch.no_grad()
+    def _d_accuracy(self, phase: str, step: int) -> dict[str, float]:
+        """D's accuracy on fresh negatives and on held-out positives after this unit, so a
+        saturating D shows while training. Its own random stream: training is unchanged."""
+        if self.valid_data is None or not len(self.valid_data):
+            return {}
+        rng = self._rng(phase + "/diagnostics", step)
+        fakes = self.generator.sample(
+            len(self.valid_data), temperature=self.config.train.temperature, rng=rng
+        )
+        p_fake = self.discriminator.prob_real(fakes)
+        p_real = self.discriminator.prob_real(self.valid_data)
+        return {"d_acc_fake": (p_fake < 0.5).float().mean().item(),
+                "d_acc_valid": (p_real > 0.5).float().mean().item(),
+                "d_p_fake": p_fake.mean().item()}  # fmt: skip
+
     # ---- state ------------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
@@ -434,6 +456,7 @@ class SeqGANTrainer:
         callback: Callable[[TrainEvent], None] | None = None,
         evaluate: Callable[[Generator], dict[str, float]] | None = None,
         train_overrides: dict[str, Any] | None = None,
+        valid_data: Tensor | None = None,
     ) -> SeqGANTrainer:
         """Rebuild a trainer from a checkpoint; `train_overrides` replace TrainConfig fields
         (e.g. {"mode": "mle"} branches the MLE baseline from a -pretrained checkpoint)."""
@@ -442,6 +465,6 @@ class SeqGANTrainer:
         if train_overrides:
             config = config.with_train(**train_overrides)
         trainer = cls(config, train_data, device=device, callback=callback, evaluate=evaluate,
-                      metadata=state.get("metadata"))  # fmt: skip
+                      metadata=state.get("metadata"), valid_data=valid_data)  # fmt: skip
         trainer.load_state_dict(state)
         return trainer
