@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,21 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+REPORT_HINT = (
+    "seqgan-music: this is a bug, not a problem with your input: please report it with the "
+    "traceback above"
+)
+
+
+def _os_error_line(err: OSError) -> str:
+    """An OS error as one sentence that names its file."""
+    what = err.strerror or str(err) or type(err).__name__
+    return f"{err.filename}: {what}" if err.filename else what
+
+
 def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """One line and exit 1 for expected failures; a traceback only with --debug."""
+    """One line and exit 1 for the project's own errors and OS errors; anything else is a bug:
+    its traceback, then a one-line hint to report it (--debug shows every traceback)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -50,14 +64,20 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 err=True,
             )
             sys.exit(130)
-        except (SeqGANMusicError, OSError) as err:  # OSError: unwritable --out, full disk, ...
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except SeqGANMusicError as err:
             if _debug:
                 raise
             _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
-        except (KeyError, ValueError) as err:  # unknown tokenizer or preset, invalid config value
+        except OSError as err:  # unwritable --out, full disk, ...
             if _debug:
                 raise
-            _fail(str(err).strip("'\"").splitlines()[0])
+            _fail(_os_error_line(err))
+        except Exception:
+            traceback.print_exc()
+            click.echo(REPORT_HINT, err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -308,9 +328,9 @@ def compose(
     device: str,
 ) -> None:
     """Compose new tunes (or text) from a trained checkpoint."""
-    from seqgan_music.composition import compose as compose_api
+    from seqgan_music import api
 
-    pieces = compose_api(
+    pieces = api.compose(
         out,
         checkpoint=checkpoint,
         num=num,
@@ -386,11 +406,11 @@ def evaluate(
     device: str,
 ) -> None:
     """Score models against held-out data: BLEU, MSE, diversity, musical metrics, p-values."""
-    from seqgan_music.evaluation import evaluate as evaluate_api
+    from seqgan_music import api
 
     if names and len(names) != len(checkpoints):
         raise click.BadParameter("give one --name per --checkpoint", param_hint="--name")
-    report = evaluate_api(
+    report = api.evaluate(
         list(checkpoints),
         data=data,
         names=list(names) or None,
@@ -446,11 +466,11 @@ def compare(
     quiet: bool,
 ) -> None:
     """Train SeqGAN and the MLE baseline from one pre-trained G, then evaluate both (Table 4)."""
-    from seqgan_music.evaluation import compare as compare_api
+    from seqgan_music import api
 
     bars = None if quiet else ProgressBars()
     try:
-        report = compare_api(
+        report = api.compare(
             data,
             out_dir=out_dir,
             preset=preset,
@@ -504,10 +524,10 @@ def data_prepare(
     quiet: bool,
 ) -> None:
     """Turn a corpus into cached token windows (parsed on all cores)."""
-    from seqgan_music.music.corpus import EncodingConfig, prepare_corpus
+    from seqgan_music import api
 
-    encoding = EncodingConfig(step_seconds=step_seconds, seq_len=seq_len, stride=stride or seq_len)
-    corpus = prepare_corpus(data, encoding=encoding, seed=seed, progress=not quiet, refresh=refresh)
+    corpus = api.prepare_corpus(data, seq_len=seq_len, stride=stride, step_seconds=step_seconds,
+                                seed=seed, progress=not quiet, refresh=refresh)  # fmt: skip
     click.echo(corpus.summary)
     click.echo(f"cache: {corpus.manifest.get('cache_file')}")
 
@@ -518,9 +538,9 @@ def data_prepare(
 @friendly_errors
 def data_info(data: str, seed: int) -> None:
     """Show a prepared corpus: windows per split, files used and skipped (with reasons)."""
-    from seqgan_music.music.corpus import prepare_corpus
+    from seqgan_music import api
 
-    corpus = prepare_corpus(data, seed=seed, progress=False)
+    corpus = api.data_summary(data, seed=seed)
     click.echo(corpus.summary)
     for entry in corpus.manifest.get("skipped", [])[:20]:
         click.echo(f"  skipped {entry}")
@@ -540,9 +560,9 @@ def data_info(data: str, seed: int) -> None:
 @friendly_errors
 def data_download(name: str, dest: Path, url: str | None) -> None:
     """Fetch a public corpus, verify its checksum and unpack it atomically."""
-    from seqgan_music.music.download import NOTTINGHAM_URL, download_nottingham
+    from seqgan_music import api
 
-    folder = download_nottingham(dest, url=url or NOTTINGHAM_URL)
+    folder = api.download_corpus(name, dest, url=url)
     counts = {s: len(list((folder / s).glob("*.mid"))) for s in ("train", "valid", "test")}
     click.echo(f"wrote {folder}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
@@ -581,16 +601,15 @@ def oracle(
     preset: str, out_dir: Path, oracle_path: Path | None, seed: int, device: str, quiet: bool
 ) -> None:
     """The paper's synthetic experiment: NLL-oracle of MLE vs SeqGAN (Table 1, Figure 2)."""
-    from seqgan_music.api import resolve_device
-    from seqgan_music.core.oracle_experiment import run_oracle_experiment
+    from seqgan_music import api
 
     bars = None if quiet else ProgressBars()
     try:
-        result = run_oracle_experiment(
+        result = api.run_oracle_experiment(
             preset,
             out_dir,
             oracle_path=oracle_path,
-            device=str(resolve_device(device)),
+            device=device,
             seed=seed,
             callback=bars,
         )
@@ -629,9 +648,9 @@ def oracle(
 @friendly_errors
 def export(checkpoint: Path | None, out: Path, notes: tuple[str, ...]) -> None:
     """Write a small sampling-only checkpoint (generator + tokenizer, no optimiser or D)."""
-    from seqgan_music.api import export_model, find_checkpoint
+    from seqgan_music import api
 
-    path = export_model(find_checkpoint(checkpoint), out, notes=_parse_overrides(notes))
+    path = api.export_model(api.find_checkpoint(checkpoint), out, notes=_parse_overrides(notes))
     click.echo(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
 
 

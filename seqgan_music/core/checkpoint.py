@@ -46,7 +46,7 @@ _LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, Attr
                 ImportError, IndexError, TypeError, KeyError)  # fmt: skip
 
 
-def load_checkpoint(
+def read_checkpoint(
     path: str | Path, *, map_location: Any = "cpu", expect_domain: str | None = None
 ) -> dict[str, Any]:
     """Read a checkpoint with `weights_only=True`; any problem is a one-line SeqGANMusicError."""

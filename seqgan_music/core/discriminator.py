@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import LongTensor, Tensor, nn
 
 from seqgan_music.core.config import DiscriminatorConfig
+from seqgan_music.errors import ConfigError
 
 
 class Discriminator(nn.Module):
@@ -26,7 +27,7 @@ class Discriminator(nn.Module):
         self.config = config
         self.windows = tuple(w for w, _ in config.active_filters)
         if not self.windows:
-            raise ValueError(f"no discriminator window fits seq_len {config.seq_len}")
+            raise ConfigError(f"no discriminator window fits seq_len {config.seq_len}")
         emb, feats = config.emb_dim, sum(n for _, n in config.active_filters)
         self.embedding = nn.Embedding(config.vocab_size, emb)
         nn.init.uniform_(self.embedding.weight, -1.0, 1.0)

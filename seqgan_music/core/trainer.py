@@ -22,14 +22,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from seqgan_music.core.checkpoint import load_checkpoint, save_checkpoint
+from seqgan_music.core.checkpoint import read_checkpoint, save_checkpoint
 from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.rollout import RolloutPolicy, rollout_rewards
+from seqgan_music.core.sampling import sample_in_chunks
+from seqgan_music.errors import ConfigError
 
 PHASES = ("g_pretrain", "d_pretrain", "adversarial", "done")
-SAMPLE_CHUNK = 2048  # sequences sampled per call when drawing negatives (bounds memory)
 
 
 @dataclass
@@ -75,15 +76,15 @@ class SeqGANTrainer:
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if train_data.dim() != 2 or train_data.dtype != torch.long:
-            raise ValueError(f"train_data must be an (n, T) int64 tensor, got {train_data.dtype} "
+            raise ConfigError(f"train_data must be an (n, T) int64 tensor, got {train_data.dtype} "
                              f"{tuple(train_data.shape)}")  # fmt: skip
         vocab, seq_len = config.generator.vocab_size, config.generator.seq_len
         if train_data.shape[1] != seq_len:
-            raise ValueError(f"train_data has sequences of {train_data.shape[1]} tokens, the "
+            raise ConfigError(f"train_data has sequences of {train_data.shape[1]} tokens, the "
                              f"config {seq_len}")  # fmt: skip
         low, high = (int(train_data.min()), int(train_data.max())) if train_data.numel() else (0, 0)
         if not 0 <= low <= high < vocab:  # e.g. resumed on a corpus whose vocabulary has grown
-            raise ValueError(f"train_data holds ids {low}..{high}, outside the config's "
+            raise ConfigError(f"train_data holds ids {low}..{high}, outside the config's "
                              f"vocabulary 0..{vocab - 1}")  # fmt: skip
         self.config = config
         self.device = torch.device(device)
@@ -143,7 +144,7 @@ class SeqGANTrainer:
         last completed unit is saved, then the interrupt is re-raised.
         """
         if checkpoint_every < 1:
-            raise ValueError(f"checkpoint_every must be at least 1, not {checkpoint_every}")
+            raise ConfigError(f"checkpoint_every must be at least 1, not {checkpoint_every}")
         path = Path(checkpoint_path) if checkpoint_path is not None else None
         units, saved = 0, False
         snapshot: dict[str, Any] | None = None  # the last unit boundary not yet on disk
@@ -235,9 +236,9 @@ class SeqGANTrainer:
 
     def _sample(self, n: int, rng: torch.Generator) -> Tensor:
         temperature = self.config.train.temperature
-        chunks = [min(SAMPLE_CHUNK, n - i) for i in range(0, n, SAMPLE_CHUNK)]
-        return torch.cat([self.generator.sample(k, temperature=temperature, rng=rng)
-                          for k in chunks])  # fmt: skip
+        return sample_in_chunks(
+            lambda k: self.generator.sample(k, temperature=temperature, rng=rng), n
+        )
 
     def _d_round(self, rng: torch.Generator, epochs: int) -> float:
         """Fresh negatives from G, then `epochs` epochs of D on positives + negatives (Eq. 5).
@@ -363,7 +364,7 @@ class SeqGANTrainer:
     ) -> SeqGANTrainer:
         """Rebuild a trainer from a checkpoint; `train_overrides` replace TrainConfig fields
         (e.g. {"mode": "mle"} branches the MLE baseline from a -pretrained checkpoint)."""
-        state = load_checkpoint(path, map_location=device)
+        state = read_checkpoint(path, map_location=device)
         config = SeqGANConfig.from_dict(state["config"])
         if train_overrides:
             config = config.with_train(**train_overrides)
@@ -371,3 +372,26 @@ class SeqGANTrainer:
                       metadata=state.get("metadata"))  # fmt: skip
         trainer.load_state_dict(state)
         return trainer
+
+
+def branch_mle(
+    pretrained: str | Path,
+    train_data: Tensor,
+    *,
+    overrides: dict[str, Any] | None = None,
+    device: str | torch.device = "cpu",
+    callback: Callable[[TrainEvent], None] | None = None,
+    evaluate: Callable[[Generator], dict[str, float]] | None = None,
+) -> SeqGANTrainer:
+    """The paper's MLE baseline: from a `-pretrained` checkpoint, the adversarial rounds become
+    MLE epochs (as many as SeqGAN has rounds), so both branches share one pre-trained G.
+
+    `compare` (run folders) and the oracle experiment (NLL-oracle curves) both branch here."""
+    return SeqGANTrainer.load(
+        pretrained,
+        train_data,
+        device=device,
+        callback=callback,
+        evaluate=evaluate,
+        train_overrides={**(overrides or {}), "mode": "mle"},
+    )

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from seqgan_music.core.splits import SPLITS, seeded_split
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.encoding import (
     REST,
@@ -32,20 +33,12 @@ from seqgan_music.music.encoding import (
     tokens_to_windows,
     transpose_windows,
 )
+from seqgan_music.music.tunes import ABC_SUFFIXES, MIDI_SUFFIXES, parse_file
 
-CACHE_FORMAT = 1  # bump when the cache layout or the split rule changes
-MIDI_SUFFIXES = (".mid", ".midi")
-ABC_SUFFIXES = (".abc",)
-SPLITS = ("train", "valid", "test")
+CACHE_FORMAT = 2  # bump when the cache layout or the split rule changes (2: core/splits.py)
 SPLIT_DIRS = {"train": "train", "valid": "valid", "validation": "valid", "test": "test"}
-SPLIT_SHARES = (0.8, 0.1, 0.1)
 EMBEDDED_COLLECTION = "ryansMammoth"
 NOTTINGHAM_DIR = Path("midi_data") / "nottingham"
-# Raised by pretty_midi/music21 on inputs their own error handling misses; recorded, not raised.
-UNEXPECTED_PARSE_ERRORS = (
-    ValueError, IndexError, KeyError, TypeError, AttributeError, ZeroDivisionError,
-    OverflowError, MemoryError, RecursionError, EOFError, AssertionError,
-)  # fmt: skip
 
 
 @dataclass
@@ -130,39 +123,7 @@ def given_split(root: Path, files: list[Path]) -> dict[Path, str] | None:
     return out
 
 
-def seeded_split(labels: list[str], seed: int) -> dict[str, str]:
-    """{tune label: split}: a seeded permutation cut 80/10/10 (at least one tune each from 3 up)."""
-    order = np.random.default_rng(seed).permutation(len(labels))
-    n = len(labels)
-    n_valid = max(round(n * SPLIT_SHARES[1]), 1 if n >= 3 else 0)
-    n_test = max(round(n * SPLIT_SHARES[2]), 1 if n >= 3 else 0)
-    names = ["valid"] * n_valid + ["test"] * n_test + ["train"] * (n - n_valid - n_test)
-    return {labels[i]: names[k] for k, i in enumerate(order)}
-
-
 # ---- parsing (runs in worker processes) ---------------------------------------------------------
-
-
-def parse_file(path: Path, step_seconds: float, track: int | None) -> list[tuple[str, Any, dict]]:
-    """Every tune of one file as (label, tokens or None, info with "reason" when None)."""
-    path = Path(path)
-    try:
-        if path.suffix.lower() in ABC_SUFFIXES:
-            from seqgan_music.music.abc_io import read_abc_tunes
-
-            return read_abc_tunes(path, step_seconds)
-        from seqgan_music.music.midi_io import read_midi_tune
-
-        tokens, info = read_midi_tune(path, step_seconds, track)
-        return [(path.name, tokens, info)]
-    except SeqGANMusicError as err:
-        return [(path.name, None, {"reason": str(err).removeprefix(f"{path.name}: ")})]
-    except OSError as err:
-        return [(path.name, None, {"reason": f"unreadable ({err.strerror or type(err).__name__})"})]
-    except UNEXPECTED_PARSE_ERRORS as err:  # a file that breaks a library must not stop the corpus
-        return [
-            (path.name, None, {"reason": f"failed to parse ({type(err).__name__}: {err})"[:200]})
-        ]
 
 
 def _parse_task(task: tuple[str, float, int | None]) -> list[tuple[str, Any, dict]]:
@@ -370,29 +331,3 @@ def prepare_corpus(
     except OSError as err:  # a read-only cache is no reason to fail: the corpus is in memory
         corpus.manifest["cache_file"] = f"not written ({err.strerror})"
     return corpus
-
-
-# ---- one tune -----------------------------------------------------------------------------------
-
-
-def read_tune_tokens(
-    path: str | Path, step_seconds: float = 0.4, track: int | None = None
-) -> np.ndarray:
-    """The tokens of one MIDI file, or of the first tune of an ABC file."""
-    path = Path(path)
-    if not path.is_file():
-        raise SeqGANMusicError(f"no such file: {path}")
-    label, tokens, info = parse_file(path, step_seconds, track)[0]
-    if tokens is None:
-        raise SeqGANMusicError(f"{path.name}: {info['reason']}")
-    return tokens
-
-
-def read_primer(path: str | Path, steps: int, step_seconds: float = 0.4) -> np.ndarray:
-    """The first `steps` tokens of a MIDI or ABC file: a prefix for conditioned composition."""
-    if steps < 1:
-        raise SeqGANMusicError(f"primer steps must be at least 1, not {steps}")
-    tokens = read_tune_tokens(path, step_seconds)[:steps]
-    if not np.any(tokens != REST):
-        raise SeqGANMusicError(f"{Path(path).name}: no notes in the first {steps} steps")
-    return tokens

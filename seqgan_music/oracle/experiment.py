@@ -10,70 +10,30 @@ and the final values are compared with Welch's t-test on per-sample NLLs.
 
 from __future__ import annotations
 
-import csv
 import json
 import time
-import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from seqgan_music.core.config import (
-    DiscriminatorConfig,
-    GeneratorConfig,
-    SeqGANConfig,
-    TrainConfig,
-    oracle_cpu,
-    paper_synthetic,
-)
+from seqgan_music.core.curves import Line, plot_lines, write_rows_csv
 from seqgan_music.core.generator import Generator
+from seqgan_music.core.metadata import RunMetadata
 from seqgan_music.core.metrics import welch_p_value
-from seqgan_music.core.oracle import OracleLSTM
-from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, pretrained_path
-from seqgan_music.errors import SeqGANMusicError
-
-SEQ_LEN = 20
-CHUNK = 2048  # sequences per sampling call (bounds the (n, V) buffers)
-
-
-@dataclass(frozen=True)
-class OracleRun:
-    """Sizes of one experiment: training samples, samples per curve point, samples at the end."""
-
-    n_train: int = 10_000
-    n_eval: int = 10_000
-    n_final: int = 10_000
+from seqgan_music.core.sampling import sample_in_chunks
+from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, branch_mle, pretrained_path
+from seqgan_music.errors import ConfigError, SeqGANMusicError
+from seqgan_music.oracle.domain import oracle_samples, read_oracle
+from seqgan_music.oracle.lstm import OracleLSTM
+from seqgan_music.oracle.presets import PRESETS, SEQ_LEN, SIZES
 
 
-def _tiny(vocab_size: int, seq_len: int) -> SeqGANConfig:
-    """Seconds-long smoke run (tests, first try of the command)."""
-    return SeqGANConfig(
-        GeneratorConfig(vocab_size, seq_len, emb_dim=16, hidden_dim=16),
-        DiscriminatorConfig(vocab_size, seq_len, emb_dim=16, filters=((2, 16), (4, 16))),
-        TrainConfig(batch_size=32, g_pretrain_epochs=2, d_pretrain_rounds=1, d_pretrain_epochs=1,
-                    adv_rounds=2, d_steps=1, k_epochs=1, rollout_num=2, eval_every=1),
-    )  # fmt: skip
-
-
-# name -> (config for (vocab_size, seq_len), sizes). The CPU preset scores curve points on 1,000
-# samples to save time; every preset's final comparison uses 10,000 samples as the paper.
-PRESETS: dict[str, tuple[Callable[[int, int], SeqGANConfig], OracleRun]] = {
-    "paper": (paper_synthetic, OracleRun()),
-    "cpu": (oracle_cpu, OracleRun(n_eval=1_000)),
-    "tiny": (_tiny, OracleRun(n_train=256, n_eval=128, n_final=256)),
-}
-
-
-def sample_generator(
-    generator: Generator, n: int, rng: torch.Generator, chunk: int = CHUNK
-) -> torch.Tensor:
-    """(n, T) samples from G, drawn `chunk` at a time."""
-    sizes = [min(chunk, n - i) for i in range(0, n, chunk)]
-    return torch.cat([generator.sample(k, rng=rng) for k in sizes])
+def sample_generator(generator: Generator, n: int, rng: torch.Generator) -> torch.Tensor:
+    """(n, T) samples from G, drawn in chunks."""
+    return sample_in_chunks(lambda k: generator.sample(k, rng=rng), n)
 
 
 def nll_oracle_per_sample(
@@ -92,6 +52,11 @@ def _nll_evaluator(oracle: OracleLSTM, n: int, seed: int) -> Callable[[Generator
     return evaluate
 
 
+CSV_COLUMNS = ("phase", "epoch_or_round", "model", "nll_oracle")
+STYLES = {"pretrain": ("k", "MLE pre-training"), "mle": ("tab:blue", "MLE"),
+          "seqgan": ("tab:red", "SeqGAN")}  # fmt: skip
+
+
 def curve_rows(seqgan_history: list[dict], mle_history: list[dict]) -> list[dict[str, Any]]:
     """CSV rows (phase, epoch_or_round, model, nll_oracle) from the two branches' histories.
 
@@ -108,43 +73,21 @@ def curve_rows(seqgan_history: list[dict], mle_history: list[dict]) -> list[dict
         for row in history:
             if row["phase"] == "adversarial" and "nll_oracle" in row["metrics"]:
                 rows.append(("adversarial", row["step"], model, row["metrics"]["nll_oracle"]))
-    keys = ("phase", "epoch_or_round", "model", "nll_oracle")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
-
-
-def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["phase", "epoch_or_round", "model", "nll_oracle"])
-        writer.writeheader()
-        writer.writerows(rows)
+    return [dict(zip(CSV_COLUMNS, r, strict=True)) for r in rows]
 
 
 def plot_curves(path: Path, rows: list[dict[str, Any]], pretrain_epochs: int) -> str | None:
     """Figure 2's learning curve: NLL-oracle against epochs; None, or a note if it cannot draw."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return "matplotlib is not installed: no PNG (pip install 'seqgan-music[plot]')"
-    fig, ax = plt.subplots(figsize=(6, 4))
-    styles = {"pretrain": ("k", "MLE pre-training"), "mle": ("tab:blue", "MLE"),
-              "seqgan": ("tab:red", "SeqGAN")}  # fmt: skip
-    for model, (color, label) in styles.items():
+    lines = []
+    for model, (color, label) in STYLES.items():
         pts = [(r["epoch_or_round"] + (pretrain_epochs if r["phase"] == "adversarial" else 0),
                 r["nll_oracle"]) for r in rows if r["model"] == model]  # fmt: skip
-        if pts:
-            ax.plot(*zip(*pts, strict=True), color=color, label=label, marker=".")
-    ax.axvline(pretrain_epochs, color="grey", linestyle="--", linewidth=0.8)
-    ax.set_xlabel("epochs (MLE pre-training, then adversarial rounds / MLE epochs)")
-    ax.set_ylabel("NLL-oracle")
-    ax.set_title("NLL-oracle learning curves (cf. the paper's Figure 2)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return None
+        lines.append(Line(label, [x for x, _ in pts], [y for _, y in pts], color))
+    return plot_lines(
+        path, lines, "epochs (MLE pre-training, then adversarial rounds / MLE epochs)",
+        "NLL-oracle", title="NLL-oracle learning curves (cf. the paper's Figure 2)",
+        vline=pretrain_epochs,
+    )  # fmt: skip
 
 
 def _timed(callback: Callable[[TrainEvent], None] | None, marks: dict[str, float]):
@@ -175,30 +118,21 @@ def run_oracle_experiment(
     of the same preset, seed and oracle are resumed exactly.
     """
     if preset not in PRESETS:
-        raise SeqGANMusicError(f"unknown oracle preset {preset!r}; choose one of: "
-                               f"{', '.join(PRESETS)}")  # fmt: skip
-    make_config, sizes = PRESETS[preset]
+        raise ConfigError(f"unknown oracle preset {preset!r}; choose one of: "
+                          f"{', '.join(PRESETS)}")  # fmt: skip
+    make_config, sizes = PRESETS[preset], SIZES[preset]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     device = torch.device(device)
     start = time.perf_counter()
-    if oracle_path is not None:
-        try:
-            oracle = OracleLSTM.from_npz(oracle_path)
-        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as err:
-            raise SeqGANMusicError(f"cannot read oracle {oracle_path}: {err}") from err
-        source = str(oracle_path)
-    else:
-        oracle, source = OracleLSTM.random(seed), f"random N(0,1) oracle, seed {seed}"
+    oracle, source = read_oracle(oracle_path, seed)
     oracle = oracle.to(device)
-    rng = torch.Generator(device=device).manual_seed(seed)
-    data = torch.cat([oracle.sample(min(CHUNK, sizes.n_train - i), SEQ_LEN, rng=rng)
-                      for i in range(0, sizes.n_train, CHUNK)])  # fmt: skip
+    data = oracle_samples(oracle, sizes.n_train, torch.Generator(device=device).manual_seed(seed))
     # the oracle's entropy rate, the floor of NLL-oracle (on as many samples as a curve point)
     oracle_self = oracle.nll(data[: sizes.n_eval]).mean().item()
     config = make_config(oracle.vocab_size, SEQ_LEN).with_train(seed=seed)
     evaluate = _nll_evaluator(oracle, sizes.n_eval, seed + 1)
-    metadata = {"domain": "oracle", "preset": preset, "seed": seed, "oracle": source}
+    metadata = RunMetadata("oracle", seed=seed, preset=preset, extra={"oracle": source}).to_dict()
     marks: dict[str, float] = {}
 
     seqgan_path, mle_path = out / "seqgan.pt", out / "mle.pt"
@@ -213,16 +147,15 @@ def run_oracle_experiment(
     seqgan.run(seqgan_path)
     seqgan_end = time.perf_counter()
     if mle is None:
-        mle = SeqGANTrainer.load(pretrained_path(seqgan_path), data, device=device,
-                                 evaluate=evaluate, callback=_timed(callback, {}),
-                                 train_overrides={"mode": "mle"})  # fmt: skip
+        mle = branch_mle(pretrained_path(seqgan_path), data, device=device, evaluate=evaluate,
+                         callback=_timed(callback, {}))  # fmt: skip
     mle.run(mle_path)
     mle_end = time.perf_counter()
 
     final = {name: nll_oracle_per_sample(oracle, t.generator, sizes.n_final, seed + 2)
              for name, t in (("seqgan", seqgan), ("mle", mle))}  # fmt: skip
     rows = curve_rows(seqgan.history, mle.history)
-    write_csv(out / "nll_oracle.csv", rows)
+    write_rows_csv(out / "nll_oracle.csv", rows, CSV_COLUMNS)
     note = plot_curves(out / "nll_oracle.png", rows, config.train.g_pretrain_epochs)
     pretrain_end = marks.get("d_pretrain", marks.get("g_pretrain", branch_start))
     results = {

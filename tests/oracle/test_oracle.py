@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from seqgan_music.core.oracle import OracleLSTM
-from seqgan_music.core.oracle_experiment import run_oracle_experiment
 from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.oracle.experiment import run_oracle_experiment
+from seqgan_music.oracle.lstm import OracleLSTM
 
 
 def test_released_oracle_loads_with_the_papers_shapes(shared_data):

@@ -1,0 +1,132 @@
+"""Run folders: where a training run writes, how the latest one is found, and checkpoints out.
+
+`out_dir/<run>/` holds checkpoint.pt (resumable), checkpoint-pretrained.pt, config.json,
+metrics.csv and curve.png; `out_dir/latest` names the newest run. A checkpoint is found from a
+file, a run folder, or (nothing given) the latest run, else the model shipped in the package.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from seqgan_music.core.checkpoint import read_checkpoint, save_checkpoint
+from seqgan_music.core.curves import Line, plot_lines, read_rows_csv, write_rows_csv
+from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent
+from seqgan_music.errors import SeqGANMusicError
+
+CHECKPOINT_NAME = "checkpoint.pt"
+LATEST_FILE = "latest"
+METRICS_COLUMNS = ("phase", "step", "total")
+SHIPPED_CHECKPOINT = Path(__file__).resolve().parent / "assets" / "folk-small.pt"
+
+
+def read_latest(out_dir: Path) -> str | None:
+    """The run name in `out_dir/latest`, or None."""
+    latest = out_dir / LATEST_FILE
+    if not latest.exists():
+        return None
+    name = latest.read_text().strip()
+    return name or None
+
+
+def write_latest(out_dir: Path, run_name: str) -> None:
+    """Point `out_dir/latest` at `run_name` (a unique temporary file, renamed)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{LATEST_FILE}.", suffix=".tmp", dir=out_dir)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(run_name + "\n")
+    os.replace(tmp, out_dir / LATEST_FILE)
+
+
+class MetricsLog:
+    """Keeps one CSV row per finished unit and forwards each TrainEvent to the callback.
+
+    The rows start from the trainer's own history, so after a resume the CSV holds exactly the
+    units in the checkpoint: a unit logged but lost to a kill before its save is not doubled.
+    """
+
+    def __init__(self, path: Path, forward: Callable[[TrainEvent], None] | None) -> None:
+        self.path = path
+        self.forward = forward
+        self.rows: list[dict[str, Any]] = []
+
+    def start_from(self, trainer: SeqGANTrainer) -> None:
+        self.rows = [
+            {"phase": h["phase"], "step": h["step"], "total": trainer.phase_total(h["phase"]),
+             **h["metrics"]}
+            for h in trainer.history
+        ]  # fmt: skip
+        write_rows_csv(self.path, self.rows, METRICS_COLUMNS)
+
+    def __call__(self, event: TrainEvent) -> None:
+        self.rows.append(
+            {"phase": event.phase, "step": event.step, "total": event.total, **event.metrics}
+        )
+        write_rows_csv(self.path, self.rows, METRICS_COLUMNS)
+        if self.forward is not None:
+            self.forward(event)
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """The rows of a run's metrics.csv (values as strings)."""
+    return read_rows_csv(path)
+
+
+def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
+    """Validation NLL per unit of each phase, as a PNG (None without matplotlib or points)."""
+    rows = [r for r in read_metrics(metrics_csv) if r.get("valid_nll")]
+    lines, x = [], 0
+    for phase in dict.fromkeys(r["phase"] for r in rows):
+        pts = [r for r in rows if r["phase"] == phase]
+        xs = [x + int(r["step"]) for r in pts]
+        lines.append(Line(phase, xs, [float(r["valid_nll"]) for r in pts]))
+        x = xs[-1]
+    note = plot_lines(
+        png, lines, "unit (epoch or round), phases in order", "validation NLL per token"
+    )
+    return png if note is None else None
+
+
+def find_checkpoint(path: str | Path | None = None, out_dir: str | Path = "checkpoints") -> Path:
+    """A checkpoint from a file, a run folder, or (None) the latest run, else the shipped one."""
+    if path is not None:
+        p = Path(path)
+        if p.is_dir():
+            p = p / CHECKPOINT_NAME
+        if not p.exists():
+            raise SeqGANMusicError(f"checkpoint not found: {path}")
+        return p
+    latest = read_latest(Path(out_dir))
+    if latest is not None and (Path(out_dir) / latest / CHECKPOINT_NAME).exists():
+        return Path(out_dir) / latest / CHECKPOINT_NAME
+    if not SHIPPED_CHECKPOINT.exists():
+        raise SeqGANMusicError("no checkpoint given, none trained, and no shipped model found")
+    return SHIPPED_CHECKPOINT
+
+
+def export_model(
+    checkpoint: str | Path, out: str | Path, *, notes: dict[str, Any] | None = None
+) -> Path:
+    """Write a sampling-only checkpoint: config, generator weights and metadata, no optimiser or
+    discriminator state (the shipped model is made this way: a few hundred KB instead of MBs).
+
+    `notes` (JSON-native: the command, seed, wall time) are recorded under metadata["training"].
+    """
+    payload = read_checkpoint(find_checkpoint(checkpoint))
+    metadata = dict(payload.get("metadata", {}))
+    if notes:
+        metadata["training"] = notes
+    slim = {
+        "config": payload["config"],
+        "generator": payload["generator"],
+        "metadata": metadata,
+        "domain": payload.get("domain"),
+        "phase": payload.get("phase"),
+        "step": payload.get("step"),
+        "history": payload.get("history", []),
+    }
+    save_checkpoint(out, slim)
+    return Path(out)

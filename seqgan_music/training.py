@@ -1,0 +1,182 @@
+"""The training driver: a corpus and settings in, a run folder with checkpoints and curves out."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from seqgan_music.core.checkpoint import read_checkpoint
+from seqgan_music.core.config import SeqGANConfig
+from seqgan_music.core.devices import resolve_device
+from seqgan_music.core.domain import Dataset, get_domain, preset_config
+from seqgan_music.core.generator import Generator
+from seqgan_music.core.metadata import RunMetadata
+from seqgan_music.core.tokenizer import tokenizer_from_dict, tokenizer_to_dict
+from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, branch_mle
+from seqgan_music.datasets import load_dataset
+from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.runs import (
+    CHECKPOINT_NAME,
+    MetricsLog,
+    plot_learning_curve,
+    read_latest,
+    write_latest,
+)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    checkpoint: Path
+    metrics_csv: Path
+    curve_png: Path | None
+    history: list[dict[str, Any]]
+    seconds: float
+    corpus_summary: str = ""
+
+
+def build_config(
+    dataset: Dataset, preset: str = "default", overrides: dict[str, Any] | None = None
+) -> SeqGANConfig:
+    """The preset of this dataset's domain, sized to it, with TrainConfig fields overridden."""
+    domain = get_domain(dataset.domain)
+    config = preset_config(domain, preset, dataset.tokenizer.vocab_size, dataset.seq_len)
+    return config.with_train(**(overrides or {}))
+
+
+def validation_nll(valid: torch.Tensor) -> Callable[[Generator], dict[str, float]]:
+    """Held-out NLL of G: how the defaults were chosen, and what the learning curve shows."""
+
+    def evaluate(generator: Generator) -> dict[str, float]:
+        was_training = generator.training
+        generator.eval()
+        with torch.no_grad():
+            nll = torch.cat(
+                [generator.log_probs(chunk).neg().mean(1) for chunk in valid.split(512)]
+            ).mean()
+        generator.train(was_training)
+        return {"valid_nll": float(nll)}
+
+    return evaluate
+
+
+def _run_folder(
+    out_dir: Path, run_name: str | None, resume: bool, init_from: str | Path | None
+) -> tuple[Path, Path | None]:
+    """The run folder, and the checkpoint the run starts from (None: from scratch)."""
+    if resume:
+        run_name = run_name or read_latest(out_dir)
+        if run_name is None:
+            raise SeqGANMusicError(f"nothing to resume: no run under {out_dir}")
+    run_dir = out_dir / (run_name or time.strftime("run-%Y%m%d-%H%M%S"))
+    start_from = run_dir / CHECKPOINT_NAME if resume else None
+    if init_from is not None and not resume:
+        start_from = Path(init_from)
+    if start_from is not None and not start_from.exists():
+        raise SeqGANMusicError(f"nothing to start from: {start_from} does not exist")
+    return run_dir, start_from
+
+
+def _dataset(
+    data: str | Path, tokenizer: str | None, seq_len: int | None, seed: int | None,
+    progress: bool, start_from: Path | None,
+) -> tuple[Dataset, RunMetadata]:  # fmt: skip
+    """The corpus, encoded as the run it continues was (its source, tokenizer, length, split)."""
+    run = RunMetadata(data=str(data), tokenizer_name=tokenizer, seq_len=seq_len, seed=seed)
+    if start_from is not None:
+        run = RunMetadata.from_dict(read_checkpoint(start_from).get("metadata", {}))
+        run.data = run.data or str(data)
+        run.seed = run.seed or 0  # the split seed: the same items must stay held out
+    run.seed = run.seed or 0
+    # Resuming or branching keeps the checkpoint's vocabulary: ids must mean what they meant.
+    fitted = tokenizer_from_dict(run.tokenizer) if run.tokenizer else None
+    dataset = load_dataset(
+        run.data, tokenizer=run.tokenizer_name, seq_len=run.seq_len, seed=run.seed,
+        progress=progress, fitted_tokenizer=fitted, domain=run.domain,
+    )  # fmt: skip
+    if len(dataset.train) == 0:
+        raise SeqGANMusicError(f"{run.data}: no training windows")
+    return dataset, run
+
+
+def _metadata(dataset: Dataset, data: str | Path, seed: int, preset: str) -> dict[str, Any]:
+    from seqgan_music import __version__
+
+    return RunMetadata(
+        domain=dataset.domain,
+        tokenizer=tokenizer_to_dict(dataset.tokenizer),
+        tokenizer_name=dataset.tokenizer.name,
+        data=str(data),
+        seq_len=dataset.seq_len,
+        seed=seed,
+        preset=preset,
+        corpus=dataset.manifest,
+        package_version=__version__,
+    ).to_dict()
+
+
+def train(
+    data: str | Path = "embedded",
+    *,
+    preset: str = "default",
+    config: SeqGANConfig | None = None,
+    overrides: dict[str, Any] | None = None,
+    out_dir: str | Path = "checkpoints",
+    run_name: str | None = None,
+    device: str = "auto",
+    seed: int | None = None,
+    resume: bool = False,
+    init_from: str | Path | None = None,
+    tokenizer: str | None = None,
+    seq_len: int | None = None,
+    callback: Callable[[TrainEvent], None] | None = None,
+    progress: bool = True,
+    max_units: int | None = None,
+) -> TrainResult:
+    """Train SeqGAN (Algorithm 1) on a corpus; write checkpoints, metrics CSV and curve PNG.
+
+    The run folder `out_dir/run_name` holds checkpoint.pt (resumable), checkpoint-pretrained.pt
+    (after pre-training), config.json, metrics.csv and curve.png; `out_dir/latest` names the run.
+    `resume` continues the run's checkpoint exactly where it stopped; `init_from` starts a new run
+    from another run's state (with `overrides`, e.g. {"mode": "mle"} for the MLE baseline).
+    """
+    out_dir = Path(out_dir)
+    torch_device = resolve_device(device)
+    run_dir, start_from = _run_folder(out_dir, run_name, resume, init_from)
+    dataset, run = _dataset(data, tokenizer, seq_len, seed, progress, start_from)
+    train_data = torch.as_tensor(dataset.train, dtype=torch.long)
+    valid = dataset.valid if len(dataset.valid) else dataset.train
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = MetricsLog(run_dir / "metrics.csv", callback)
+    kw = dict(
+        device=torch_device,
+        callback=log,
+        evaluate=validation_nll(torch.as_tensor(valid, dtype=torch.long).to(torch_device)),
+    )
+    if start_from is None:
+        config = build_config(dataset, preset, overrides) if config is None else (
+            config.with_train(**overrides) if overrides else config)  # fmt: skip
+        config = config.with_train(seed=run.seed)
+        metadata = _metadata(dataset, data, run.seed, preset)
+        trainer = SeqGANTrainer(config, train_data, metadata=metadata, **kw)
+    elif not resume and (overrides or {}).get("mode") == "mle":  # the MLE baseline's branch
+        trainer = branch_mle(start_from, train_data, overrides=overrides, **kw)
+    else:
+        trainer = SeqGANTrainer.load(start_from, train_data, train_overrides=overrides, **kw)
+    log.start_from(trainer)
+    (run_dir / "config.json").write_text(json.dumps(trainer.config.to_dict(), indent=2) + "\n")
+    write_latest(out_dir, run_dir.name)
+    start = time.perf_counter()
+    trainer.run(run_dir / CHECKPOINT_NAME, max_units=max_units)
+    seconds = time.perf_counter() - start
+    png = plot_learning_curve(log.path, run_dir / "curve.png")
+    return TrainResult(
+        run_dir, run_dir / CHECKPOINT_NAME, log.path, png, trainer.history, seconds,
+        dataset.summary,
+    )  # fmt: skip
