@@ -16,6 +16,8 @@ from typing import Any
 
 from seqgan_music.composition import Composition, compose
 from seqgan_music.core.devices import resolve_device
+from seqgan_music.core.distributed import is_main as is_main_process
+from seqgan_music.core.distributed import launch_local
 from seqgan_music.core.domain import (
     Dataset,
     available_domains,
@@ -63,6 +65,8 @@ __all__ = [
     "export_model",
     "find_checkpoint",
     "get_domain",
+    "is_main_process",
+    "launch_local",
     "load_checkpoint",
     "load_dataset",
     "oracle_presets",
@@ -70,6 +74,7 @@ __all__ = [
     "prepare_corpus",
     "read_metrics",
     "register_domain",
+    "resolve_oracle",
     "resolve_device",
     "run_oracle_experiment",
     "train",
@@ -113,6 +118,13 @@ def download_corpus(name: str, dest: str | Path, *, url: str | None = None) -> P
 def oracle_presets() -> list[str]:
     """The oracle experiment's preset names."""
     return sorted(get_domain("oracle").presets())
+
+
+def resolve_oracle(value: str | Path | None) -> Path | None:
+    """`--oracle`: "released" (the paper's file beside the checkout), an .npz path, or None."""
+    from seqgan_music.oracle.domain import resolve_oracle as resolve
+
+    return resolve(value)
 
 
 def run_oracle_experiment(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from seqgan_music import __version__
 from seqgan_music.errors import SeqGANMusicError
@@ -173,6 +174,36 @@ seq_len_option = click.option(
 )
 
 
+def _command_line_args(ctx: click.Context, skip: tuple[str, ...]) -> list[str]:
+    """The options given on the command line to this command (and its group), rebuilt as argv."""
+    args = ["--debug"] if _debug else []
+    args.append(ctx.info_name or "train")
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name)
+        if not isinstance(param, click.Option) or param.name in skip:
+            continue
+        if source not in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+            continue
+        value, flag = ctx.params[param.name], param.opts[0]
+        if param.is_flag:
+            args += [flag] if value else []
+        else:
+            for item in value if param.multiple else [value]:
+                args += [flag, str(item)]
+    return args
+
+
+def _launch_ranks(nproc: int) -> None:
+    """`seqgan-music train --nproc N ...` = `torchrun --standalone --nproc-per-node N -m
+    seqgan_music train ...`: the same command on N ranks, through torch.distributed.run."""
+    from seqgan_music import api
+
+    args = _command_line_args(click.get_current_context(), skip=("nproc",))
+    failure = api.launch_local(nproc, "seqgan_music", args)
+    if failure is not None:
+        _fail(failure)
+
+
 @cli.command(
     epilog="Examples:\n\n  seqgan-music train\n\n  seqgan-music train --data "
     "midi_data/nottingham --preset paper --device cuda\n\n  seqgan-music train "
@@ -208,6 +239,14 @@ seq_len_option = click.option(
     help="Start from this checkpoint's state (e.g. a -pretrained.pt) instead of "
     "scratch; with --set mode=mle this trains the MLE baseline.",
 )
+@click.option(
+    "--nproc",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Train data-parallel on N processes of this machine (torch.distributed.run; for "
+    "several machines call torchrun, see the README).",
+)
 @settings_option
 @quiet_option
 @friendly_errors
@@ -224,9 +263,12 @@ def train(
     seq_len: int | None,
     init_from: Path | None,
     settings: tuple[str, ...],
+    nproc: int,
     quiet: bool,
 ) -> None:
     """Pre-train G by MLE, pre-train D, then run SeqGAN's adversarial training (Algorithm 1)."""
+    if nproc > 1:
+        return _launch_ranks(nproc)
     from seqgan_music import api
 
     file_conf = _load_toml(config_file)
@@ -251,6 +293,8 @@ def train(
     finally:
         if bars is not None:
             bars.close()
+    if not api.is_main_process():
+        return  # rank 0 reports for the whole job
     if result.corpus_summary:
         click.echo(f"corpus: {result.corpus_summary}")
     click.echo(f"trained in {result.seconds:.0f} s; checkpoint: {result.checkpoint}")
@@ -542,8 +586,12 @@ def data_info(data: str, seed: int) -> None:
 
     corpus = api.data_summary(data, seed=seed)
     click.echo(corpus.summary)
-    for entry in corpus.manifest.get("skipped", [])[:20]:
-        click.echo(f"  skipped {entry}")
+    skipped = corpus.manifest.get("skipped", [])
+    for entry in skipped[:20]:
+        click.echo(f"  skipped {entry['file']}: {entry['reason']}")
+    if len(skipped) > 20:
+        listed = Path(str(corpus.manifest.get("cache_file"))).with_suffix(".json")
+        click.echo(f"  ... and {len(skipped) - 20} more, all listed in {listed}")
     click.echo(f"cache: {corpus.manifest.get('cache_file')}")
 
 
@@ -568,8 +616,8 @@ def data_download(name: str, dest: Path, url: str | None) -> None:
 
 
 @cli.command(
-    epilog="Examples:\n\n  seqgan-music oracle --preset cpu --out runs/oracle\n\n  "
-    "seqgan-music oracle --preset paper --device cuda"
+    epilog="Examples:\n\n  seqgan-music oracle --preset cpu --oracle released --out runs/oracle"
+    "\n\n  seqgan-music oracle --preset paper --oracle released --device cuda"
 )
 @click.option(
     "--preset",
@@ -589,26 +637,34 @@ def data_download(name: str, dest: Path, url: str | None) -> None:
 @click.option(
     "--oracle",
     "oracle_path",
-    type=click.Path(exists=True, path_type=Path),
     default=None,
-    help="The released oracle .npz (default: a fresh N(0,1) oracle).",
+    metavar="released|NPZ",
+    help="'released': the paper's oracle (../shared/data/oracle/lantaoyu_target_params.npz), "
+    "or an oracle .npz. Without it a fresh random N(0,1) oracle is drawn: NOT the paper's.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @device_option
 @quiet_option
 @friendly_errors
 def oracle(
-    preset: str, out_dir: Path, oracle_path: Path | None, seed: int, device: str, quiet: bool
+    preset: str, out_dir: Path, oracle_path: str | None, seed: int, device: str, quiet: bool
 ) -> None:
     """The paper's synthetic experiment: NLL-oracle of MLE vs SeqGAN (Table 1, Figure 2)."""
     from seqgan_music import api
 
+    path = api.resolve_oracle(oracle_path)
+    if path is None:
+        click.echo(
+            f"note: no --oracle given, so a random N(0,1) oracle is drawn from seed {seed}; it is "
+            "not the paper's (use --oracle released for the paper's released oracle)",
+            err=True,
+        )
     bars = None if quiet else ProgressBars()
     try:
         result = api.run_oracle_experiment(
             preset,
             out_dir,
-            oracle_path=oracle_path,
+            oracle_path=path,
             device=device,
             seed=seed,
             callback=bars,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from seqgan_music.core.domain import Dataset, domain_for, get_domain
+from seqgan_music.core.domain import Dataset, LoadOptions, domain_for, get_domain
 from seqgan_music.core.tokenizer import Tokenizer
 
 
@@ -28,12 +28,5 @@ def load_dataset(
     names the domain instead of asking which one claims the source.
     """
     chosen = get_domain(domain) if domain is not None else domain_for(data, tokenizer)
-    return chosen.load(
-        str(data),
-        tokenizer=tokenizer,
-        seq_len=seq_len,
-        seed=seed,
-        progress=progress,
-        fitted_tokenizer=fitted_tokenizer,
-        tokenizer_options=tokenizer_options,
-    )
+    options = LoadOptions(tokenizer, seq_len, seed, progress, fitted_tokenizer, tokenizer_options)
+    return chosen.load(str(data), options)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from seqgan_music.core.checkpoint import read_checkpoint, save_checkpoint
+from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
 from seqgan_music.core.curves import Line, plot_lines, read_rows_csv, write_rows_csv
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent
 from seqgan_music.errors import SeqGANMusicError
@@ -115,7 +115,10 @@ def export_model(
 
     `notes` (JSON-native: the command, seed, wall time) are recorded under metadata["training"].
     """
-    payload = read_checkpoint(find_checkpoint(checkpoint))
+    path = find_checkpoint(checkpoint)
+    payload = read_checkpoint(path)
+    parts = tuple(p for p in ("generator", "discriminator", "rollout") if p in payload)
+    check_models(path, payload, parts or ("generator",))  # a broken model is never exported
     metadata = dict(payload.get("metadata", {}))
     if notes:
         metadata["training"] = notes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,8 @@ from typing import Any
 
 import torch
 
-from seqgan_music.core.checkpoint import read_checkpoint
+from seqgan_music.core import distributed
+from seqgan_music.core.checkpoint import check_models, read_checkpoint
 from seqgan_music.core.config import SeqGANConfig
 from seqgan_music.core.devices import resolve_device
 from seqgan_music.core.domain import Dataset, get_domain, preset_config
@@ -74,7 +76,8 @@ def _run_folder(
         run_name = run_name or read_latest(out_dir)
         if run_name is None:
             raise SeqGANMusicError(f"nothing to resume: no run under {out_dir}")
-    run_dir = out_dir / (run_name or time.strftime("run-%Y%m%d-%H%M%S"))
+    run_name = run_name or time.strftime("run-%Y%m%d-%H%M%S")
+    run_dir = out_dir / str(distributed.broadcast_object(run_name))  # rank 0's clock names it
     start_from = run_dir / CHECKPOINT_NAME if resume else None
     if init_from is not None and not resume:
         start_from = Path(init_from)
@@ -89,17 +92,24 @@ def _dataset(
 ) -> tuple[Dataset, RunMetadata]:  # fmt: skip
     """The corpus, encoded as the run it continues was (its source, tokenizer, length, split)."""
     run = RunMetadata(data=str(data), tokenizer_name=tokenizer, seq_len=seq_len, seed=seed)
-    if start_from is not None:
-        run = RunMetadata.from_dict(read_checkpoint(start_from).get("metadata", {}))
+    if start_from is not None:  # its models are checked before the corpus is read
+        payload = read_checkpoint(start_from)
+        check_models(start_from, payload, ("generator", "discriminator", "rollout"))
+        run = RunMetadata.from_dict(payload.get("metadata", {}))
         run.data = run.data or str(data)
         run.seed = run.seed or 0  # the split seed: the same items must stay held out
     run.seed = run.seed or 0
     # Resuming or branching keeps the checkpoint's vocabulary: ids must mean what they meant.
     fitted = tokenizer_from_dict(run.tokenizer) if run.tokenizer else None
+    main = distributed.is_main()
+    if not main:
+        distributed.barrier()  # rank 0 fills the corpus cache first, the others then read it
     dataset = load_dataset(
         run.data, tokenizer=run.tokenizer_name, seq_len=run.seq_len, seed=run.seed,
-        progress=progress, fitted_tokenizer=fitted, domain=run.domain,
+        progress=progress and main, fitted_tokenizer=fitted, domain=run.domain,
     )  # fmt: skip
+    if main:
+        distributed.barrier()
     if len(dataset.train) == 0:
         raise SeqGANMusicError(f"{run.data}: no training windows")
     return dataset, run
@@ -147,36 +157,57 @@ def train(
     from another run's state (with `overrides`, e.g. {"mode": "mle"} for the MLE baseline).
     """
     out_dir = Path(out_dir)
-    torch_device = resolve_device(device)
+    # Under torchrun: join the process group; rank 0 alone writes files, the others wait for it.
+    torch_device = distributed.init_from_env(resolve_device(device))
+    main = distributed.is_main()
+    resume = resume or _torchrun_restart(out_dir, run_name, init_from)
     run_dir, start_from = _run_folder(out_dir, run_name, resume, init_from)
     dataset, run = _dataset(data, tokenizer, seq_len, seed, progress, start_from)
-    train_data = torch.as_tensor(dataset.train, dtype=torch.long)
     valid = dataset.valid if len(dataset.valid) else dataset.train
     run_dir.mkdir(parents=True, exist_ok=True)
-    log = MetricsLog(run_dir / "metrics.csv", callback)
-    kw = dict(
-        device=torch_device,
-        callback=log,
-        evaluate=validation_nll(torch.as_tensor(valid, dtype=torch.long).to(torch_device)),
-    )
+    log = MetricsLog(run_dir / "metrics.csv", callback) if main else None
+    evaluate = validation_nll(torch.as_tensor(valid, dtype=torch.long).to(torch_device))
+    kw = dict(device=torch_device, callback=log, evaluate=evaluate if main else None)
     if start_from is None:
         config = build_config(dataset, preset, overrides) if config is None else (
             config.with_train(**overrides) if overrides else config)  # fmt: skip
-        config = config.with_train(seed=run.seed)
         metadata = _metadata(dataset, data, run.seed, preset)
-        trainer = SeqGANTrainer(config, train_data, metadata=metadata, **kw)
-    elif not resume and (overrides or {}).get("mode") == "mle":  # the MLE baseline's branch
-        trainer = branch_mle(start_from, train_data, overrides=overrides, **kw)
-    else:
-        trainer = SeqGANTrainer.load(start_from, train_data, train_overrides=overrides, **kw)
-    log.start_from(trainer)
-    (run_dir / "config.json").write_text(json.dumps(trainer.config.to_dict(), indent=2) + "\n")
-    write_latest(out_dir, run_dir.name)
+    trainer = _trainer(dataset, config, metadata if start_from is None else None, start_from,
+                       resume, overrides, run.seed, kw)  # fmt: skip
+    if log is not None:
+        log.start_from(trainer)
+        (run_dir / "config.json").write_text(json.dumps(trainer.config.to_dict(), indent=2) + "\n")
+        write_latest(out_dir, run_dir.name)
     start = time.perf_counter()
     trainer.run(run_dir / CHECKPOINT_NAME, max_units=max_units)
     seconds = time.perf_counter() - start
-    png = plot_learning_curve(log.path, run_dir / "curve.png")
+    metrics_csv = run_dir / "metrics.csv"
+    png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
     return TrainResult(
-        run_dir, run_dir / CHECKPOINT_NAME, log.path, png, trainer.history, seconds,
+        run_dir, run_dir / CHECKPOINT_NAME, metrics_csv, png, trainer.history, seconds,
         dataset.summary,
     )  # fmt: skip
+
+
+def _trainer(
+    dataset: Dataset, config: SeqGANConfig | None, metadata: dict[str, Any] | None,
+    start_from: Path | None, resume: bool, overrides: dict[str, Any] | None, seed: int,
+    kw: dict[str, Any],
+) -> SeqGANTrainer:  # fmt: skip
+    """A fresh trainer, the MLE baseline branched from a checkpoint, or a resumed one."""
+    train_data = torch.as_tensor(dataset.train, dtype=torch.long)
+    if start_from is None:
+        assert config is not None
+        return SeqGANTrainer(config.with_train(seed=seed), train_data, metadata=metadata, **kw)
+    if not resume and (overrides or {}).get("mode") == "mle":  # the MLE baseline's branch
+        return branch_mle(start_from, train_data, overrides=overrides, **kw)
+    return SeqGANTrainer.load(start_from, train_data, train_overrides=overrides, **kw)
+
+
+def _torchrun_restart(out_dir: Path, run_name: str | None, init_from: Any) -> bool:
+    """torchrun --max-restarts reruns the same command after a rank failed: continue that run
+    (--run-name, else the latest) from its checkpoint instead of starting a new one."""
+    if int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) == 0 or init_from is not None:
+        return False
+    name = run_name or read_latest(out_dir)
+    return name is not None and (out_dir / name / CHECKPOINT_NAME).exists()

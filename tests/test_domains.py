@@ -59,14 +59,13 @@ class Counting(DomainBase):
     def claims(self, source, tokenizer):
         return source.startswith("count:")
 
-    def load(self, source, *, tokenizer=None, seq_len=None, seed=0, progress=True,
-             fitted_tokenizer=None, tokenizer_options=None):  # fmt: skip
+    def load(self, source, options):
         starts = [LETTERS.index(c) for c in source.removeprefix("count:")]
-        length = seq_len or 8
+        length = options.seq_len or 8
         rows = np.array([[(s + t) % len(LETTERS) for t in range(length)] for s in starts * 20])
         splits = (rows[:80], rows[80:100], rows[100:])
         manifest = {"source": source, "counts": {"train": 80, "valid": 20, "test": len(rows) - 100}}
-        return Dataset("counting", *splits, fitted_tokenizer or Letters(), manifest)
+        return Dataset("counting", *splits, options.fitted_tokenizer or Letters(), manifest)
 
     def score(self, samples, references, dataset):
         scores = evaluate_samples(samples, references, bleu_orders=(2,), mse=False)

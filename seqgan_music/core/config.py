@@ -7,6 +7,7 @@ through plain dicts, which load under `torch.load(weights_only=True)`.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -19,6 +20,30 @@ PAPER_FILTERS: tuple[tuple[int, int], ...] = (
 )  # fmt: skip
 
 
+# The largest model size a config may ask for: far beyond any run here, and small enough that a
+# checkpoint with absurd sizes fails with a message instead of trying to allocate terabytes.
+MAX_SIZE = 1 << 24  # vocabulary, sequence length, embedding, hidden or filter count
+
+
+def _size(name: str, value: Any) -> int:
+    """`value` as a plain int in 1..MAX_SIZE (numpy integers too), else a ConfigError."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = None
+    if number is None or isinstance(value, bool):
+        raise ConfigError(f"{name} must be an integer, not {value!r}")
+    if not 1 <= number <= MAX_SIZE:
+        raise ConfigError(f"{name} must be in 1..{MAX_SIZE}, not {number}")
+    return number
+
+
+def _check_sizes(config: object, names: tuple[str, ...]) -> None:
+    """Validate and canonicalise (plain ints, as checkpoints need) the size fields."""
+    for name in names:
+        object.__setattr__(config, name, _size(name, getattr(config, name)))
+
+
 @dataclass(frozen=True)
 class GeneratorConfig:
     """G_theta: embedding -> LSTM -> linear (Eqs. 9-10). A separate start embedding feeds step 1."""
@@ -27,6 +52,9 @@ class GeneratorConfig:
     seq_len: int
     emb_dim: int = 32
     hidden_dim: int = 32
+
+    def __post_init__(self) -> None:
+        _check_sizes(self, ("vocab_size", "seq_len", "emb_dim", "hidden_dim"))
 
 
 @dataclass(frozen=True)
@@ -38,11 +66,19 @@ class DiscriminatorConfig:
     emb_dim: int = 64
     filters: tuple[tuple[int, int], ...] = PAPER_FILTERS
     dropout: float = 0.25  # keep probability 0.75, as in the original code
-    l2_reg: float = 0.2  # L2 on the output layer only
+    l2_reg: float = 0.2  # the original's L2 on its two-way output layer (one logit: half, see loss)
 
     def __post_init__(self) -> None:
-        # JSON round trips give lists; keep the field hashable and canonical.
-        object.__setattr__(self, "filters", tuple((int(w), int(n)) for w, n in self.filters))
+        _check_sizes(self, ("vocab_size", "seq_len", "emb_dim"))
+        try:  # JSON round trips give lists; keep the field hashable and canonical.
+            filters = tuple((_size("filter window", w), _size("filter count", n))
+                            for w, n in self.filters)  # fmt: skip
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"filters must be (window, count) pairs: {err}") from err
+        object.__setattr__(self, "filters", filters)
+        if not 0.0 <= self.dropout < 1.0 or not self.l2_reg >= 0.0:
+            raise ConfigError(f"dropout must be in [0, 1) and l2_reg >= 0, not "
+                              f"{self.dropout}, {self.l2_reg}")  # fmt: skip
 
     @property
     def active_filters(self) -> tuple[tuple[int, int], ...]:
@@ -120,11 +156,15 @@ class SeqGANConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SeqGANConfig:
-        return cls(
-            generator=GeneratorConfig(**d["generator"]),
-            discriminator=DiscriminatorConfig(**d["discriminator"]),
-            train=TrainConfig(**d.get("train", {})),
-        )
+        """Inverse of `to_dict`; a missing, unknown or ill-typed field is a ConfigError."""
+        try:
+            return cls(
+                generator=GeneratorConfig(**d["generator"]),
+                discriminator=DiscriminatorConfig(**d["discriminator"]),
+                train=TrainConfig(**d.get("train", {})),
+            )
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ConfigError(f"not a SeqGAN config ({type(err).__name__}: {err})") from err
 
     def with_train(self, **overrides: Any) -> SeqGANConfig:
         """A copy with TrainConfig fields replaced (unknown names are an error)."""

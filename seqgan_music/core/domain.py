@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from seqgan_music.core.config import SeqGANConfig
-from seqgan_music.core.plugins import import_modules, load_plugins
-from seqgan_music.core.splits import SPLITS
+from seqgan_music.core.plugins import import_modules, load_plugins, register_into
 from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import ConfigError, SeqGANMusicError
 
@@ -52,14 +51,21 @@ class Dataset:
     def seq_len(self) -> int:
         return int(self.train.shape[1])
 
-    def split(self, name: str) -> np.ndarray:
-        if name not in SPLITS:
-            raise SeqGANMusicError(f"unknown split {name!r}; choose one of: {', '.join(SPLITS)}")
-        return getattr(self, name)
-
     @property
     def summary(self) -> str:
         return str(self.manifest.get("summary", ""))
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load a source; a domain uses what applies to it."""
+
+    tokenizer: str | None = None  # a registered tokenizer's name (text: char, word, ...)
+    seq_len: int | None = None  # None: the domain's default
+    seed: int = 0  # of the split by item (and of any sampling the loader does)
+    progress: bool = True
+    fitted_tokenizer: Tokenizer | None = None  # a checkpoint's: encode with its vocabulary
+    tokenizer_options: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,17 +106,7 @@ class Domain(Protocol):
 
     def claims(self, source: str, tokenizer: str | None) -> bool: ...
 
-    def load(
-        self,
-        source: str,
-        *,
-        tokenizer: str | None,
-        seq_len: int | None,
-        seed: int,
-        progress: bool,
-        fitted_tokenizer: Tokenizer | None,
-        tokenizer_options: dict[str, Any] | None,
-    ) -> Dataset: ...
+    def load(self, source: str, options: LoadOptions) -> Dataset: ...
 
     def presets(self) -> Mapping[str, Preset]: ...
 
@@ -172,12 +168,8 @@ def register_domain(name: str) -> Callable[[type], type]:
     """Class decorator: register a domain class under `name` (duplicates are refused)."""
 
     def decorate(cls: type) -> type:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ConfigError(f"domain {name!r} is already registered by {_REGISTRY[name]!r}")
-        cls.name = name
-        _REGISTRY[name] = cls
         _INSTANCES.pop(name, None)
-        return cls
+        return register_into(_REGISTRY, name, cls, "domain")
 
     return decorate
 
@@ -190,15 +182,10 @@ def add_builtin_module(module: str) -> None:
 
 def _load_entry_points() -> None:
     global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    load_plugins(
-        entry_points(group=ENTRY_POINT_GROUP),
-        _REGISTRY,
-        lambda name, cls: register_domain(name)(cls),
-        "domain",
-    )
+    if not _entry_points_loaded:
+        _entry_points_loaded = True
+        group = entry_points(group=ENTRY_POINT_GROUP)
+        load_plugins(group, _REGISTRY, register_domain, "domain")
 
 
 def available_domains() -> list[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from seqgan_music.errors import CheckpointError
+
 
 @dataclass
 class RunMetadata:
@@ -33,6 +35,8 @@ class RunMetadata:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunMetadata:
+        if not isinstance(d, dict):
+            raise CheckpointError(f"run metadata must be a dict, not {type(d).__name__}")
         known = {f.name for f in fields(cls)} - {"extra"}
         kw = {k: v for k, v in d.items() if k in known}
         return cls(**kw, extra={k: v for k, v in d.items() if k not in known})

@@ -12,6 +12,8 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from seqgan_music.errors import ConfigError
+
 
 def import_modules(modules: Iterable[str]) -> None:
     """Import each module (its import registers its built-ins)."""
@@ -19,8 +21,20 @@ def import_modules(modules: Iterable[str]) -> None:
         importlib.import_module(module)
 
 
+def register_into(registry: dict[str, type], name: str, cls: type, kind: str) -> type:
+    """Put `cls` into `registry` as `name` (a second class under one name is refused)."""
+    if name in registry and registry[name] is not cls:
+        raise ConfigError(f"{kind} {name!r} is already registered by {registry[name]!r}")
+    cls.name = name  # type: ignore[attr-defined]
+    registry[name] = cls
+    return cls
+
+
 def load_plugins(
-    entries: Iterable[Any], known: dict[str, Any], register: Callable[[str, Any], None], kind: str
+    entries: Iterable[Any],
+    known: dict[str, Any],
+    register: Callable[[str], Callable[[type], type]],
+    kind: str,
 ) -> None:
     """Load and register each entry point not already in `known`; a broken plugin is a warning,
     so it cannot break every other entry."""
@@ -32,4 +46,4 @@ def load_plugins(
         except Exception as err:  # any error of third-party code: skip that plugin alone
             warnings.warn(f"{kind} plugin {ep.name!r} failed to load: {err}", stacklevel=3)
             continue
-        register(ep.name, obj)
+        register(ep.name)(obj)

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from seqgan_music.core.plugins import import_modules, load_plugins
-from seqgan_music.errors import ConfigError, SeqGANMusicError
+from seqgan_music.core.plugins import import_modules, load_plugins, register_into
+from seqgan_music.errors import SeqGANMusicError
 
 ENTRY_POINT_GROUP = "seqgan_music.tokenizers"
 
@@ -59,28 +59,15 @@ _entry_points_loaded = False
 
 def register_tokenizer(name: str) -> Callable[[type], type]:
     """Class decorator: register a tokenizer class under `name` (duplicates are refused)."""
-
-    def decorate(cls: type) -> type:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ConfigError(f"tokenizer {name!r} is already registered by {_REGISTRY[name]!r}")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return decorate
+    return lambda cls: register_into(_REGISTRY, name, cls, "tokenizer")
 
 
 def _load_entry_points() -> None:
     global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    load_plugins(
-        entry_points(group=ENTRY_POINT_GROUP),
-        _REGISTRY,
-        lambda name, cls: register_tokenizer(name)(cls),
-        "tokenizer",
-    )
+    if not _entry_points_loaded:
+        _entry_points_loaded = True
+        group = entry_points(group=ENTRY_POINT_GROUP)
+        load_plugins(group, _REGISTRY, register_tokenizer, "tokenizer")
 
 
 def available_tokenizers() -> list[str]:

@@ -7,6 +7,12 @@ each unit the trainer reports a `TrainEvent` through the callback and may save a
 Exact resume: every unit draws all its randomness (shuffles, samples, roll-outs, dropout) from
 generators seeded by (seed, phase, step), so a run cut anywhere and resumed from its checkpoint
 repeats the uninterrupted run bit for bit on CPU. The caller's global RNG state is left untouched.
+
+Data parallel (torchrun, `core.distributed`): every rank holds the same G, D and G_beta and draws
+the same shuffles from the unit's shared stream; each global minibatch is split between the ranks,
+and so are each D round's fresh negatives and the policy-gradient batch with its roll-outs, drawn
+from a per-rank stream seeded by (seed, phase, step, rank). Gradients are averaged over the ranks
+before every optimiser step. At world size 1 all of this is skipped: the streams are today's.
 """
 
 from __future__ import annotations
@@ -22,13 +28,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from seqgan_music.core.checkpoint import read_checkpoint, save_checkpoint
+from seqgan_music.core import distributed
+from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
 from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.rollout import RolloutPolicy, rollout_rewards
 from seqgan_music.core.sampling import sample_in_chunks
-from seqgan_music.errors import ConfigError
+from seqgan_music.errors import CheckpointError, ConfigError
 
 PHASES = ("g_pretrain", "d_pretrain", "adversarial", "done")
 
@@ -102,6 +109,7 @@ class SeqGANTrainer:
         self.rollout = RolloutPolicy(self.generator)
         self.phase, self.step = "g_pretrain", 0
         self.history: list[dict[str, Any]] = []
+        self.rank_rng = torch.Generator(device=self.device)  # set per unit by _run_unit
 
     # ---- randomness -------------------------------------------------------------------------
 
@@ -120,6 +128,16 @@ class SeqGANTrainer:
         """The explicit generator for this unit's shuffles, samples and roll-outs."""
         seed = _unit_seed(self.config.train.seed, phase + "/rng", step)
         return torch.Generator(device=self.device).manual_seed(seed)
+
+    def _rank_rng(self, phase: str, step: int, shared: torch.Generator) -> torch.Generator:
+        """This rank's stream for samples, negatives and roll-outs: the unit's shared generator
+        at world size 1 (today's stream), else one seeded by (seed, phase, step, rank)."""
+        if distributed.world_size() == 1:
+            return shared
+        tag = f"{phase}/rng/rank{distributed.rank()}"
+        return torch.Generator(device=self.device).manual_seed(
+            _unit_seed(self.config.train.seed, tag, step)
+        )
 
     # ---- the schedule -----------------------------------------------------------------------
 
@@ -147,6 +165,7 @@ class SeqGANTrainer:
             raise ConfigError(f"checkpoint_every must be at least 1, not {checkpoint_every}")
         path = Path(checkpoint_path) if checkpoint_path is not None else None
         units, saved = 0, False
+        self._join_ranks()
         snapshot: dict[str, Any] | None = None  # the last unit boundary not yet on disk
         try:
             self._advance(path)
@@ -162,7 +181,7 @@ class SeqGANTrainer:
                     self.save(path)
                     saved = True
         except KeyboardInterrupt:
-            if path is not None and not saved and snapshot is not None:
+            if path is not None and not saved and snapshot is not None and distributed.is_main():
                 save_checkpoint(path, snapshot)  # the unit in flight left partial updates
             raise
         if path is not None and not saved:
@@ -191,7 +210,9 @@ class SeqGANTrainer:
     def _run_unit(self) -> None:
         phase, step = self.phase, self.step
         rng = self._rng(phase, step)
-        with self._seeded(phase, step):
+        self.rank_rng = self._rank_rng(phase, step, rng)
+        dropout_tag = f"/rank{distributed.rank()}" if distributed.world_size() > 1 else ""
+        with self._seeded(phase + dropout_tag, step):
             if phase == "g_pretrain":
                 metrics = {"g_mle_loss": self._mle_epoch(rng)}
             elif phase == "d_pretrain":
@@ -221,21 +242,42 @@ class SeqGANTrainer:
         torch.nn.utils.clip_grad_norm_(parameters, self.config.train.grad_clip)
         optimizer.step()
 
+    @staticmethod
+    def _mine(idx: Tensor) -> Tensor:
+        """This rank's contiguous part of a global minibatch (all of it at world size 1)."""
+        return idx if distributed.world_size() == 1 else idx[distributed.shard(len(idx))]
+
+    def _join_ranks(self) -> None:
+        """At the start of a distributed run: one set of weights everywhere, a PG batch to split."""
+        if distributed.world_size() == 1:
+            return
+        tc = self.config.train
+        if (tc.pg_batch_size or tc.batch_size) < distributed.world_size():
+            raise ConfigError(f"the policy-gradient batch ({tc.pg_batch_size or tc.batch_size}) "
+                              f"is smaller than the {distributed.world_size()} ranks")  # fmt: skip
+        distributed.broadcast_modules(self.generator, self.discriminator, self.rollout.generator)
+
     def _mle_epoch(self, rng: torch.Generator) -> float:
         """One epoch of maximum likelihood on the positives (shuffled minibatches, clipped)."""
         self.generator.train()
         total = torch.zeros((), device=self.device)
         batches = self._minibatches(len(self.train_data), rng)
         for idx in batches:
-            loss = self.generator.nll(self.train_data[idx])
+            mine = self._mine(idx)
             self.g_mle_opt.zero_grad(set_to_none=True)
-            loss.backward()
+            if len(mine):  # a rank may get no rows of a short last batch
+                loss = self.generator.nll(self.train_data[mine])
+                loss.backward()
+                total += loss.detach() * (len(mine) / len(idx))
+            distributed.average_gradients(self.generator.parameters(), len(mine) / len(idx))
             self._clip_step(self.g_mle_opt, self.generator.parameters())
-            total += loss.detach()
+        total = distributed.all_sum(total)
         return (total / len(batches)).item()  # one host sync per unit, not per batch
 
     def _sample(self, n: int, rng: torch.Generator) -> Tensor:
         temperature = self.config.train.temperature
+        if n == 0:  # a rank's share of fewer negatives than ranks
+            return self.train_data.new_zeros((0, self.train_data.shape[1]))
         return sample_in_chunks(
             lambda k: self.generator.sample(k, temperature=temperature, rng=rng), n
         )
@@ -243,28 +285,40 @@ class SeqGANTrainer:
     def _d_round(self, rng: torch.Generator, epochs: int) -> float:
         """Fresh negatives from G, then `epochs` epochs of D on positives + negatives (Eq. 5).
 
-        With num_negatives below the number of positives, as many positives are drawn at random
-        each round so the two classes stay balanced.
+        The two classes are balanced both ways: see `_balanced_positives`.
         """
-        n_pos = len(self.train_data)
-        n_neg = self.config.train.num_negatives or n_pos
-        negatives = self._sample(n_neg, rng)
-        positives = self.train_data
-        if n_neg < n_pos:
-            positives = positives[torch.randperm(n_pos, generator=rng, device=self.device)[:n_neg]]
+        n_neg = self.config.train.num_negatives or len(self.train_data)
+        shares = distributed.shard_sizes(n_neg)  # each rank samples its share; all see them all
+        mine = self._sample(shares[distributed.rank()], self.rank_rng)
+        negatives = distributed.gather_rows(mine, shares)
+        positives = self._balanced_positives(n_neg, rng)
         tokens = torch.cat([positives, negatives])  # (P + N, T)
         labels = torch.cat([positives.new_ones(len(positives)), negatives.new_zeros(n_neg)]).float()
         self.discriminator.train()
         total, count = torch.zeros((), device=self.device), 0
         for _ in range(epochs):
             for idx in self._minibatches(len(tokens), rng):
-                loss = self.discriminator.loss(tokens[idx], labels[idx])
+                mine = self._mine(idx)
                 self.d_opt.zero_grad(set_to_none=True)
-                loss.backward()
+                if len(mine):
+                    loss = self.discriminator.loss(tokens[mine], labels[mine])
+                    loss.backward()
+                    total += loss.detach() * (len(mine) / len(idx))
+                distributed.average_gradients(self.discriminator.parameters(), len(mine) / len(idx))
                 self.d_opt.step()
-                total += loss.detach()
                 count += 1
-        return (total / max(count, 1)).item()
+        return (distributed.all_sum(total) / max(count, 1)).item()
+
+    def _balanced_positives(self, n: int, rng: torch.Generator) -> Tensor:
+        """n positives for n negatives: a random subset when there are more positives, else every
+        positive as often as fits plus a random subset for the rest (each used at most once more
+        than any other), so D never sees more of one class than of the other."""
+        n_pos = len(self.train_data)
+        repeats, rest = divmod(n, n_pos)
+        parts = [torch.arange(n_pos, device=self.device).repeat(repeats)]
+        if rest:
+            parts.append(torch.randperm(n_pos, generator=rng, device=self.device)[:rest])
+        return self.train_data[torch.cat(parts)]
 
     def pg_loss(self, samples: Tensor, rewards: Tensor) -> Tensor:
         """Eqs. 7-8: -sum_t log G(y_t | y_<t) * Q(t), averaged over the batch; rewards detached.
@@ -275,8 +329,11 @@ class SeqGANTrainer:
         """
         tc = self.config.train
         rewards = rewards.detach()
-        if tc.baseline:
+        if tc.baseline and distributed.world_size() == 1:
             rewards = rewards - rewards.mean(dim=0, keepdim=True)
+        elif tc.baseline:  # the mean over the global batch, all ranks' samples
+            count = distributed.all_sum(rewards.new_tensor(float(len(rewards))))
+            rewards = rewards - distributed.all_sum(rewards.sum(dim=0, keepdim=True)) / count
         log_probs = self.generator.log_probs(samples, tc.temperature)  # (B, T)
         return -(log_probs * rewards).sum(dim=1).mean()
 
@@ -285,10 +342,10 @@ class SeqGANTrainer:
         tc = self.config.train
         pg_total = torch.zeros((), device=self.device)
         reward_total = torch.zeros((), device=self.device)
+        batch = tc.pg_batch_size or tc.batch_size
+        share = distributed.shard_sizes(batch)[distributed.rank()]  # this rank's samples
         for _ in range(tc.g_steps):
-            samples = self.generator.sample(
-                tc.pg_batch_size or tc.batch_size, temperature=tc.temperature, rng=rng
-            )
+            samples = self.generator.sample(share, temperature=tc.temperature, rng=self.rank_rng)
             policy = self.rollout.generator  # G_beta, the delayed copy (Eq. 4)
             rewards = rollout_rewards(
                 samples,
@@ -296,15 +353,17 @@ class SeqGANTrainer:
                 self.discriminator,
                 tc.rollout_num,
                 temperature=tc.temperature,
-                rng=rng,
-            )  # (B, T)
+                rng=self.rank_rng,
+            )  # (B, T): each rank rolls out its own samples
             self.generator.train()
             loss = self.pg_loss(samples, rewards)
             self.g_pg_opt.zero_grad(set_to_none=True)
             loss.backward()
+            distributed.average_gradients(self.generator.parameters(), share / batch)
             self._clip_step(self.g_pg_opt, self.generator.parameters())
-            pg_total += loss.detach()
-            reward_total += rewards.mean()
+            pg_total += loss.detach() * (share / batch)
+            reward_total += rewards.mean() * (share / batch)
+        pg_total, reward_total = distributed.all_sum(pg_total), distributed.all_sum(reward_total)
         self.rollout.update(self.generator, tc.update_rate)
         d_loss = sum(self._d_round(rng, tc.k_epochs) for _ in range(tc.d_steps)) / tc.d_steps
         return {"pg_loss": (pg_total / tc.g_steps).item(),
@@ -348,8 +407,10 @@ class SeqGANTrainer:
         self.history = copy.deepcopy(list(state["history"]))
 
     def save(self, path: str | Path) -> None:
-        """Write a resumable checkpoint atomically."""
-        save_checkpoint(path, self.state_dict())
+        """Write a resumable checkpoint atomically (rank 0 writes; the other ranks wait for it)."""
+        if distributed.is_main():
+            save_checkpoint(path, self.state_dict())
+        distributed.barrier()
 
     @classmethod
     def load(
@@ -365,12 +426,20 @@ class SeqGANTrainer:
         """Rebuild a trainer from a checkpoint; `train_overrides` replace TrainConfig fields
         (e.g. {"mode": "mle"} branches the MLE baseline from a -pretrained checkpoint)."""
         state = read_checkpoint(path, map_location=device)
-        config = SeqGANConfig.from_dict(state["config"])
+        config = check_models(path, state, ("generator", "discriminator", "rollout"))
+        if state.get("phase") not in PHASES or not isinstance(state.get("step"), int):
+            raise CheckpointError(f"{path}: not a resumable training checkpoint (no phase/step)")
         if train_overrides:
             config = config.with_train(**train_overrides)
         trainer = cls(config, train_data, device=device, callback=callback, evaluate=evaluate,
                       metadata=state.get("metadata"))  # fmt: skip
-        trainer.load_state_dict(state)
+        try:
+            trainer.load_state_dict(state)
+        except (KeyError, ValueError, TypeError, RuntimeError) as err:  # optimiser states
+            raise CheckpointError(
+                f"{path}: its training state does not fit its models: "
+                f"{str(err).splitlines()[0] if str(err) else err!r}"
+            ) from err
         return trainer
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -13,13 +12,13 @@ from seqgan_music.core.domain import (
     Composition,
     Dataset,
     DomainBase,
+    LoadOptions,
     Preset,
     register_domain,
 )
 from seqgan_music.core.metrics import evaluate_samples
 from seqgan_music.core.model import Model
 from seqgan_music.core.splits import SPLITS
-from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.presets import PRESETS, REST_PENALTY, REST_TOKEN
 from seqgan_music.music.tunes import ABC_SUFFIXES, MIDI_SUFFIXES
@@ -45,24 +44,16 @@ class MusicDomain(DomainBase):
     def claims(self, source: str, tokenizer: str | None) -> bool:
         return tokenizer is None and (source in NAMED_CORPORA or _holds_tunes(Path(source)))
 
-    def load(
-        self,
-        source: str,
-        *,
-        tokenizer: str | None = None,
-        seq_len: int | None = None,
-        seed: int = 0,
-        progress: bool = True,
-        fitted_tokenizer: Tokenizer | None = None,
-        tokenizer_options: dict[str, Any] | None = None,
-    ) -> Dataset:
+    def load(self, source: str, options: LoadOptions) -> Dataset:
         from seqgan_music.music.codec import MidiPitchCodec
         from seqgan_music.music.corpus import prepare_corpus
         from seqgan_music.music.encoding import EncodingConfig
 
-        seq_len = seq_len or EncodingConfig().seq_len
+        seq_len = options.seq_len or EncodingConfig().seq_len
         encoding = EncodingConfig(seq_len=seq_len, stride=seq_len)  # non-overlapping windows
-        corpus = prepare_corpus(source, encoding=encoding, seed=seed, progress=progress)
+        corpus = prepare_corpus(
+            source, encoding=encoding, seed=options.seed, progress=options.progress
+        )
         manifest = {
             "source": str(source),
             "counts": {s: len(corpus.split(s)) for s in SPLITS},

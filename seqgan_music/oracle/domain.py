@@ -20,18 +20,21 @@ from seqgan_music.core.domain import (
     Composition,
     Dataset,
     DomainBase,
+    LoadOptions,
     Preset,
     register_domain,
 )
 from seqgan_music.core.model import Model
 from seqgan_music.core.sampling import sample_in_chunks
 from seqgan_music.core.splits import SPLITS
-from seqgan_music.core.tokenizer import Tokenizer, register_tokenizer
+from seqgan_music.core.tokenizer import register_tokenizer
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.oracle.lstm import OracleLSTM
 from seqgan_music.oracle.presets import PRESETS, SEQ_LEN, SIZES
 
 RANDOM_SOURCE = "oracle"  # --data oracle: a fresh N(0, 1) oracle drawn from the seed
+RELEASED = "released"  # `--oracle released`: the paper's oracle file beside the checkout
+RELEASED_FILE = Path("shared") / "data" / "oracle" / "lantaoyu_target_params.npz"
 N_HELD_OUT = 1_000  # oracle samples in each of valid and test
 
 
@@ -63,6 +66,26 @@ class IdTokenizer:
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> IdTokenizer:
         return cls(**state)
+
+
+def resolve_oracle(value: str | Path | None) -> Path | None:
+    """`released` -> the paper's oracle file (../shared/data/oracle/... from the working folder or
+    beside this checkout); a path must exist; None stays None (a random oracle)."""
+    if value is None:
+        return None
+    if str(value) != RELEASED:
+        path = Path(value)
+        if not path.is_file():
+            raise SeqGANMusicError(f"oracle file not found: {path}")
+        return path
+    checkout = Path(__file__).resolve().parents[2]
+    for root in (Path.cwd().parent, Path.cwd(), checkout.parent, checkout):
+        if (root / RELEASED_FILE).is_file():
+            return root / RELEASED_FILE
+    raise SeqGANMusicError(
+        f"the released oracle is not beside this checkout (looked for ../{RELEASED_FILE}); "
+        "get lantaoyu_target_params.npz (its PROVENANCE.md says how) and pass --oracle PATH"
+    )
 
 
 def read_oracle(path: str | Path | None, seed: int) -> tuple[OracleLSTM, str]:
@@ -98,33 +121,25 @@ class OracleDomain(DomainBase):
             self._oracles[(path, seed)] = read_oracle(path, seed)[0]
         return self._oracles[(path, seed)]
 
-    def load(
-        self,
-        source: str,
-        *,
-        tokenizer: str | None = None,
-        seq_len: int | None = None,
-        seed: int = 0,
-        progress: bool = True,
-        fitted_tokenizer: Tokenizer | None = None,
-        tokenizer_options: dict[str, Any] | None = None,
-    ) -> Dataset:
+    def load(self, source: str, options: LoadOptions) -> Dataset:
         """The paper's 10,000 training sequences, then 1,000 each for valid and test."""
-        if seq_len not in (None, SEQ_LEN):
-            raise SeqGANMusicError(f"the oracle's sequences are {SEQ_LEN} long, not {seq_len}")
+        if options.seq_len not in (None, SEQ_LEN):
+            raise SeqGANMusicError(
+                f"the oracle's sequences are {SEQ_LEN} long, not {options.seq_len}"
+            )
         path = None if source == RANDOM_SOURCE else source
-        oracle = self._oracle(path, seed)
-        rng = torch.Generator().manual_seed(seed)
+        oracle = self._oracle(path, options.seed)
+        rng = torch.Generator().manual_seed(options.seed)
         n_train = SIZES["paper"].n_train
         data = oracle_samples(oracle, n_train + 2 * N_HELD_OUT, rng).numpy()
         parts = np.split(data, [n_train, n_train + N_HELD_OUT])
         counts = {s: len(a) for s, a in zip(SPLITS, parts)}
         manifest = {
-            "source": source, "oracle_file": path, "oracle_seed": seed, "counts": counts,
+            "source": source, "oracle_file": path, "oracle_seed": options.seed, "counts": counts,
             "summary": f"{source}: oracle samples of length {SEQ_LEN}, vocabulary "
                        f"{oracle.vocab_size}; " + ", ".join(f"{s} {n}" for s, n in counts.items()),
         }  # fmt: skip
-        tok = fitted_tokenizer or IdTokenizer(oracle.vocab_size)
+        tok = options.fitted_tokenizer or IdTokenizer(oracle.vocab_size)
         return Dataset("oracle", *parts, tok, manifest)
 
     def score(

@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from seqgan_music.core.config import SeqGANConfig
 from seqgan_music.core.curves import Line, plot_lines, write_rows_csv
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.metadata import RunMetadata
@@ -28,7 +30,7 @@ from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, branch_mle, pre
 from seqgan_music.errors import ConfigError, SeqGANMusicError
 from seqgan_music.oracle.domain import oracle_samples, read_oracle
 from seqgan_music.oracle.lstm import OracleLSTM
-from seqgan_music.oracle.presets import PRESETS, SEQ_LEN, SIZES
+from seqgan_music.oracle.presets import PRESETS, SEQ_LEN, SIZES, OracleRun
 
 
 def sample_generator(generator: Generator, n: int, rng: torch.Generator) -> torch.Tensor:
@@ -101,6 +103,74 @@ def _timed(callback: Callable[[TrainEvent], None] | None, marks: dict[str, float
     return on_event
 
 
+@dataclass
+class _Setup:
+    """One experiment's fixed inputs: where, which preset and oracle, the data it drew."""
+
+    preset: str
+    seed: int
+    out: Path
+    device: torch.device
+    sizes: OracleRun
+    oracle: OracleLSTM
+    source: str
+    data: torch.Tensor  # (n_train, SEQ_LEN) oracle samples: the training data
+    data_nll: torch.Tensor  # (n_train,) the oracle's NLL of its own samples
+    config: SeqGANConfig
+    metadata: dict[str, Any]
+
+
+def _setup(preset: str, out_dir: str | Path, oracle_path: Any, device: Any, seed: int) -> _Setup:
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown oracle preset {preset!r}; choose one of: "
+                          f"{', '.join(PRESETS)}")  # fmt: skip
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    device = torch.device(device)
+    oracle, source = read_oracle(oracle_path, seed)
+    oracle = oracle.to(device)
+    sizes = SIZES[preset]
+    data = oracle_samples(oracle, sizes.n_train, torch.Generator(device=device).manual_seed(seed))
+    # the data's own NLL: the oracle's NLL of its own samples (all training samples; an
+    # estimate of its entropy rate, not a floor any single sample respects: greedy decoding
+    # scores far lower)
+    data_nll = oracle.nll(data)
+    config = PRESETS[preset](oracle.vocab_size, SEQ_LEN).with_train(seed=seed)
+    metadata = RunMetadata("oracle", seed=seed, preset=preset, extra={"oracle": source}).to_dict()
+    return _Setup(preset, seed, out, device, sizes, oracle, source, data, data_nll, config,
+                  metadata)  # fmt: skip
+
+
+def _train_branches(
+    setup: _Setup, evaluate: Callable[[Generator], dict], callback: Any
+) -> tuple[SeqGANTrainer, SeqGANTrainer, dict[str, float]]:
+    """SeqGAN, then the MLE baseline branched from its pre-trained checkpoint (each resumed
+    when its checkpoint is there); and the wall time of each part of this call."""
+    data, device, marks = setup.data, setup.device, {}
+    seqgan_path, mle_path = setup.out / "seqgan.pt", setup.out / "mle.pt"
+    seqgan = _start_or_resume(seqgan_path, setup.config, data, device, callback, evaluate,
+                              setup.metadata, marks)  # fmt: skip
+    mle = None
+    if mle_path.exists():  # checked before the SeqGAN branch runs, so a mismatch fails at once
+        mle = SeqGANTrainer.load(mle_path, data, device=device, evaluate=evaluate,
+                                 callback=_timed(callback, {}))  # fmt: skip
+        _check_same_experiment(mle_path, mle, setup.config.with_train(mode="mle"), setup.metadata)
+    branch_start = time.perf_counter()
+    seqgan.run(seqgan_path)
+    seqgan_end = time.perf_counter()
+    if mle is None:
+        mle = branch_mle(pretrained_path(seqgan_path), data, device=device, evaluate=evaluate,
+                         callback=_timed(callback, {}))  # fmt: skip
+    mle.run(mle_path)
+    pretrain_end = marks.get("d_pretrain", marks.get("g_pretrain", branch_start))
+    walls = {
+        "pretrain_this_call": max(0.0, pretrain_end - branch_start) if marks else 0.0,
+        "seqgan_this_call": seqgan_end - branch_start,
+        "mle_branch_this_call": time.perf_counter() - seqgan_end,
+    }
+    return seqgan, mle, walls
+
+
 def run_oracle_experiment(
     preset: str,
     out_dir: str | Path,
@@ -117,72 +187,34 @@ def run_oracle_experiment(
     a fresh N(0, 1) oracle is drawn from `seed`. Checkpoints in `out_dir` from an interrupted run
     of the same preset, seed and oracle are resumed exactly.
     """
-    if preset not in PRESETS:
-        raise ConfigError(f"unknown oracle preset {preset!r}; choose one of: "
-                          f"{', '.join(PRESETS)}")  # fmt: skip
-    make_config, sizes = PRESETS[preset], SIZES[preset]
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    device = torch.device(device)
     start = time.perf_counter()
-    oracle, source = read_oracle(oracle_path, seed)
-    oracle = oracle.to(device)
-    data = oracle_samples(oracle, sizes.n_train, torch.Generator(device=device).manual_seed(seed))
-    # the oracle's entropy rate, the floor of NLL-oracle (on as many samples as a curve point)
-    oracle_self = oracle.nll(data[: sizes.n_eval]).mean().item()
-    config = make_config(oracle.vocab_size, SEQ_LEN).with_train(seed=seed)
-    evaluate = _nll_evaluator(oracle, sizes.n_eval, seed + 1)
-    metadata = RunMetadata("oracle", seed=seed, preset=preset, extra={"oracle": source}).to_dict()
-    marks: dict[str, float] = {}
-
-    seqgan_path, mle_path = out / "seqgan.pt", out / "mle.pt"
-    seqgan = _start_or_resume(seqgan_path, config, data, device, callback, evaluate, metadata,
-                              marks)  # fmt: skip
-    mle = None
-    if mle_path.exists():  # checked before the SeqGAN branch runs, so a mismatch fails at once
-        mle = SeqGANTrainer.load(mle_path, data, device=device, evaluate=evaluate,
-                                 callback=_timed(callback, {}))  # fmt: skip
-        _check_same_experiment(mle_path, mle, config.with_train(mode="mle"), metadata)
-    branch_start = time.perf_counter()
-    seqgan.run(seqgan_path)
-    seqgan_end = time.perf_counter()
-    if mle is None:
-        mle = branch_mle(pretrained_path(seqgan_path), data, device=device, evaluate=evaluate,
-                         callback=_timed(callback, {}))  # fmt: skip
-    mle.run(mle_path)
-    mle_end = time.perf_counter()
-
-    final = {name: nll_oracle_per_sample(oracle, t.generator, sizes.n_final, seed + 2)
+    setup = _setup(preset, out_dir, oracle_path, device, seed)
+    sizes, out = setup.sizes, setup.out
+    evaluate = _nll_evaluator(setup.oracle, sizes.n_eval, seed + 1)
+    seqgan, mle, walls = _train_branches(setup, evaluate, callback)
+    final = {name: nll_oracle_per_sample(setup.oracle, t.generator, sizes.n_final, seed + 2)
              for name, t in (("seqgan", seqgan), ("mle", mle))}  # fmt: skip
     rows = curve_rows(seqgan.history, mle.history)
     write_rows_csv(out / "nll_oracle.csv", rows, CSV_COLUMNS)
-    note = plot_curves(out / "nll_oracle.png", rows, config.train.g_pretrain_epochs)
-    pretrain_end = marks.get("d_pretrain", marks.get("g_pretrain", branch_start))
+    note = plot_curves(out / "nll_oracle.png", rows, setup.config.train.g_pretrain_epochs)
     results = {
-        "preset": preset,
-        "seed": seed,
-        "oracle": source,
-        "device": str(device),
-        "n_train": sizes.n_train,
-        "n_eval_curve": sizes.n_eval,
-        "n_final": sizes.n_final,
-        "nll_oracle_data": oracle_self,
+        "preset": preset, "seed": seed, "oracle": setup.source, "device": str(setup.device),
+        "n_train": sizes.n_train, "n_eval_curve": sizes.n_eval, "n_final": sizes.n_final,
+        "nll_oracle_data": setup.data_nll.mean().item(),
+        "nll_oracle_data_samples": len(setup.data),
+        "nll_oracle_data_sem": (setup.data_nll.std() / len(setup.data) ** 0.5).item(),
         "nll_oracle_pretrained": next((r["nll_oracle"] for r in rows
-                                       if r["phase"] == "adversarial"), None),  # fmt: skip
+                                       if r["phase"] == "adversarial"), None),
         "nll_oracle_mle": final["mle"].mean().item(),
         "nll_oracle_seqgan": final["seqgan"].mean().item(),
         "p_value": welch_p_value(final["seqgan"].cpu().numpy(), final["mle"].cpu().numpy()),
-        "wall_seconds": {
-            "pretrain_this_call": max(0.0, pretrain_end - branch_start) if marks else 0.0,
-            "seqgan_this_call": seqgan_end - branch_start,
-            "mle_branch_this_call": mle_end - seqgan_end,
-            "total_this_call": time.perf_counter() - start,
-        },
+        "wall_seconds": {**walls, "total_this_call": time.perf_counter() - start},
         "files": {"csv": str(out / "nll_oracle.csv"),
                   "png": None if note else str(out / "nll_oracle.png"),
-                  "seqgan_checkpoint": str(seqgan_path), "mle_checkpoint": str(mle_path)},
+                  "seqgan_checkpoint": str(out / "seqgan.pt"),
+                  "mle_checkpoint": str(out / "mle.pt")},
         "png_note": note,
-        "config": config.to_dict(),
+        "config": setup.config.to_dict(),
     }  # fmt: skip
     (out / "results.json").write_text(json.dumps(results, indent=2, default=_json_default) + "\n")
     return results

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -13,13 +12,13 @@ from seqgan_music.core.domain import (
     Composition,
     Dataset,
     DomainBase,
+    LoadOptions,
     Preset,
     register_domain,
 )
 from seqgan_music.core.metrics import evaluate_samples
 from seqgan_music.core.model import Model
 from seqgan_music.core.splits import SPLITS
-from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.text.corpus import POEM_FILES, decode_until_eos, trim_at_end
 from seqgan_music.text.presets import PRESETS
@@ -48,32 +47,22 @@ class TextDomain(DomainBase):
     def claims(self, source: str, tokenizer: str | None) -> bool:
         return tokenizer is not None or _looks_like_text(Path(source))
 
-    def load(
-        self,
-        source: str,
-        *,
-        tokenizer: str | None = None,
-        seq_len: int | None = None,
-        seed: int = 0,
-        progress: bool = True,
-        fitted_tokenizer: Tokenizer | None = None,
-        tokenizer_options: dict[str, Any] | None = None,
-    ) -> Dataset:
+    def load(self, source: str, options: LoadOptions) -> Dataset:
         """Fit a tokenizer on train; `fitted_tokenizer` (a checkpoint's) encodes with that
         vocabulary instead, so held-out scores use the ids the model was trained with."""
         from seqgan_music.text.corpus import encode_fixed_length, load_text_corpus
 
         corpus = load_text_corpus(
             source,
-            tokenizer=tokenizer or DEFAULT_TOKENIZER,
-            seq_len=seq_len,
-            tokenizer_options=tokenizer_options,
-            seed=seed,
+            tokenizer=options.tokenizer or DEFAULT_TOKENIZER,
+            seq_len=options.seq_len,
+            tokenizer_options=options.tokenizer_options,
+            seed=options.seed,
         )
         tok = corpus.tokenizer
         splits = [corpus.train, corpus.valid, corpus.test]
-        if fitted_tokenizer is not None:
-            tok = fitted_tokenizer
+        if options.fitted_tokenizer is not None:
+            tok = options.fitted_tokenizer
             splits = [encode_fixed_length(corpus.texts[s], tok, corpus.seq_len) for s in SPLITS]
         counts = {s: len(a) for s, a in zip(SPLITS, splits)}
         summary = (
