@@ -49,6 +49,7 @@ _LAZY = {
     "Dataset": "seqgan_music.core.domain",
     "DomainBase": "seqgan_music.core.domain",
     "SeqGANMusicError": "seqgan_music.errors",
+    "configure_threads": "seqgan_music.threads",
     "ConfigError": "seqgan_music.errors",
 }
 

@@ -27,6 +27,7 @@ from seqgan_music.core.domain import (
 )
 from seqgan_music.core.metadata import RunMetadata
 from seqgan_music.core.model import Model
+from seqgan_music.core.precision import autocast
 from seqgan_music.core.trainer import TrainEvent
 from seqgan_music.datasets import load_dataset
 from seqgan_music.errors import ConfigError, SeqGANMusicError
@@ -54,6 +55,7 @@ __all__ = [
     "SeqGANMusicError",
     "TrainEvent",
     "TrainResult",
+    "autocast",
     "available_domains",
     "build_config",
     "compare",
@@ -135,9 +137,10 @@ def run_oracle_experiment(
     device: str = "auto",
     seed: int = 0,
     callback: Any = None,
+    precision: str | None = None,
 ) -> dict[str, Any]:
     """The paper's synthetic experiment (Table 1, Figure 2): NLL-oracle of MLE vs SeqGAN."""
     from seqgan_music.oracle.experiment import run_oracle_experiment as run
 
     return run(preset, out_dir, oracle_path=oracle_path, device=resolve_device(device),
-               seed=seed, callback=callback)  # fmt: skip
+               seed=seed, callback=callback, precision=precision)  # fmt: skip

@@ -26,6 +26,24 @@ device_option = click.option(
     help="auto (CUDA when present), cpu or cuda.",
 )  # fmt: skip
 quiet_option = click.option("--quiet", is_flag=True, help="No progress bars.")
+precision_option = click.option(
+    "--precision", type=click.Choice(["fp32", "bf16", "auto"]), default=None,
+    help="Matmul precision: bf16 (mixed: float32 weights, bf16 matmuls), fp32, or auto (bf16 "
+    "where the device has fast bf16 matmul; the presets' default).",
+)  # fmt: skip
+
+
+def _set_threads(ctx: click.Context, param: click.Parameter, value: int | None) -> int:
+    from seqgan_music import configure_threads  # before torch loads: not through the facade
+
+    return configure_threads(value)
+
+
+threads_option = click.option(
+    "--threads", type=click.IntRange(min=1), default=None, callback=_set_threads,
+    help="CPU threads (default: $OMP_NUM_THREADS, else 1: on a shared CPU more threads can be "
+    "many times slower).",
+)  # fmt: skip
 settings_option = click.option(
     "--set", "settings", multiple=True, metavar="NAME=VALUE",
     help="Override one TrainConfig field, e.g. --set adv_rounds=50 (repeatable).",
@@ -115,9 +133,10 @@ def _load_toml(path: Path | None) -> dict[str, Any]:
 class ProgressBars:
     """A tqdm bar per training phase, fed by the trainer's callback."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         self.bar = None
         self.phase = None
+        self.threads = threads  # shown in each bar's label
 
     def __call__(self, event: Any) -> None:
         from tqdm import tqdm
@@ -132,7 +151,9 @@ class ProgressBars:
             self.bar = tqdm(
                 total=event.total,
                 initial=event.step,
-                desc=event.phase,
+                desc=event.phase
+                if self.threads is None
+                else f"{event.phase} [{self.threads} thread{'s' if self.threads > 1 else ''}]",
                 unit="unit",
                 file=sys.stderr,
                 dynamic_ncols=True,
@@ -248,6 +269,8 @@ def _launch_ranks(nproc: int) -> None:
     "several machines call torchrun, see the README).",
 )
 @settings_option
+@precision_option
+@threads_option
 @quiet_option
 @friendly_errors
 def train(
@@ -264,6 +287,8 @@ def train(
     init_from: Path | None,
     settings: tuple[str, ...],
     nproc: int,
+    precision: str | None,
+    threads: int,
     quiet: bool,
 ) -> None:
     """Pre-train G by MLE, pre-train D, then run SeqGAN's adversarial training (Algorithm 1)."""
@@ -273,7 +298,9 @@ def train(
 
     file_conf = _load_toml(config_file)
     overrides = {**file_conf.get("train", {}), **_parse_overrides(settings)}
-    bars = None if quiet else ProgressBars()
+    if precision is not None:
+        overrides["precision"] = precision
+    bars = None if quiet else ProgressBars(threads)
     try:
         result = api.train(
             data if data != "embedded" or "data" not in file_conf else file_conf["data"],
@@ -355,6 +382,8 @@ def train(
 @click.option("--wav", is_flag=True, help="Also write a .wav preview (sine synthesis).")
 @click.option("--png", is_flag=True, help="Also write a piano-roll .png (needs matplotlib).")
 @device_option
+@precision_option
+@threads_option
 @friendly_errors
 def compose(
     out: Path,
@@ -370,25 +399,32 @@ def compose(
     wav: bool,
     png: bool,
     device: str,
+    precision: str | None,
+    threads: int,
 ) -> None:
-    """Compose new tunes (or text) from a trained checkpoint."""
+    """Compose new tunes (or text) from a trained checkpoint (fp32 unless --precision says)."""
     from seqgan_music import api
 
-    pieces = api.compose(
-        out,
-        checkpoint=checkpoint,
-        num=num,
-        seed=seed,
-        temperature=temperature,
-        length=length,
-        primer=primer,
-        program=program,
-        tempo=tempo,
-        restrike=restrike,
-        wav=wav,
-        png=png,
-        device=device,
-    )
+    with api.autocast(precision or "fp32", api.resolve_device(device)):
+        pieces = api.compose(
+            out,
+            checkpoint=checkpoint,
+            num=num,
+            seed=seed,
+            temperature=temperature,
+            length=length,
+            primer=primer,
+            program=program,
+            tempo=tempo,
+            restrike=restrike,
+            wav=wav,
+            png=png,
+            device=device,
+        )
+    _report_pieces(pieces)
+
+
+def _report_pieces(pieces: list[Any]) -> None:
     for piece in pieces:
         if piece.text is not None:
             click.echo(piece.text)
@@ -495,6 +531,8 @@ def evaluate(
 @seq_len_option
 @settings_option
 @device_option
+@precision_option
+@threads_option
 @quiet_option
 @friendly_errors
 def compare(
@@ -507,19 +545,24 @@ def compare(
     seq_len: int | None,
     settings: tuple[str, ...],
     device: str,
+    precision: str | None,
+    threads: int,
     quiet: bool,
 ) -> None:
     """Train SeqGAN and the MLE baseline from one pre-trained G, then evaluate both (Table 4)."""
     from seqgan_music import api
 
-    bars = None if quiet else ProgressBars()
+    bars = None if quiet else ProgressBars(threads)
+    overrides = _parse_overrides(settings)
+    if precision is not None:
+        overrides["precision"] = precision
     try:
         report = api.compare(
             data,
             out_dir=out_dir,
             preset=preset,
             seed=seed,
-            overrides=_parse_overrides(settings),
+            overrides=overrides,
             num_samples=num_samples,
             device=device,
             tokenizer=tokenizer,
@@ -644,10 +687,19 @@ def data_download(name: str, dest: Path, url: str | None) -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @device_option
+@precision_option
+@threads_option
 @quiet_option
 @friendly_errors
 def oracle(
-    preset: str, out_dir: Path, oracle_path: str | None, seed: int, device: str, quiet: bool
+    preset: str,
+    out_dir: Path,
+    oracle_path: str | None,
+    seed: int,
+    device: str,
+    precision: str | None,
+    threads: int,
+    quiet: bool,
 ) -> None:
     """The paper's synthetic experiment: NLL-oracle of MLE vs SeqGAN (Table 1, Figure 2)."""
     from seqgan_music import api
@@ -659,7 +711,7 @@ def oracle(
             "not the paper's (use --oracle released for the paper's released oracle)",
             err=True,
         )
-    bars = None if quiet else ProgressBars()
+    bars = None if quiet else ProgressBars(threads)
     try:
         result = api.run_oracle_experiment(
             preset,
@@ -667,6 +719,7 @@ def oracle(
             oracle_path=path,
             device=device,
             seed=seed,
+            precision=precision,
             callback=bars,
         )
     finally:

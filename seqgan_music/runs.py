@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
-from seqgan_music.core.curves import Line, plot_lines, read_rows_csv, write_rows_csv
+from seqgan_music.core.curves import pyplot, read_rows_csv, write_rows_csv
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent
 from seqgan_music.errors import SeqGANMusicError
 
@@ -59,6 +59,9 @@ class MetricsLog:
              **h["metrics"]}
             for h in trainer.history
         ]  # fmt: skip
+        if trainer.phase == "done":  # a finished run resumed: its "done" row is not in history
+            total = trainer.phase_total("adversarial")
+            self.rows.append({"phase": "done", "step": trainer.step, "total": total})
         write_rows_csv(self.path, self.rows, METRICS_COLUMNS)
 
     def __call__(self, event: TrainEvent) -> None:
@@ -76,18 +79,40 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
 
 
 def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
-    """Validation NLL per unit of each phase, as a PNG (None without matplotlib or points)."""
-    rows = [r for r in read_metrics(metrics_csv) if r.get("valid_nll")]
-    lines, x = [], 0
-    for phase in dict.fromkeys(r["phase"] for r in rows):
-        pts = [r for r in rows if r["phase"] == phase]
-        xs = [x + int(r["step"]) for r in pts]
-        lines.append(Line(phase, xs, [float(r["valid_nll"]) for r in pts]))
-        x = xs[-1]
-    note = plot_lines(
-        png, lines, "unit (epoch or round), phases in order", "validation NLL per token"
-    )
-    return png if note is None else None
+    """The run's diagnostics per unit, phases in order, as a PNG (None without matplotlib or
+    rows): validation NLL; mean reward and D's accuracy on fresh negatives and held-out
+    positives (a saturating D shows as accuracies near 1 and rewards near 0); validation BLEU
+    and, for music, MSE."""
+    plt = pyplot()
+    rows = read_metrics(metrics_csv)
+    if plt is None or not any(r.get("valid_nll") for r in rows):
+        return None
+    xs = list(range(1, len(rows) + 1))  # one x per unit, phases laid end to end
+    boundaries = [i for i in range(1, len(rows)) if rows[i]["phase"] != rows[i - 1]["phase"]]
+    quality = sorted({k for r in rows for k in r if k.startswith("valid_") and k != "valid_nll"})
+    panels = [["valid_nll"], ["reward", "d_acc_fake", "d_acc_valid"], quality]
+    panels = [cols for cols in panels if any(r.get(c) for r in rows for c in cols)]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.6 * len(panels)), sharex=True,
+                             squeeze=False)  # fmt: skip
+    for ax, cols in zip(axes[:, 0], panels):
+        for col in cols:
+            pts = [(xs[i], float(r[col])) for i, r in enumerate(rows) if r.get(col)]
+            target = ax.twinx() if col == "valid_mse" else ax
+            target.plot(*zip(*pts), marker=".", label=col, color="grey" if target is not ax
+                        else None)  # fmt: skip
+            if target is not ax:
+                target.set_ylabel("valid_mse")
+        for boundary in boundaries:
+            ax.axvline(boundary + 0.5, color="grey", linestyle=":", linewidth=0.8)
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("validation NLL per token")
+    axes[-1, 0].set_xlabel("unit: G pre-training epochs, D pre-training rounds, adversarial "
+                           "rounds (dotted lines between phases)")  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
 
 
 def find_checkpoint(path: str | Path | None = None, out_dir: str | Path = "checkpoints") -> Path:

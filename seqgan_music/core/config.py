@@ -122,6 +122,9 @@ class TrainConfig:
     mode: str = "seqgan"  # "seqgan", or "mle": the adversarial phase becomes MLE epochs (baseline)
     eval_every: int = 5  # evaluate callback every this many epochs/rounds
     seed: int = 0
+    # "fp32", "bf16" (autocast-style mixed precision) or "auto" (bf16 where the device has fast
+    # bf16 matmul); fp32 here so checkpoints written before the field existed load as fp32.
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         # Values arrive from `--set NAME=VALUE`, TOML and checkpoints: check the type first, so a
@@ -135,6 +138,8 @@ class TrainConfig:
             raise ConfigError(f"mode must be 'seqgan' or 'mle', not {self.mode!r}")
         if not 0.0 <= self.update_rate <= 1.0:
             raise ConfigError(f"update_rate must be in [0, 1], not {self.update_rate}")
+        if self.precision not in ("fp32", "bf16", "auto"):
+            raise ConfigError(f"precision must be fp32, bf16 or auto, not {self.precision!r}")
         for name, low in _TRAIN_MINIMUM.items():
             if getattr(self, name) < low:
                 raise ConfigError(f"{name} must be at least {low}, not {getattr(self, name)}")
@@ -180,7 +185,7 @@ def paper_synthetic(vocab_size: int = 5000, seq_len: int = 20) -> SeqGANConfig:
     return SeqGANConfig(
         GeneratorConfig(vocab_size, seq_len, emb_dim=32, hidden_dim=32),
         DiscriminatorConfig(vocab_size, seq_len, emb_dim=64, filters=PAPER_FILTERS),
-        TrainConfig(),
+        TrainConfig(precision="auto"),
     )
 
 
@@ -190,5 +195,6 @@ def tiny(vocab_size: int, seq_len: int) -> SeqGANConfig:
         GeneratorConfig(vocab_size, seq_len, emb_dim=8, hidden_dim=16),
         DiscriminatorConfig(vocab_size, seq_len, emb_dim=8, filters=((2, 8), (3, 8))),
         TrainConfig(batch_size=32, g_pretrain_epochs=2, d_pretrain_rounds=1, d_pretrain_epochs=1,
-                    adv_rounds=2, d_steps=1, k_epochs=1, rollout_num=2, eval_every=1),
+                    adv_rounds=2, d_steps=1, k_epochs=1, rollout_num=2, eval_every=1,
+                    precision="auto"),
     )  # fmt: skip

@@ -39,6 +39,19 @@ def read_rows_csv(path: Path) -> list[dict[str, Any]]:
         return list(csv.DictReader(fh))
 
 
+def pyplot() -> Any:
+    """matplotlib.pyplot on the file-only Agg backend, or None when matplotlib is not installed
+    (the one place the optional dependency is looked for)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
 @dataclass(frozen=True)
 class Line:
     label: str
@@ -57,12 +70,8 @@ def plot_lines(
     vline: float | None = None,
 ) -> str | None:
     """Draw the lines into `png`; None when written, else why not (no matplotlib, no points)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return NO_MATPLOTLIB
     lines = [line for line in lines if len(line.xs)]
     if not lines:

@@ -114,6 +114,10 @@ class Domain(Protocol):
         self, samples: np.ndarray, references: np.ndarray, dataset: Dataset
     ) -> dict[str, np.ndarray]: ...
 
+    def validation_scores(
+        self, samples: np.ndarray, references: np.ndarray, dataset: Dataset
+    ) -> dict[str, np.ndarray]: ...
+
     def references(self, dataset: Dataset) -> np.ndarray: ...
 
     def real_data(self, dataset: Dataset, n: int) -> np.ndarray | None: ...
@@ -125,7 +129,7 @@ class Domain(Protocol):
 
 class DomainBase:
     """Defaults: references are the test split (else valid), the "real data" row scores the valid
-    split as if it were a model, presets come from `PRESETS`."""
+    split as if it were a model, presets come from `PRESETS`, no per-unit scores but the NLL."""
 
     name: ClassVar[str]
     tokenizer: ClassVar[str | None] = None
@@ -133,6 +137,12 @@ class DomainBase:
 
     def presets(self) -> Mapping[str, Preset]:
         return self.PRESETS
+
+    def validation_scores(
+        self, samples: np.ndarray, references: np.ndarray, dataset: Dataset
+    ) -> dict[str, np.ndarray]:
+        """The cheap per-unit scores logged while training (default: none beyond the NLL)."""
+        return {}
 
     def references(self, dataset: Dataset) -> np.ndarray:
         return dataset.test if len(dataset.test) else dataset.valid

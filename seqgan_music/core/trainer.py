@@ -33,11 +33,13 @@ from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_che
 from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
+from seqgan_music.core.precision import autocast, resolve_precision
 from seqgan_music.core.rollout import RolloutPolicy, rollout_rewards
 from seqgan_music.core.sampling import sample_in_chunks
 from seqgan_music.errors import CheckpointError, ConfigError
 
 PHASES = ("g_pretrain", "d_pretrain", "adversarial", "done")
+DIAG_SAMPLES = 256  # held-out positives and fresh negatives scored for D's accuracy per round
 
 
 @dataclass
@@ -81,6 +83,7 @@ class SeqGANTrainer:
         callback: Callable[[TrainEvent], None] | None = None,
         evaluate: Callable[[Generator], dict[str, float]] | None = None,
         metadata: dict[str, Any] | None = None,
+        valid_data: Tensor | None = None,
     ) -> None:
         if train_data.dim() != 2 or train_data.dtype != torch.long:
             raise ConfigError(f"train_data must be an (n, T) int64 tensor, got {train_data.dtype} "
@@ -95,8 +98,12 @@ class SeqGANTrainer:
                              f"vocabulary 0..{vocab - 1}")  # fmt: skip
         self.config = config
         self.device = torch.device(device)
+        # "auto" resolved once here; a resumed run keeps the checkpoint's (load_state_dict)
+        self.precision = resolve_precision(config.train.precision, self.device)
         self.train_data = train_data.to(self.device)
         self.callback, self.evaluate = callback, evaluate
+        # held-out positives for D's accuracy per round (a diagnostic; never trained on)
+        self.valid_data = None if valid_data is None else valid_data[:DIAG_SAMPLES].to(self.device)
         self.metadata = dict(metadata or {})
         with self._seeded("init", 0):
             self.generator = Generator(config.generator).to(self.device)
@@ -123,6 +130,10 @@ class SeqGANTrainer:
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(_unit_seed(self.config.train.seed, phase, step))
             yield
+
+    def _autocast(self) -> contextlib.AbstractContextManager[None]:
+        """bf16 autocast around forward passes when the run's precision is bf16."""
+        return autocast(self.precision, self.device)
 
     def _rng(self, phase: str, step: int) -> torch.Generator:
         """The explicit generator for this unit's shuffles, samples and roll-outs."""
@@ -221,6 +232,8 @@ class SeqGANTrainer:
                 metrics = {"g_mle_loss": self._mle_epoch(rng)}
             else:
                 metrics = self._adversarial_round(rng)
+            if phase != "g_pretrain":
+                metrics.update(self._d_accuracy(phase, step))
             self.step += 1
             total = self.phase_total(phase)
             every = self.config.train.eval_every
@@ -278,9 +291,10 @@ class SeqGANTrainer:
         temperature = self.config.train.temperature
         if n == 0:  # a rank's share of fewer negatives than ranks
             return self.train_data.new_zeros((0, self.train_data.shape[1]))
-        return sample_in_chunks(
-            lambda k: self.generator.sample(k, temperature=temperature, rng=rng), n
-        )
+        with self._autocast():
+            return sample_in_chunks(
+                lambda k: self.generator.sample(k, temperature=temperature, rng=rng), n
+            )
 
     def _d_round(self, rng: torch.Generator, epochs: int) -> float:
         """Fresh negatives from G, then `epochs` epochs of D on positives + negatives (Eq. 5).
@@ -301,7 +315,8 @@ class SeqGANTrainer:
                 mine = self._mine(idx)
                 self.d_opt.zero_grad(set_to_none=True)
                 if len(mine):
-                    loss = self.discriminator.loss(tokens[mine], labels[mine])
+                    with self._autocast():
+                        loss = self.discriminator.loss(tokens[mine], labels[mine])
                     loss.backward()
                     total += loss.detach() * (len(mine) / len(idx))
                 distributed.average_gradients(self.discriminator.parameters(), len(mine) / len(idx))
@@ -347,14 +362,15 @@ class SeqGANTrainer:
         for _ in range(tc.g_steps):
             samples = self.generator.sample(share, temperature=tc.temperature, rng=self.rank_rng)
             policy = self.rollout.generator  # G_beta, the delayed copy (Eq. 4)
-            rewards = rollout_rewards(
-                samples,
-                policy,
-                self.discriminator,
-                tc.rollout_num,
-                temperature=tc.temperature,
-                rng=self.rank_rng,
-            )  # (B, T): each rank rolls out its own samples
+            with self._autocast():
+                rewards = rollout_rewards(
+                    samples,
+                    policy,
+                    self.discriminator,
+                    tc.rollout_num,
+                    temperature=tc.temperature,
+                    rng=self.rank_rng,
+                )  # (B, T): each rank rolls out its own samples
             self.generator.train()
             loss = self.pg_loss(samples, rewards)
             self.g_pg_opt.zero_grad(set_to_none=True)
@@ -368,6 +384,22 @@ class SeqGANTrainer:
         d_loss = sum(self._d_round(rng, tc.k_epochs) for _ in range(tc.d_steps)) / tc.d_steps
         return {"pg_loss": (pg_total / tc.g_steps).item(),
                 "reward": (reward_total / tc.g_steps).item(), "d_loss": d_loss}  # fmt: skip
+
+    @torch.no_grad()
+    def _d_accuracy(self, phase: str, step: int) -> dict[str, float]:
+        """D's accuracy on fresh negatives and on held-out positives after this unit, so a
+        saturating D shows while training. Its own random stream: training is unchanged."""
+        if self.valid_data is None or not len(self.valid_data):
+            return {}
+        rng = self._rng(phase + "/diagnostics", step)
+        fakes = self.generator.sample(
+            len(self.valid_data), temperature=self.config.train.temperature, rng=rng
+        )
+        p_fake = self.discriminator.prob_real(fakes)
+        p_real = self.discriminator.prob_real(self.valid_data)
+        return {"d_acc_fake": (p_fake < 0.5).float().mean().item(),
+                "d_acc_valid": (p_real > 0.5).float().mean().item(),
+                "d_p_fake": p_fake.mean().item()}  # fmt: skip
 
     # ---- state ------------------------------------------------------------------------------
 
@@ -386,6 +418,7 @@ class SeqGANTrainer:
             "g_pg_opt": self.g_pg_opt.state_dict(),
             "d_opt": self.d_opt.state_dict(),
             "history": self.history,
+            "precision": self.precision,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -405,6 +438,8 @@ class SeqGANTrainer:
         if self.phase == "done" and self.step < self.phase_total("adversarial"):
             self.phase = "adversarial"  # more adversarial rounds were asked for
         self.history = copy.deepcopy(list(state["history"]))
+        if self.config.train.precision == "auto":  # keep what the run resolved it to
+            self.precision = str(state.get("precision", self.precision))
 
     def save(self, path: str | Path) -> None:
         """Write a resumable checkpoint atomically (rank 0 writes; the other ranks wait for it)."""
@@ -422,6 +457,7 @@ class SeqGANTrainer:
         callback: Callable[[TrainEvent], None] | None = None,
         evaluate: Callable[[Generator], dict[str, float]] | None = None,
         train_overrides: dict[str, Any] | None = None,
+        valid_data: Tensor | None = None,
     ) -> SeqGANTrainer:
         """Rebuild a trainer from a checkpoint; `train_overrides` replace TrainConfig fields
         (e.g. {"mode": "mle"} branches the MLE baseline from a -pretrained checkpoint)."""
@@ -432,7 +468,7 @@ class SeqGANTrainer:
         if train_overrides:
             config = config.with_train(**train_overrides)
         trainer = cls(config, train_data, device=device, callback=callback, evaluate=evaluate,
-                      metadata=state.get("metadata"))  # fmt: skip
+                      metadata=state.get("metadata"), valid_data=valid_data)  # fmt: skip
         try:
             trainer.load_state_dict(state)
         except (KeyError, ValueError, TypeError, RuntimeError) as err:  # optimiser states
@@ -451,6 +487,7 @@ def branch_mle(
     device: str | torch.device = "cpu",
     callback: Callable[[TrainEvent], None] | None = None,
     evaluate: Callable[[Generator], dict[str, float]] | None = None,
+    valid_data: Tensor | None = None,
 ) -> SeqGANTrainer:
     """The paper's MLE baseline: from a `-pretrained` checkpoint, the adversarial rounds become
     MLE epochs (as many as SeqGAN has rounds), so both branches share one pre-trained G.
@@ -463,4 +500,5 @@ def branch_mle(
         callback=callback,
         evaluate=evaluate,
         train_overrides={**(overrides or {}), "mode": "mle"},
+        valid_data=valid_data,
     )

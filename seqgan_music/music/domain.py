@@ -16,7 +16,7 @@ from seqgan_music.core.domain import (
     Preset,
     register_domain,
 )
-from seqgan_music.core.metrics import evaluate_samples
+from seqgan_music.core.metrics import bleu, evaluate_samples, nearest_mse
 from seqgan_music.core.model import Model
 from seqgan_music.core.splits import SPLITS
 from seqgan_music.errors import SeqGANMusicError
@@ -80,6 +80,17 @@ class MusicDomain(DomainBase):
         scores.update(musical_metrics(samples))
         scores.update({f"overlap_{k}": v for k, v in metric_overlaps(samples, references).items()})
         return scores
+
+    def validation_scores(
+        self, samples: np.ndarray, references: np.ndarray, dataset: Dataset
+    ) -> dict[str, np.ndarray]:
+        """BLEU-4 and MSE: the per-unit diagnostics of a training run."""
+        return {
+            "BLEU-4": bleu(samples, references, 4),
+            "MSE": nearest_mse(
+                samples, references, ignore_token=REST_TOKEN, rest_penalty=REST_PENALTY
+            ),
+        }
 
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """MIDI files (tune.mid, tune-2.mid, ...), with .wav previews and piano rolls if asked."""

@@ -48,6 +48,7 @@ def music_default(vocab_size: int, seq_len: int) -> SeqGANConfig:
             update_rate=0.8,
             pg_lr=0.01,  # the original code's; on Nottingham's valid split it beat 1e-3 (README)
             eval_every=1,
+            precision="auto",
         ),
     )
 

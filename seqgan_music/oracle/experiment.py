@@ -120,7 +120,9 @@ class _Setup:
     metadata: dict[str, Any]
 
 
-def _setup(preset: str, out_dir: str | Path, oracle_path: Any, device: Any, seed: int) -> _Setup:
+def _setup(
+    preset: str, out_dir: str | Path, oracle_path: Any, device: Any, seed: int, precision: Any
+) -> _Setup:
     if preset not in PRESETS:
         raise ConfigError(f"unknown oracle preset {preset!r}; choose one of: "
                           f"{', '.join(PRESETS)}")  # fmt: skip
@@ -136,6 +138,8 @@ def _setup(preset: str, out_dir: str | Path, oracle_path: Any, device: Any, seed
     # scores far lower)
     data_nll = oracle.nll(data)
     config = PRESETS[preset](oracle.vocab_size, SEQ_LEN).with_train(seed=seed)
+    if precision is not None:  # None: the preset's ("auto")
+        config = config.with_train(precision=precision)
     metadata = RunMetadata("oracle", seed=seed, preset=preset, extra={"oracle": source}).to_dict()
     return _Setup(preset, seed, out, device, sizes, oracle, source, data, data_nll, config,
                   metadata)  # fmt: skip
@@ -179,6 +183,7 @@ def run_oracle_experiment(
     device: str | torch.device = "cpu",
     seed: int = 0,
     callback: Callable[[TrainEvent], None] | None = None,
+    precision: str | None = None,
 ) -> dict[str, Any]:
     """Run the synthetic experiment; write seqgan.pt, mle.pt, nll_oracle.csv, nll_oracle.png and
     results.json into `out_dir` and return the results dict.
@@ -188,7 +193,7 @@ def run_oracle_experiment(
     of the same preset, seed and oracle are resumed exactly.
     """
     start = time.perf_counter()
-    setup = _setup(preset, out_dir, oracle_path, device, seed)
+    setup = _setup(preset, out_dir, oracle_path, device, seed, precision)
     sizes, out = setup.sizes, setup.out
     evaluate = _nll_evaluator(setup.oracle, sizes.n_eval, seed + 1)
     seqgan, mle, walls = _train_branches(setup, evaluate, callback)

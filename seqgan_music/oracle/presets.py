@@ -51,6 +51,7 @@ def oracle_cpu(vocab_size: int = 5000, seq_len: int = SEQ_LEN) -> SeqGANConfig:
             rollout_num=16,
             num_negatives=3000,
             eval_every=2,
+            precision="auto",
         ),
     )
 
@@ -61,7 +62,8 @@ def oracle_tiny(vocab_size: int, seq_len: int) -> SeqGANConfig:
         GeneratorConfig(vocab_size, seq_len, emb_dim=16, hidden_dim=16),
         DiscriminatorConfig(vocab_size, seq_len, emb_dim=16, filters=((2, 16), (4, 16))),
         TrainConfig(batch_size=32, g_pretrain_epochs=2, d_pretrain_rounds=1, d_pretrain_epochs=1,
-                    adv_rounds=2, d_steps=1, k_epochs=1, rollout_num=2, eval_every=1),
+                    adv_rounds=2, d_steps=1, k_epochs=1, rollout_num=2, eval_every=1,
+                    precision="auto"),
     )  # fmt: skip
 
 

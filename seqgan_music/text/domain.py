@@ -16,7 +16,7 @@ from seqgan_music.core.domain import (
     Preset,
     register_domain,
 )
-from seqgan_music.core.metrics import evaluate_samples
+from seqgan_music.core.metrics import bleu, evaluate_samples
 from seqgan_music.core.model import Model
 from seqgan_music.core.splits import SPLITS
 from seqgan_music.errors import SeqGANMusicError
@@ -24,6 +24,7 @@ from seqgan_music.text.corpus import POEM_FILES, decode_until_eos, trim_at_end
 from seqgan_music.text.presets import PRESETS
 
 DEFAULT_TOKENIZER = "char"
+BLEU_ORDERS = (2, 3, 4)  # the paper's Table 2 (poems) and Table 3 (speeches)
 # "qtrain", "qvalid", "qtest": the poem partitions' names without their line length
 _POEM_PREFIXES = tuple(dict.fromkeys(name[:-1] for files in POEM_FILES for name in files.values()))
 
@@ -82,9 +83,18 @@ class TextDomain(DomainBase):
         return evaluate_samples(
             trim_at_end(samples, tok.eos_id, tok.pad_id),
             trim_at_end(references, tok.eos_id, tok.pad_id),
-            bleu_orders=(2, 3, 4),
+            bleu_orders=BLEU_ORDERS,
             mse=False,
         )
+
+    def validation_scores(
+        self, samples: np.ndarray, references: np.ndarray, dataset: Dataset
+    ) -> dict[str, np.ndarray]:
+        """BLEU-2/3/4 of the trimmed rows: the per-unit diagnostics of a training run."""
+        tok = dataset.tokenizer
+        hyps = trim_at_end(samples, tok.eos_id, tok.pad_id)
+        refs = trim_at_end(references, tok.eos_id, tok.pad_id)
+        return {f"BLEU-{n}": bleu(hyps, refs, n) for n in BLEU_ORDERS}
 
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """Decoded lines, written to `out` (one a line) when it is given."""
