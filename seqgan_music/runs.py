@@ -7,14 +7,13 @@ file, a run folder, or (nothing given) the latest run, else the model shipped in
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
 from seqgan_music.core.curves import pyplot, read_rows_csv, write_rows_csv
+from seqgan_music.core.files import atomic_write_text
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent
 from seqgan_music.errors import SeqGANMusicError
 
@@ -34,11 +33,8 @@ def read_latest(out_dir: Path) -> str | None:
 
 
 def write_latest(out_dir: Path, run_name: str) -> None:
-    """Point `out_dir/latest` at `run_name` (a unique temporary file, renamed)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{LATEST_FILE}.", suffix=".tmp", dir=out_dir)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(run_name + "\n")
-    os.replace(tmp, out_dir / LATEST_FILE)
+    """Point `out_dir/latest` at `run_name` (written atomically)."""
+    atomic_write_text(out_dir / LATEST_FILE, run_name + "\n")
 
 
 class MetricsLog:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -18,6 +19,7 @@ from seqgan_music.core.checkpoint import check_models, read_checkpoint
 from seqgan_music.core.config import SeqGANConfig
 from seqgan_music.core.devices import resolve_device
 from seqgan_music.core.domain import Dataset, get_domain, preset_config
+from seqgan_music.core.files import RunLock, atomic_write_text
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.metadata import RunMetadata
 from seqgan_music.core.tokenizer import tokenizer_from_dict, tokenizer_to_dict
@@ -180,31 +182,34 @@ def train(
     dataset, run = _dataset(data, tokenizer, seq_len, seed, progress, start_from)
     valid = dataset.valid if len(dataset.valid) else dataset.train
     run_dir.mkdir(parents=True, exist_ok=True)
-    log = MetricsLog(run_dir / "metrics.csv", callback) if main else None
-    valid_t = torch.as_tensor(valid, dtype=torch.long)
-    evaluate = validation_metrics(dataset, valid_t.to(torch_device)) if main else None
-    # D's held-out accuracy: rank 0 reports it
-    kw = dict(device=torch_device, callback=log, evaluate=evaluate,
-              valid_data=valid_t if main else None)  # fmt: skip
-    if start_from is None:
-        config = build_config(dataset, preset, overrides) if config is None else (
-            config.with_train(**overrides) if overrides else config)  # fmt: skip
-        metadata = _metadata(dataset, data, run.seed, preset)
-    trainer = _trainer(dataset, config, metadata if start_from is None else None, start_from,
-                       resume, overrides, run.seed, kw)  # fmt: skip
-    if log is not None:
-        log.start_from(trainer)
-        (run_dir / "config.json").write_text(json.dumps(trainer.config.to_dict(), indent=2) + "\n")
-        write_latest(out_dir, run_dir.name)
-    start = time.perf_counter()
-    trainer.run(run_dir / CHECKPOINT_NAME, max_units=max_units)
-    seconds = time.perf_counter() - start
-    metrics_csv = run_dir / "metrics.csv"
-    png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
-    return TrainResult(
-        run_dir, run_dir / CHECKPOINT_NAME, metrics_csv, png, trainer.history, seconds,
-        dataset.summary,
-    )  # fmt: skip
+    # rank 0 writes the folder and holds its lock: a second writer gets a one-line error
+    with RunLock(run_dir) if main else contextlib.nullcontext():
+        log = MetricsLog(run_dir / "metrics.csv", callback) if main else None
+        valid_t = torch.as_tensor(valid, dtype=torch.long)
+        evaluate = validation_metrics(dataset, valid_t.to(torch_device)) if main else None
+        # D's held-out accuracy: rank 0 reports it
+        kw = dict(device=torch_device, callback=log, evaluate=evaluate,
+                  valid_data=valid_t if main else None)  # fmt: skip
+        if start_from is None:
+            config = build_config(dataset, preset, overrides) if config is None else (
+                config.with_train(**overrides) if overrides else config)  # fmt: skip
+            metadata = _metadata(dataset, data, run.seed, preset)
+        trainer = _trainer(dataset, config, metadata if start_from is None else None, start_from,
+                           resume, overrides, run.seed, kw)  # fmt: skip
+        if log is not None:
+            log.start_from(trainer)
+            config_json = json.dumps(trainer.config.to_dict(), indent=2) + "\n"
+            atomic_write_text(run_dir / "config.json", config_json)
+            write_latest(out_dir, run_dir.name)
+        start = time.perf_counter()
+        trainer.run(run_dir / CHECKPOINT_NAME, max_units=max_units)
+        seconds = time.perf_counter() - start
+        metrics_csv = run_dir / "metrics.csv"
+        png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
+        return TrainResult(
+            run_dir, run_dir / CHECKPOINT_NAME, metrics_csv, png, trainer.history, seconds,
+            dataset.summary,
+        )  # fmt: skip
 
 
 def _trainer(

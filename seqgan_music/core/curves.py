@@ -1,18 +1,18 @@
 """Rows of training metrics as a CSV file and learning curves as a PNG: the one writer of both.
 
-The CSV is written to a unique temporary file and renamed, so a reader never sees half a file;
+The CSV is written atomically (`files.atomic_write`), so a reader never sees half a file;
 matplotlib is optional, and without it `plot_lines` draws nothing and says why.
 """
 
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from seqgan_music.core.files import atomic_write
 
 NO_MATPLOTLIB = "matplotlib is not installed: no PNG (pip install 'seqgan-music[plot]')"
 
@@ -22,16 +22,13 @@ def write_rows_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence
     header = list(columns)
     for row in rows:
         header += [k for k in row if k not in header]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=header)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    def write(fh: Any) -> None:
+        writer = csv.DictWriter(fh, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+    atomic_write(path, write, binary=False)
 
 
 def read_rows_csv(path: Path) -> list[dict[str, Any]]:
