@@ -23,6 +23,7 @@ from seqgan_music.core.domain import (
     available_domains,
     domain_for,
     get_domain,
+    preset_config,
     register_domain,
 )
 from seqgan_music.core.metadata import RunMetadata
@@ -73,6 +74,7 @@ __all__ = [
     "load_dataset",
     "oracle_presets",
     "plot_learning_curve",
+    "preset_config",
     "prepare_corpus",
     "read_metrics",
     "register_domain",

@@ -180,6 +180,6 @@ def test_torchrun_restart_after_a_killed_rank_continues_the_same_run(tmp_path, l
     # each unit once in its metrics
     runs = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
     assert len(runs) == 1
-    assert load_checkpoint(runs[0] / "checkpoint.pt")["step"] == 40
+    assert read_checkpoint(runs[0] / "checkpoint.pt")["step"] == 40
     steps = [r.split(",")[:2] for r in (runs[0] / "metrics.csv").read_text().splitlines()[1:]]
     assert [int(s) for p, s in steps if p == "adversarial"] == list(range(1, 41))
