@@ -10,6 +10,7 @@ one chosen block (about sqrt(V) + V / blocks additions instead of V).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import LongTensor, Tensor
@@ -17,7 +18,9 @@ from torch import LongTensor, Tensor
 # Logits sampled at once, in elements: the (rows, V) softmax buffers stay in cache (128 rows at
 # V=5000: 2.5 MB; 3x faster than 4096 rows on the 2-core CPU), while small vocabularies take more
 # rows per call. A constant, not memory-derived, so a seed gives the same draws on every machine.
-SAMPLE_CHUNK = 1 << 19
+LOGIT_CHUNK = 1 << 19
+
+SAMPLE_CHUNK = 2048  # sequences drawn per call when many are wanted (bounds the (n, V) buffers)
 
 
 def block_size(vocab: int) -> int:
@@ -100,10 +103,10 @@ def sample_rows(
     num: int = 1,
 ) -> LongTensor:
     """(R, H) LSTM outputs -> (R, num) tokens drawn from softmax([h, 1] @ head), the (R, V')
-    logits taken SAMPLE_CHUNK elements at a time (argmax at temperature <= 0)."""
+    logits taken LOGIT_CHUNK elements at a time (argmax at temperature <= 0)."""
     h = torch.cat([h, h.new_ones(h.shape[0], 1)], dim=1).to(head.dtype)  # the bias row
     out = torch.empty(h.shape[0], num, dtype=torch.long, device=h.device)
-    rows = max(1, SAMPLE_CHUNK // head.shape[1])
+    rows = max(1, LOGIT_CHUNK // head.shape[1])
     for start in range(0, h.shape[0], rows):
         part = slice(start, start + rows)
         logits = h[part] @ head  # (r, V')
@@ -113,3 +116,8 @@ def sample_rows(
             probs = torch.softmax(logits, dim=-1)
             out[part] = sample_probs(probs, rng, num, block=block).clamp_(max=vocab - 1)
     return out
+
+
+def sample_in_chunks(draw: Callable[[int], Tensor], n: int, chunk: int = SAMPLE_CHUNK) -> Tensor:
+    """`n` sequences from `draw(k)` (which returns (k, T)), asked for `chunk` at a time."""
+    return torch.cat([draw(min(chunk, n - i)) for i in range(0, n, chunk)])
