@@ -10,17 +10,13 @@ import mido
 import numpy as np
 import pytest
 
+from seqgan_music.core.splits import seeded_split
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music import corpus as corpus_mod
-from seqgan_music.music.corpus import (
-    given_split,
-    prepare_corpus,
-    read_primer,
-    read_tune_tokens,
-    seeded_split,
-)
+from seqgan_music.music.corpus import given_split, prepare_corpus
 from seqgan_music.music.encoding import EncodingConfig
 from seqgan_music.music.midi_io import write_midi
+from seqgan_music.music.tunes import read_primer, read_tune_tokens
 
 ENC = EncodingConfig(seq_len=8, stride=8)
 
