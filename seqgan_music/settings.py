@@ -16,7 +16,7 @@ from typing import Any
 
 from seqgan_music.errors import ConfigError
 
-DEFAULTS: dict[str, Any] = {"data": "embedded", "preset": "default"}
+DEFAULTS: dict[str, Any] = {"data": "embedded", "preset": "default", "seed": 0}
 TOP_LEVEL = ("data", "preset", "seed", "tokenizer", "seq_len")
 
 

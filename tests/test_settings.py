@@ -14,7 +14,7 @@ def test_given_values_win_over_the_file_and_the_file_over_defaults(tmp_path):
         "data": "embedded", "preset": "tiny", "seed": 9, "tokenizer": "word", "seq_len": None,
         "overrides": {"adv_rounds": 3, "rollout_num": 2},
     }  # fmt: skip
-    assert api.merge_settings(None)["preset"] == "default"
+    assert (api.merge_settings(None)["preset"], api.merge_settings(None)["seed"]) == ("default", 0)
     assert api.merge_settings(path, overrides={"adv_rounds": 1})["overrides"]["adv_rounds"] == 1
 
 
