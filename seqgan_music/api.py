@@ -106,11 +106,11 @@ def prepare_corpus(
     return prepare(data, encoding=encoding, seed=seed, progress=progress, refresh=refresh)
 
 
-def data_summary(data: str = "embedded", *, seed: int = 0) -> Any:
+def data_summary(data: str = "embedded", *, seed: int = 0, progress: bool = False) -> Any:
     """A prepared music corpus with its manifest (`seqgan-music data info`)."""
     from seqgan_music.music.corpus import prepare_corpus as prepare
 
-    return prepare(data, seed=seed, progress=False)
+    return prepare(data, seed=seed, progress=progress)
 
 
 def download_corpus(name: str, dest: str | Path, *, url: str | None = None) -> Path:

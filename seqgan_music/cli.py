@@ -108,6 +108,8 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
         if "=" not in pair:
             raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--set")
         key, value = pair.split("=", 1)
+        if not key.strip():
+            raise click.BadParameter(f"{pair!r} has no setting name before '='", param_hint="--set")
         try:
             out[key.strip()] = json.loads(
                 value.lower() if value.lower() in ("true", "false") else value
@@ -133,18 +135,20 @@ class ProgressBars:
             self.phase = event.phase
             if event.phase == "done":
                 return
-            # The first event arrives after the first unit: start the count there, so the rate
-            # tqdm shows is measured over whole units.
+            # The first event arrives after the first unit: start the bar one unit earlier, that
+            # unit's wall time ago, so the first ETA is that unit's time (not "?" or a guess).
             self.bar = tqdm(
                 total=event.total,
-                initial=event.step,
+                initial=max(event.step - 1, 0),
                 desc=event.phase
                 if self.threads is None
                 else f"{event.phase} [{self.threads} thread{'s' if self.threads > 1 else ''}]",
                 unit="unit",
                 file=sys.stderr,
                 dynamic_ncols=True,
+                smoothing=0,  # units are alike: the mean rate since the start is the best guess
             )
+            self.bar.start_t -= getattr(event, "seconds", 0.0)
         if self.bar is not None:
             self.bar.n = event.step
             shown = {k: f"{v:.3g}" for k, v in event.metrics.items() if isinstance(v, float)}
@@ -613,7 +617,7 @@ def data_info(data: str, seed: int) -> None:
     """Show a prepared corpus: windows per split, files used and skipped (with reasons)."""
     from seqgan_music import api
 
-    corpus = api.data_summary(data, seed=seed)
+    corpus = api.data_summary(data, seed=seed, progress=True)  # a bar while not cached yet
     click.echo(corpus.summary)
     skipped = corpus.manifest.get("skipped", [])
     for entry in skipped[:20]:

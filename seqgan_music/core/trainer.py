@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,7 @@ class TrainEvent:
     step: int
     total: int
     metrics: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0  # the unit's wall time (for progress bars; not in history or metrics)
 
 
 def pretrained_path(checkpoint_path: str | Path) -> Path:
@@ -220,6 +222,7 @@ class SeqGANTrainer:
 
     def _run_unit(self) -> None:
         phase, step = self.phase, self.step
+        started = time.perf_counter()
         rng = self._rng(phase, step)
         self.rank_rng = self._rank_rng(phase, step, rng)
         dropout_tag = f"/rank{distributed.rank()}" if distributed.world_size() > 1 else ""
@@ -243,7 +246,8 @@ class SeqGANTrainer:
                         metrics.update(self.evaluate(self.generator))
         self.history.append({"phase": phase, "step": self.step, "metrics": metrics})
         if self.callback is not None:
-            self.callback(TrainEvent(phase, self.step, total, dict(metrics)))
+            seconds = time.perf_counter() - started
+            self.callback(TrainEvent(phase, self.step, total, dict(metrics), seconds))
 
     # ---- the three kinds of update ----------------------------------------------------------
 

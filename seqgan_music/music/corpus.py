@@ -200,6 +200,9 @@ def given_split(root: Path, files: list[Path]) -> dict[Path, str] | None:
 # ---- parsing (runs in worker processes) ---------------------------------------------------------
 
 
+_END = object()
+
+
 def _parse_task(task: tuple[str, float, int | None]) -> list[tuple[str, Any, dict]]:
     return parse_file(Path(task[0]), task[1], task[2])
 
@@ -216,13 +219,29 @@ def parse_files(
     tasks = [(str(f), enc.step_seconds, enc.track) for f in files]
     bar = dict(total=len(tasks), desc=desc, unit="file", disable=not progress, file=sys.stderr)
     if workers == 1:
-        return [_parse_task(t) for t in tqdm(tasks, **bar)]
+        return list(_bar_from_first(map(_parse_task, tasks), bar))
     import multiprocessing
 
     # spawn, not fork: the caller may hold torch threads, which fork does not survive.
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        chunk = max(1, len(tasks) // (workers * 8))
-        return list(tqdm(pool.imap(_parse_task, tasks, chunksize=chunk), **bar))
+        # small chunks: results arrive steadily, so the bar's rate is right from the start
+        chunk = max(1, min(4, len(tasks) // (workers * 8)))
+        return list(_bar_from_first(pool.imap(_parse_task, tasks, chunksize=chunk), bar))
+
+
+def _bar_from_first(results: Any, bar: dict[str, Any]) -> Any:
+    """Yield `results` under a bar that starts after the first one, which pays for start-up
+    (spawning workers, importing music21) and would make the first ETA absurd; the bar shows
+    itself only once it has measured a rate (`delay`), so it never shows "?" either."""
+    it = iter(results)
+    first = next(it, _END)
+    if first is _END:
+        return
+    yield first
+    with tqdm(initial=1, delay=0.5, **bar) as progress:
+        for result in it:
+            yield result
+            progress.update(1)
 
 
 # ---- cache --------------------------------------------------------------------------------------
