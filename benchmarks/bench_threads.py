@@ -22,7 +22,8 @@ from pathlib import Path
 
 WORKLOAD = """
 import time, torch
-from seqgan_music.core.config import MUSIC_FILTERS, DiscriminatorConfig, GeneratorConfig
+from seqgan_music.core.config import DiscriminatorConfig, GeneratorConfig
+from seqgan_music.music.presets import MUSIC_FILTERS
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.rollout import rollout_rewards
