@@ -6,12 +6,16 @@ original code reused a vocabulary id as start token; a separate row keeps every 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import LongTensor, Tensor, nn
 
 from seqgan_music.core.config import GeneratorConfig
 from seqgan_music.core.sampling import sample_logits
+
+PROGRESS_EVERY = 256  # sampling steps between progress reports
 
 State = tuple[Tensor, Tensor]  # (h, c), each (1, B, H) as nn.LSTM expects
 
@@ -68,8 +72,11 @@ class Generator(nn.Module):
         temperature: float = 1.0,
         rng: torch.Generator | None = None,
         prefix: LongTensor | None = None,
+        on_step: Callable[[int], None] | None = None,
     ) -> LongTensor:
-        """(n, length) sequences from G; with `prefix` (n, t) they start with it and continue it."""
+        """(n, length) sequences from G; with `prefix` (n, t) they start with it and continue it.
+
+        `on_step(t)` is told every `PROGRESS_EVERY` steps how many are done (a progress bar)."""
         length = self.config.seq_len if length is None else length
         device = self.head.weight.device
         state = self.init_state(n)
@@ -91,4 +98,6 @@ class Generator(nn.Module):
             logits, state = self.step(token, state)
             token = sample_logits(logits, temperature, rng).squeeze(-1)
             out[:, t] = token
+            if on_step is not None and (t + 1) % PROGRESS_EVERY == 0:
+                on_step(t + 1)
         return out
