@@ -42,6 +42,7 @@ from seqgan_music.runs import (
     plot_learning_curve,
     read_metrics,
 )
+from seqgan_music.settings import merge_settings, read_config_file
 from seqgan_music.training import TrainResult, build_config, train
 
 __all__ = [
@@ -72,10 +73,12 @@ __all__ = [
     "launch_local",
     "load_checkpoint",
     "load_dataset",
+    "merge_settings",
     "oracle_presets",
     "plot_learning_curve",
     "preset_config",
     "prepare_corpus",
+    "read_config_file",
     "read_metrics",
     "register_domain",
     "resolve_oracle",

@@ -119,19 +119,6 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _load_toml(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise SeqGANMusicError(f"{path}: not valid TOML ({err})") from err
-
-
 class ProgressBars:
     """A tqdm bar per training phase, fed by the trainer's callback."""
 
@@ -300,23 +287,22 @@ def train(
         return _launch_ranks(nproc)
     from seqgan_music import api
 
-    file_conf = _load_toml(config_file)
-    overrides = {**file_conf.get("train", {}), **_parse_overrides(settings)}
+    overrides = _parse_overrides(settings)
     if precision is not None:
         overrides["precision"] = precision
+    merged = api.merge_settings(
+        config_file, overrides=overrides, data=None if data == "embedded" else data,
+        preset=preset, seed=seed, tokenizer=tokenizer, seq_len=seq_len,
+    )  # fmt: skip
     bars = None if quiet else ProgressBars(threads)
     try:
         result = api.train(
-            data if data != "embedded" or "data" not in file_conf else file_conf["data"],
-            preset=preset or file_conf.get("preset", "default"),
-            overrides=overrides,
+            merged.pop("data"),
+            **merged,
             out_dir=out_dir,
             run_name=run_name,
             device=device,
-            seed=seed if seed is not None else file_conf.get("seed"),
             resume=resume,
-            tokenizer=tokenizer or file_conf.get("tokenizer"),
-            seq_len=seq_len or file_conf.get("seq_len"),
             init_from=init_from,
             callback=bars,
             progress=not quiet,

@@ -190,12 +190,8 @@ def train(
         # D's held-out accuracy: rank 0 reports it
         kw = dict(device=torch_device, callback=log, evaluate=evaluate,
                   valid_data=valid_t if main else None)  # fmt: skip
-        if start_from is None:
-            config = build_config(dataset, preset, overrides) if config is None else (
-                config.with_train(**overrides) if overrides else config)  # fmt: skip
-            metadata = _metadata(dataset, data, run.seed, preset)
-        trainer = _trainer(dataset, config, metadata if start_from is None else None, start_from,
-                           resume, overrides, run.seed, kw)  # fmt: skip
+        fresh = (config, preset, data) if start_from is None else None
+        trainer = _trainer(dataset, run, fresh, start_from, resume, overrides, kw)
         if log is not None:
             log.start_from(trainer)
             config_json = json.dumps(trainer.config.to_dict(), indent=2) + "\n"
@@ -213,15 +209,19 @@ def train(
 
 
 def _trainer(
-    dataset: Dataset, config: SeqGANConfig | None, metadata: dict[str, Any] | None,
-    start_from: Path | None, resume: bool, overrides: dict[str, Any] | None, seed: int,
-    kw: dict[str, Any],
+    dataset: Dataset, run: RunMetadata, fresh: tuple[SeqGANConfig | None, str, Any] | None,
+    start_from: Path | None, resume: bool, overrides: dict[str, Any] | None, kw: dict[str, Any],
 ) -> SeqGANTrainer:  # fmt: skip
-    """A fresh trainer, the MLE baseline branched from a checkpoint, or a resumed one."""
+    """A fresh trainer (`fresh`: the given config or None for the preset, the preset's name, the
+    data source), the MLE baseline branched from a checkpoint, or a resumed one."""
     train_data = torch.as_tensor(dataset.train, dtype=torch.long)
     if start_from is None:
-        assert config is not None
-        return SeqGANTrainer(config.with_train(seed=seed), train_data, metadata=metadata, **kw)
+        assert fresh is not None
+        config, preset, data = fresh
+        config = build_config(dataset, preset, overrides) if config is None else (
+            config.with_train(**overrides) if overrides else config)  # fmt: skip
+        metadata = _metadata(dataset, data, run.seed, preset)
+        return SeqGANTrainer(config.with_train(seed=run.seed), train_data, metadata=metadata, **kw)
     if not resume and (overrides or {}).get("mode") == "mle":  # the MLE baseline's branch
         return branch_mle(start_from, train_data, overrides=overrides, **kw)
     return SeqGANTrainer.load(start_from, train_data, train_overrides=overrides, **kw)
