@@ -6,6 +6,8 @@ original code reused a vocabulary id as start token; a separate row keeps every 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import LongTensor, Tensor, nn
@@ -13,6 +15,8 @@ from torch import LongTensor, Tensor, nn
 from seqgan_music.core.config import GeneratorConfig
 from seqgan_music.core.precision import compute_dtype
 from seqgan_music.core.sampling import head_matrix, sample_rows
+
+PROGRESS_EVERY = 256  # sampling steps between progress reports
 
 State = tuple[Tensor, Tensor]  # (h, c), each (1, B, H) as nn.LSTM expects
 
@@ -75,8 +79,11 @@ class Generator(nn.Module):
         temperature: float = 1.0,
         rng: torch.Generator | None = None,
         prefix: LongTensor | None = None,
+        on_step: Callable[[int], None] | None = None,
     ) -> LongTensor:
-        """(n, length) sequences from G; with `prefix` (n, t) they start with it and continue it."""
+        """(n, length) sequences from G; with `prefix` (n, t) they start with it and continue it.
+
+        `on_step(t)` is told every `PROGRESS_EVERY` steps how many are done (a progress bar)."""
         length = self.config.seq_len if length is None else length
         device = self.head.weight.device
         dtype = compute_dtype(device, self.head.weight.dtype)  # bf16 logits under autocast
@@ -100,6 +107,8 @@ class Generator(nn.Module):
                     continue
                 token = sample_rows(h, head, block, self.config.vocab_size, temperature, rng)[:, 0]
                 out[:, t] = token
+                if on_step is not None and (t + 1) % PROGRESS_EVERY == 0:
+                    on_step(t + 1)
         return out
 
 
