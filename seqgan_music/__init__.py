@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 # Built-in tokenizers register on import of these modules (the core does not name domains itself).
 add_builtin_module("seqgan_music.text.tokenizers")
 add_builtin_module("seqgan_music.music.codec")
+add_builtin_module("seqgan_music.music.beat_codec")
 
 _LAZY = {
     # api

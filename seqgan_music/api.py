@@ -70,7 +70,9 @@ class Dataset:
 def is_text_source(data: str | Path, tokenizer: str | None) -> bool:
     """Text when a text tokenizer is named, or the source is a .txt file or a known text corpus."""
     if tokenizer is not None:
-        return tokenizer != "midi-pitch"
+        from seqgan_music.music.encodings import encoding_for_tokenizer
+
+        return encoding_for_tokenizer(tokenizer) is None
     path = Path(str(data))
     return (
         path.suffix == ".txt"
@@ -88,6 +90,7 @@ def load_dataset(
     progress: bool = True,
     tokenizer_options: dict[str, Any] | None = None,
     fitted_tokenizer: Tokenizer | None = None,
+    encoding: str | None = None,
 ) -> Dataset:
     """Prepare a corpus: music (embedded, nottingham, a MIDI/ABC folder) or text (.txt, poems).
 
@@ -118,18 +121,19 @@ def load_dataset(
         info = {"source": str(data), "counts": counts, "summary": summary}
         return Dataset("text", *splits, tok, info)
 
-    from seqgan_music.music.codec import MidiPitchCodec
-    from seqgan_music.music.corpus import EncodingConfig, prepare_corpus
+    from seqgan_music.music.corpus import prepare_corpus
+    from seqgan_music.music.encodings import music_encoding
 
-    seq_len = seq_len or EncodingConfig().seq_len
-    encoding = EncodingConfig(seq_len=seq_len, stride=seq_len)  # non-overlapping windows
-    corpus = prepare_corpus(data, encoding=encoding, seed=seed, progress=progress)
+    scheme = music_encoding(encoding, tokenizer)
+    config = scheme.make_config(seq_len)
+    corpus = prepare_corpus(data, encoding=config, seed=seed, progress=progress)
     info = {
         "source": str(data),
+        "encoding": scheme.name,
         "counts": {s: len(getattr(corpus, s)) for s in _SPLITS},
         "summary": corpus.summary,
     }
-    codec = MidiPitchCodec.from_encoding(encoding)
+    codec = fitted_tokenizer or scheme.make_codec(config, corpus.manifest)
     return Dataset("music", corpus.train, corpus.valid, corpus.test, codec, info)
 
 
@@ -236,6 +240,7 @@ def train(
     callback: Callable[[TrainEvent], None] | None = None,
     progress: bool = True,
     max_units: int | None = None,
+    encoding: str | None = None,
 ) -> TrainResult:
     """Train SeqGAN (Algorithm 1) on a corpus; write checkpoints, metrics CSV and curve PNG.
 
@@ -261,6 +266,7 @@ def train(
         meta = _load_payload(start_from).get("metadata", {})
         data = meta.get("data", data)
         tokenizer, seq_len = meta.get("tokenizer_name"), meta.get("seq_len")
+        encoding = None  # the tokenizer names the music encoding
         seed = meta.get("seed", 0)  # the split seed: the same tunes must stay held out
     seed_used = 0 if seed is None else seed
     # Resuming or branching keeps the checkpoint's vocabulary: ids must mean what they meant.
@@ -272,6 +278,7 @@ def train(
         seed=seed_used,
         progress=progress,
         fitted_tokenizer=fitted,
+        encoding=encoding,
     )
     if len(dataset.train) == 0:
         raise SeqGANMusicError(f"{data}: no training windows")
@@ -304,6 +311,7 @@ def train(
             "tokenizer_name": dataset.tokenizer.name,
             "data": str(data),
             "seq_len": dataset.seq_len,
+            **({"encoding": dataset.info["encoding"]} if "encoding" in dataset.info else {}),
             "seed": seed_used,
             "preset": preset,
             "corpus": dataset.info,

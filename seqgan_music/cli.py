@@ -149,8 +149,22 @@ tokenizer_option = click.option(
     "--tokenizer", default=None, help="Tokenizer for text corpora: char, word, ..."
 )
 seq_len_option = click.option(
-    "--seq-len", type=int, default=None, help="Sequence length (music default 32)."
-)
+    "--seq-len", type=int, default=None,
+    help="Sequence length (music: 32 steps with --encoding paper, 48 with beat).",
+)  # fmt: skip
+
+
+def _encoding_choices() -> list[str]:
+    from seqgan_music.music.encodings import available_encodings
+
+    return available_encodings()
+
+
+encoding_option = click.option(
+    "--encoding", type=click.Choice(_encoding_choices()), default=None,
+    help="Music encoding: paper (pitch every 0.4 s, the default) or beat (sixteenth-note grid "
+    "with note-on, hold and rest; the file's own tempo and metre).",
+)  # fmt: skip
 
 
 @cli.command(
@@ -181,6 +195,7 @@ seq_len_option = click.option(
 @click.option("--resume", is_flag=True, help="Continue the latest (or --run-name) run.")
 @tokenizer_option
 @seq_len_option
+@encoding_option
 @click.option(
     "--init-from",
     type=click.Path(exists=True, path_type=Path),
@@ -202,6 +217,7 @@ def train(
     resume: bool,
     tokenizer: str | None,
     seq_len: int | None,
+    encoding: str | None,
     init_from: Path | None,
     settings: tuple[str, ...],
     quiet: bool,
@@ -227,6 +243,7 @@ def train(
             init_from=init_from,
             callback=bars,
             progress=not quiet,
+            encoding=encoding or file_conf.get("encoding"),
         )
     finally:
         if bars is not None:
@@ -269,6 +286,11 @@ def train(
 )
 @click.option("--length", type=int, default=None, help="Steps per tune (default: training length).")
 @click.option(
+    "--bars", type=int, default=None,
+    help="Bars per tune (beat models: of the training data's or the primer's metre; paper "
+    "models: 4 steps a bar). Sampling continues past the training window.",
+)  # fmt: skip
+@click.option(
     "--primer",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
@@ -299,6 +321,7 @@ def compose(
     seed: int | None,
     temperature: float,
     length: int | None,
+    bars: int | None,
     primer: Path | None,
     program: int,
     tempo: float | None,
@@ -317,6 +340,7 @@ def compose(
         seed=seed,
         temperature=temperature,
         length=length,
+        bars=bars,
         primer=primer,
         program=program,
         tempo=tempo,
@@ -429,6 +453,7 @@ def evaluate(
 )
 @tokenizer_option
 @seq_len_option
+@encoding_option
 @settings_option
 @device_option
 @quiet_option
@@ -441,6 +466,7 @@ def compare(
     num_samples: int,
     tokenizer: str | None,
     seq_len: int | None,
+    encoding: str | None,
     settings: tuple[str, ...],
     device: str,
     quiet: bool,
@@ -462,6 +488,7 @@ def compare(
             seq_len=seq_len,
             callback=bars,
             progress=not quiet,
+            encoding=encoding,
         )
     finally:
         if bars is not None:
@@ -481,14 +508,22 @@ def data() -> None:
     "data prepare --data midi_data/nottingham --stride 16",
 )
 @data_option
-@click.option("--seq-len", type=int, default=32, show_default=True, help="Window length (steps).")
-@click.option("--stride", type=int, default=None, help="Window stride (default: --seq-len).")
+@encoding_option
 @click.option(
-    "--step-seconds",
-    type=float,
-    default=0.4,
-    show_default=True,
-    help="Sampling interval in seconds.",
+    "--seq-len", type=int, default=None, help="Window length in steps (paper 32, beat 48)."
+)
+@click.option("--stride", type=int, default=None, help="paper: window stride (default: --seq-len).")
+@click.option(
+    "--step-seconds", type=float, default=None, help="paper: sampling interval (default 0.4 s)."
+)
+@click.option(
+    "--steps-per-quarter", type=int, default=None, help="beat: grid steps a quarter note (4)."
+)
+@click.option(
+    "--stride-bars",
+    type=int,
+    default=None,
+    help="beat: bars between window starts (default: windows do not overlap).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the tune split.")
 @click.option("--refresh", is_flag=True, help="Rebuild even when a cached copy exists.")
@@ -496,31 +531,40 @@ def data() -> None:
 @friendly_errors
 def data_prepare(
     data: str,
-    seq_len: int,
+    encoding: str | None,
+    seq_len: int | None,
     stride: int | None,
-    step_seconds: float,
+    step_seconds: float | None,
+    steps_per_quarter: int | None,
+    stride_bars: int | None,
     seed: int,
     refresh: bool,
     quiet: bool,
 ) -> None:
     """Turn a corpus into cached token windows (parsed on all cores)."""
-    from seqgan_music.music.corpus import EncodingConfig, prepare_corpus
+    from seqgan_music.music.corpus import prepare_corpus
+    from seqgan_music.music.encodings import encoding_config
 
-    encoding = EncodingConfig(step_seconds=step_seconds, seq_len=seq_len, stride=stride or seq_len)
-    corpus = prepare_corpus(data, encoding=encoding, seed=seed, progress=not quiet, refresh=refresh)
+    config = encoding_config(
+        encoding, seq_len, stride=stride, step_seconds=step_seconds,
+        steps_per_quarter=steps_per_quarter, stride_bars=stride_bars,
+    )  # fmt: skip
+    corpus = prepare_corpus(data, encoding=config, seed=seed, progress=not quiet, refresh=refresh)
     click.echo(corpus.summary)
     click.echo(f"cache: {corpus.manifest.get('cache_file')}")
 
 
 @data.command("info", epilog="Example:\n\n  seqgan-music data info --data midi_data/nottingham")
 @data_option
+@encoding_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the tune split.")
 @friendly_errors
-def data_info(data: str, seed: int) -> None:
+def data_info(data: str, encoding: str | None, seed: int) -> None:
     """Show a prepared corpus: windows per split, files used and skipped (with reasons)."""
     from seqgan_music.music.corpus import prepare_corpus
+    from seqgan_music.music.encodings import encoding_config
 
-    corpus = prepare_corpus(data, seed=seed, progress=False)
+    corpus = prepare_corpus(data, encoding=encoding_config(encoding), seed=seed, progress=False)
     click.echo(corpus.summary)
     for entry in corpus.manifest.get("skipped", [])[:20]:
         click.echo(f"  skipped {entry}")

@@ -24,6 +24,9 @@ class Composition:
     extras: tuple[Path, ...] = ()
 
 
+PAPER_STEPS_PER_BAR = 4
+
+
 def numbered_paths(out: Path, num: int) -> list[Path]:
     """tune.mid -> [tune.mid, tune-2.mid, ...]; a folder (no suffix) -> folder/tune-1.mid ..."""
     if out.suffix == "":
@@ -40,6 +43,7 @@ def compose(
     seed: int | None = None,
     temperature: float = 1.0,
     length: int | None = None,
+    bars: int | None = None,
     primer: str | Path | None = None,
     program: int = 0,
     tempo: float | None = None,
@@ -69,6 +73,7 @@ def compose(
         seed,
         temperature,
         length,
+        bars,
         primer,
         program,
         tempo,
@@ -105,6 +110,7 @@ def _compose_music(
     seed: int | None,
     temperature: float,
     length: int | None,
+    bars: int | None,
     primer: str | Path | None,
     program: int,
     tempo: float | None,
@@ -120,6 +126,18 @@ def _compose_music(
         raise SeqGANMusicError(f"--program must be a General MIDI program 0..127, not {program}")
     if tempo is not None and tempo <= 0:
         raise SeqGANMusicError(f"--tempo must be positive, not {tempo}")
+    if hasattr(model.tokenizer, "bar_steps"):  # a beat-grid model: bars of its own metre
+        from seqgan_music.beat_composition import compose_beat
+
+        tunes = compose_beat(
+            model, numbered_paths(out, num), seed=seed, temperature=temperature, length=length,
+            bars=bars, primer=primer, program=program, tempo=tempo, wav=wav, png=png,
+        )  # fmt: skip
+        return [Composition(**t) for t in tunes]
+    if bars is not None:  # the paper's grid: a step is written as a quarter note, bars of 4/4
+        if bars < 1:
+            raise SeqGANMusicError(f"--bars must be at least 1, not {bars}")
+        length = bars * PAPER_STEPS_PER_BAR
     model_step = float(model.tokenizer.to_dict().get("step_seconds", 0.4))
     # A step stays one quarter note: --tempo changes only how long it lasts when rendered.
     step_seconds = 60.0 / tempo if tempo is not None else model_step

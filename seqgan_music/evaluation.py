@@ -49,18 +49,38 @@ def score_samples(
         references = trim_at_end(references, tokenizer.eos_id, tokenizer.pad_id)
 
     scores = evaluate_samples(
-        samples,
-        references,
-        bleu_orders=BLEU_ORDERS[domain],
-        mse=domain == "music",
-        ignore_token=0 if domain == "music" else None,
+        samples, references, bleu_orders=BLEU_ORDERS[domain], mse=False, ignore_token=None
     )
     if domain == "music":
-        from seqgan_music.music.metrics import metric_overlaps, musical_metrics
-
-        scores.update(musical_metrics(samples))
-        scores.update({f"overlap_{k}": v for k, v in metric_overlaps(samples, references).items()})
+        scores = _music_scores(scores, samples, references, tokenizer)
     return scores
+
+
+def _music_scores(
+    scores: dict[str, Any], samples: np.ndarray, references: np.ndarray, tokenizer: Any
+) -> dict[str, Any]:
+    """MSE and the pitch metrics on the sounding pitch per step (a beat-grid tokenizer says how to
+    read it from its tokens), then the rhythm metrics where the tokens carry rhythm."""
+    from seqgan_music.core.metrics import nearest_mse
+    from seqgan_music.music.metrics import metric_overlaps, musical_metrics
+
+    to_frames = getattr(tokenizer, "pitch_frames", None)
+    frames, ref_frames = (
+        (to_frames(samples), to_frames(references)) if to_frames else (samples, references)
+    )
+    out = {k: v for k, v in scores.items() if k.startswith("BLEU")}
+    out["MSE"] = nearest_mse(frames, ref_frames, ignore_token=0)
+    out |= {k: v for k, v in scores.items() if not k.startswith("BLEU")}
+    out.update(musical_metrics(frames))
+    out.update({f"overlap_{k}": v for k, v in metric_overlaps(frames, ref_frames).items()})
+    if to_frames is not None and hasattr(tokenizer, "bar_steps"):
+        from seqgan_music.music.rhythm_metrics import rhythm_metrics, rhythm_overlaps
+
+        grid = (tokenizer.steps_per_quarter, tokenizer.bar_steps)
+        out.update(rhythm_metrics(samples, *grid))
+        overlaps = rhythm_overlaps(samples, references, *grid)
+        out.update({f"overlap_{k}": v for k, v in overlaps.items()})
+    return out
 
 
 def evaluate(
@@ -144,6 +164,7 @@ def compare(
     seq_len: int | None = None,
     callback: Any = None,
     progress: bool = True,
+    encoding: str | None = None,
 ) -> EvaluationReport:
     """MLE vs SeqGAN from the same pre-trained generator, then the Table-4-style evaluation.
 
@@ -153,7 +174,8 @@ def compare(
     """
     out = Path(out_dir)
     common = dict(preset=preset, out_dir=out, seed=seed, device=device, tokenizer=tokenizer,
-                  seq_len=seq_len, callback=callback, progress=progress)  # fmt: skip
+                  seq_len=seq_len, callback=callback, progress=progress,
+                  encoding=encoding)  # fmt: skip
     seqgan = train(data, overrides=overrides, run_name="seqgan", **common)
     # The baseline branches from SeqGAN's pre-trained state and trains by MLE instead.
     pretrained = seqgan.run_dir / "checkpoint-pretrained.pt"
@@ -171,6 +193,7 @@ def compare(
     summary = {
         "data": str(data),
         "preset": preset,
+        "encoding": encoding,
         "seed": seed,
         "train_seconds": {"seqgan": seqgan.seconds, "mle": mle.seconds},
     }

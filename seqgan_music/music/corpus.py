@@ -18,6 +18,7 @@ import os
 import sys
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,8 @@ import numpy as np
 from tqdm import tqdm
 
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.encoding import (
-    REST,
-    EncodingConfig,
-    tokens_to_windows,
-    transpose_windows,
-)
+from seqgan_music.music.encoding import REST, EncodingConfig
+from seqgan_music.music.encodings import DEFAULT_ENCODING, config_from_dict, encoding_of
 
 CACHE_FORMAT = 1  # bump when the cache layout or the split rule changes
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -56,7 +53,7 @@ class Corpus:
     valid: np.ndarray
     test: np.ndarray
     manifest: dict[str, Any] = field(default_factory=dict)
-    encoding: EncodingConfig = field(default_factory=EncodingConfig)
+    encoding: Any = field(default_factory=EncodingConfig)  # a registered encoding's config
     from_cache: bool = False
 
     def split(self, name: str) -> np.ndarray:
@@ -146,7 +143,8 @@ def seeded_split(labels: list[str], seed: int) -> dict[str, str]:
 def parse_file(path: Path, step_seconds: float, track: int | None) -> list[tuple[str, Any, dict]]:
     """Every tune of one file as (label, tokens or None, info with "reason" when None)."""
     path = Path(path)
-    try:
+
+    def read() -> list[tuple[str, Any, dict]]:
         if path.suffix.lower() in ABC_SUFFIXES:
             from seqgan_music.music.abc_io import read_abc_tunes
 
@@ -155,6 +153,16 @@ def parse_file(path: Path, step_seconds: float, track: int | None) -> list[tuple
 
         tokens, info = read_midi_tune(path, step_seconds, track)
         return [(path.name, tokens, info)]
+
+    return guarded_parse(path, read)
+
+
+def guarded_parse(
+    path: Path, read: Callable[[], list[tuple[str, Any, dict]]]
+) -> list[tuple[str, Any, dict]]:
+    """`read()`, with any failure of the file turned into one skipped entry and its reason."""
+    try:
+        return read()
     except SeqGANMusicError as err:
         return [(path.name, None, {"reason": str(err).removeprefix(f"{path.name}: ")})]
     except OSError as err:
@@ -165,12 +173,12 @@ def parse_file(path: Path, step_seconds: float, track: int | None) -> list[tuple
         ]
 
 
-def _parse_task(task: tuple[str, float, int | None]) -> list[tuple[str, Any, dict]]:
-    return parse_file(Path(task[0]), task[1], task[2])
+def _parse_task(task: tuple[str, Any]) -> list[tuple[str, Any, dict]]:
+    return encoding_of(task[1]).parse(Path(task[0]), task[1])
 
 
 def parse_files(
-    files: list[Path], enc: EncodingConfig, workers: int | None, progress: bool, desc: str
+    files: list[Path], enc: Any, workers: int | None, progress: bool, desc: str
 ) -> list[list[tuple[str, Any, dict]]]:
     """`parse_file` over all files, on `workers` processes (default: all cores), in file order."""
     if workers is None:
@@ -178,7 +186,7 @@ def parse_files(
             len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         )
     workers = max(1, min(workers or 1, len(files)))
-    tasks = [(str(f), enc.step_seconds, enc.track) for f in files]
+    tasks = [(str(f), enc) for f in files]
     bar = dict(total=len(tasks), desc=desc, unit="file", disable=not progress, file=sys.stderr)
     if workers == 1:
         return [_parse_task(t) for t in tqdm(tasks, **bar)]
@@ -204,10 +212,11 @@ def parser_versions() -> dict[str, str]:
     return out
 
 
-def cache_key(root: Path, files: list[Path], enc: EncodingConfig, seed: int) -> tuple[str, dict]:
-    """sha256 over the files' relative paths and contents and the parameters; also the files that
-    could not be read (recorded as skipped)."""
-    h = hashlib.sha256(json.dumps([CACHE_FORMAT, enc.to_dict(), seed, parser_versions()]).encode())
+def cache_key(root: Path, files: list[Path], enc: Any, seed: int) -> tuple[str, dict]:
+    """sha256 over the files' relative paths and contents and the parameters (the encoding's name
+    among them); also the files that could not be read (recorded as skipped)."""
+    params = [CACHE_FORMAT, encoding_of(enc).name, enc.to_dict(), seed, parser_versions()]
+    h = hashlib.sha256(json.dumps(params).encode())
     unreadable = {}
     for f in files:
         h.update(str(f.relative_to(root) if f.is_relative_to(root) else f).encode() + b"\0")
@@ -235,7 +244,11 @@ def save_corpus(corpus: Corpus, npz_path: Path) -> None:
             np.savez(fh, **arrays)
 
     _atomic_write(npz_path, write_npz)
-    meta = {"manifest": corpus.manifest, "encoding": corpus.encoding.to_dict()}
+    meta = {
+        "manifest": corpus.manifest,
+        "encoding": corpus.encoding.to_dict(),
+        "encoding_name": encoding_of(corpus.encoding).name,
+    }
     _atomic_write(npz_path.with_suffix(".json"), lambda t: t.write_text(json.dumps(meta, indent=1)))
 
 
@@ -244,7 +257,7 @@ def load_corpus(npz_path: Path) -> Corpus:
     meta = json.loads(npz_path.with_suffix(".json").read_text())
     with np.load(npz_path) as z:
         arrays = {s: z[s].astype(np.int64) for s in SPLITS}
-    enc = EncodingConfig.from_dict(meta["encoding"])
+    enc = config_from_dict(meta["encoding"], meta.get("encoding_name", DEFAULT_ENCODING))
     return Corpus(**arrays, manifest=meta["manifest"], encoding=enc, from_cache=True)
 
 
@@ -256,7 +269,7 @@ def _stack(windows: list[np.ndarray], seq_len: int) -> np.ndarray:
 
 
 def build_corpus(
-    name: str, root: Path, files: list[Path], enc: EncodingConfig, seed: int,
+    name: str, root: Path, files: list[Path], enc: Any, seed: int,
     unreadable: dict[Path, str], workers: int | None, progress: bool, use_folders: bool = True,
 ) -> Corpus:  # fmt: skip
     """Parse, window and split; skipped files and tunes are listed in the manifest."""
@@ -267,7 +280,8 @@ def build_corpus(
     )
     skipped = [{"file": rel[f], "reason": why} for f, why in unreadable.items()]
     tunes: dict[str, tuple[Path, np.ndarray, dict]] = {}
-    moved = 0
+    scheme = encoding_of(enc)
+    totals = Counter({k: 0 for k in scheme.counted})
     for f in todo:
         multi = len(parsed[f]) > 1
         for label, tokens, info in parsed[f]:
@@ -280,7 +294,7 @@ def build_corpus(
                 skipped.append({"file": tune, "reason": f"shorter than {enc.seq_len} steps"})
             else:
                 tunes[tune] = (f, tokens, info)
-                moved += info.get("moved_notes", 0)
+                totals.update({k: int(info.get(k, 0)) for k in scheme.counted})
     if not tunes:
         why = Counter(s["reason"] for s in skipped).most_common(3)
         raise SeqGANMusicError(
@@ -300,7 +314,8 @@ def build_corpus(
     windows: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
     used = []
     for t, s in assign.items():
-        w = tokens_to_windows(tunes[t][1], enc.seq_len, enc.stride)
+        w, window_counts = scheme.windows(tunes[t][1], tunes[t][2], enc)
+        totals.update(window_counts)
         windows[s].append(w)
         used.append(
             {
@@ -313,10 +328,11 @@ def build_corpus(
         )
     arrays = {s: _stack(windows[s], enc.seq_len) for s in SPLITS}
     if enc.transpose is not None:  # augmentation is for training only: valid/test stay as heard
-        arrays["train"] = transpose_windows(arrays["train"], *enc.transpose)
+        arrays["train"] = scheme.augment(arrays["train"], *enc.transpose)
     counts = {f"{s}_windows": int(len(arrays[s])) for s in SPLITS}
     counts |= {f"{s}_tunes": sum(1 for u in used if u["split"] == s) for s in SPLITS}
-    counts |= {"files": len(files), "skipped": len(skipped), "moved_notes": int(moved)}
+    moved = totals["moved_notes"]
+    counts |= {"files": len(files), "skipped": len(skipped), **dict(totals)}
     reasons = Counter(s["reason"].split(" (")[0] for s in skipped)
     why = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
     summary = (
@@ -325,19 +341,30 @@ def build_corpus(
         f"{len(skipped)} skipped"
         + (f" ({why})" if skipped else "")
         + (f"; {moved} notes moved by octaves into range" if moved else "")
+        + _loss_note(totals)
     )
     manifest = {
         "source": name, "root": str(root), "split_rule": split_rule, "seed": seed,
-        "encoding": enc.to_dict(), "counts": counts, "summary": summary,
+        "encoding_name": scheme.name, "encoding": enc.to_dict(), "counts": counts,
+        "summary": summary,
         "parsers": parser_versions(), "skipped": skipped, "used": used,
     }  # fmt: skip
     return Corpus(**arrays, manifest=manifest, encoding=enc)
 
 
+def _loss_note(totals: Counter) -> str:
+    """'; of N notes: a off-grid, b dropped, ...' for an encoding that counts quantisation."""
+    lost = {k: v for k, v in totals.items() if k not in ("moved_notes", "notes") and v}
+    if not lost:
+        return ""
+    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in lost.items())
+    return f"; of {totals['notes']} notes: {parts}" if "notes" in totals else f"; {parts}"
+
+
 def prepare_corpus(
     source: str | Path,
     *,
-    encoding: EncodingConfig = EncodingConfig(),
+    encoding: Any = EncodingConfig(),
     cache_dir: Path | None = None,
     seed: int = 0,
     workers: int | None = None,

@@ -66,10 +66,10 @@ def _tracks(pm: pretty_midi.PrettyMIDI) -> list[dict[str, Any]]:
     return rows
 
 
-def midi_to_tokens_info(
-    pm: pretty_midi.PrettyMIDI, step_seconds: float = 0.4, track: int | None = None
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """`midi_to_tokens` plus what happened: {"track", "moved_notes", "seconds"}."""
+def _melody_track(
+    pm: pretty_midi.PrettyMIDI, track: int | None
+) -> tuple[list[dict[str, Any]], int, float]:
+    """(tracks, the melody track or -1 when no track has notes, end time in seconds)."""
     tracks = _tracks(pm)
     if track is None:
         track = choose_melody_track(tracks)
@@ -82,6 +82,14 @@ def midi_to_tokens_info(
         raise SeqGANMusicError(
             f"absurd length ({end:.0f} s > {MAX_TUNE_SECONDS:.0f} s): bad tempo?"
         )
+    return tracks, track, end
+
+
+def midi_to_tokens_info(
+    pm: pretty_midi.PrettyMIDI, step_seconds: float = 0.4, track: int | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """`midi_to_tokens` plus what happened: {"track", "moved_notes", "seconds"}."""
+    tracks, track, end = _melody_track(pm, track)
     if track < 0:  # no notes at all: all rests (a rendered silence round-trips; corpora skip it)
         return notes_to_tokens([], [], [], end, step_seconds), {
             "track": -1,
@@ -158,3 +166,57 @@ def synthesize(pm: pretty_midi.PrettyMIDI, sample_rate: int) -> np.ndarray:
     if audio.size < length:
         audio = np.pad(audio, (0, length - audio.size))
     return (audio / peak * 0.9 if peak > 0 else audio).astype(np.float32)
+
+
+# ---- the beat-grid encoding (music/beat.py): notes in quarter notes of the file's own ticks ----
+
+
+def midi_melody_in_quarters(pm: pretty_midi.PrettyMIDI, track: int | None = None) -> dict[str, Any]:
+    """The melody track's notes on the file's beat grid: ticks / resolution, so the tempo map does
+    not move them. {"starts", "ends" (quarters), "pitches", "end", "time_signatures" [(quarter,
+    numerator, denominator)], "qpm" (the first tempo), "track"}."""
+    tracks, track, _ = _melody_track(pm, track)
+    res = float(pm.resolution)
+
+    def quarters(seconds: Any) -> np.ndarray:
+        return np.array([pm.time_to_tick(float(s)) / res for s in seconds], dtype=np.float64)
+
+    t = tracks[track] if track >= 0 else {"starts": [], "ends": [], "pitches": []}
+    signatures = [
+        (float(quarters([ts.time])[0]), int(ts.numerator), int(ts.denominator))
+        for ts in pm.time_signature_changes
+    ]
+    return {
+        "starts": quarters(t["starts"]), "ends": quarters(t["ends"]),
+        "pitches": np.asarray(t["pitches"], dtype=np.int64),
+        "end": float(quarters([pm.get_end_time()])[0]), "time_signatures": signatures,
+        "qpm": float(pm.get_tempo_changes()[1][0]), "track": int(track),
+    }  # fmt: skip
+
+
+def beat_notes_to_midi(
+    notes: list[tuple[int, int, int]], n_steps: int, steps_per_quarter: int, *, qpm: float,
+    time_signature: tuple[int, int] = (4, 4), program: int = 0, velocity: int = 90,
+) -> pretty_midi.PrettyMIDI:  # fmt: skip
+    """(start step, end step, pitch) notes -> one instrument at `qpm` quarter notes a minute, the
+    time signature at 0, an end marker at `n_steps` (so trailing rests survive)."""
+    if not 0 <= program <= 127 or not 1 <= velocity <= 127:
+        raise ValueError(
+            f"program must be in 0..127 and velocity in 1..127, not {program}, {velocity}"
+        )
+    if not qpm > 0:
+        raise ValueError(f"the tempo must be positive, not {qpm}")
+    step = 60.0 / (qpm * steps_per_quarter)
+    resolution = 480 * steps_per_quarter // np.gcd(480, steps_per_quarter)  # a step is whole ticks
+    pm = pretty_midi.PrettyMIDI(resolution=resolution, initial_tempo=qpm)
+    num, den = time_signature
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(int(num), int(den), 0.0))
+    inst = pretty_midi.Instrument(program=program, name="seqgan-music")
+    for start, end, pitch in notes:
+        inst.notes.append(
+            pretty_midi.Note(velocity=velocity, pitch=pitch, start=start * step, end=end * step)
+        )
+    if n_steps:
+        pm.text_events.append(pretty_midi.Text(END_TEXT, n_steps * step))
+    pm.instruments.append(inst)
+    return pm
