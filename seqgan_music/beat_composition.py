@@ -69,10 +69,22 @@ def _write(
         extras.append(write_midi_wav(pm, path.with_suffix(".wav")))
     frames = codec.pitch_frames(row[None, :])[0]
     if png:
-        extras.append(write_piano_roll_png(frames, path.with_suffix(".png"), step_seconds))
+        roll = note_gaps(row, frames)
+        extras.append(write_piano_roll_png(roll, path.with_suffix(".png"), step_seconds / 4))
     pitches = frames[frames > 0] + 20
     return {
         "tokens": row, "path": path, "seconds": len(row) * step_seconds,
         "lowest": int(pitches.min()) if len(pitches) else None,
         "highest": int(pitches.max()) if len(pitches) else None, "extras": tuple(extras),
     }  # fmt: skip
+
+
+def note_gaps(tokens: np.ndarray, frames: np.ndarray, split: int = 4) -> np.ndarray:
+    """Frames at `split` columns a step with the last column before each note-on and rest blank,
+    so a piano roll shows where notes end and repeated notes are struck again."""
+    from seqgan_music.music.beat import HOLD
+
+    cols = np.repeat(np.asarray(frames, dtype=np.int64), split)
+    ends = np.flatnonzero(np.asarray(tokens)[1:] != HOLD)  # a note ends before step k + 1
+    cols[(ends + 1) * split - 1] = 0
+    return cols
