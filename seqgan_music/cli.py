@@ -57,7 +57,9 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except (KeyError, ValueError) as err:  # unknown tokenizer or preset, invalid config value
             if _debug:
                 raise
-            _fail(str(err).strip("'\"").splitlines()[0])
+            # str(KeyError("x")) is "'x'": its message is the argument; others are their own text
+            text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+            _fail(text.splitlines()[0] if text else type(err).__name__)
 
     return wrapper
 
@@ -566,8 +568,12 @@ def data_info(data: str, encoding: str | None, seed: int) -> None:
 
     corpus = prepare_corpus(data, encoding=encoding_config(encoding), seed=seed, progress=False)
     click.echo(corpus.summary)
-    for entry in corpus.manifest.get("skipped", [])[:20]:
-        click.echo(f"  skipped {entry}")
+    skipped = corpus.manifest.get("skipped", [])
+    for entry in skipped[:20]:
+        click.echo(f"  skipped {entry['file']}: {entry['reason']}")
+    if len(skipped) > 20:
+        listed = Path(str(corpus.manifest.get("cache_file"))).with_suffix(".json")
+        click.echo(f"  ... and {len(skipped) - 20} more, all listed in {listed}")
     click.echo(f"cache: {corpus.manifest.get('cache_file')}")
 
 
@@ -592,8 +598,8 @@ def data_download(name: str, dest: Path, url: str | None) -> None:
 
 
 @cli.command(
-    epilog="Examples:\n\n  seqgan-music oracle --preset cpu --out runs/oracle\n\n  "
-    "seqgan-music oracle --preset paper --device cuda"
+    epilog="Examples:\n\n  seqgan-music oracle --preset cpu --oracle released --out runs/oracle"
+    "\n\n  seqgan-music oracle --preset paper --oracle released --device cuda"
 )
 @click.option(
     "--preset",
@@ -613,27 +619,35 @@ def data_download(name: str, dest: Path, url: str | None) -> None:
 @click.option(
     "--oracle",
     "oracle_path",
-    type=click.Path(exists=True, path_type=Path),
     default=None,
-    help="The released oracle .npz (default: a fresh N(0,1) oracle).",
+    metavar="released|NPZ",
+    help="'released': the paper's oracle (../shared/data/oracle/lantaoyu_target_params.npz), "
+    "or an oracle .npz. Without it a fresh random N(0,1) oracle is drawn: NOT the paper's.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @device_option
 @quiet_option
 @friendly_errors
 def oracle(
-    preset: str, out_dir: Path, oracle_path: Path | None, seed: int, device: str, quiet: bool
+    preset: str, out_dir: Path, oracle_path: str | None, seed: int, device: str, quiet: bool
 ) -> None:
     """The paper's synthetic experiment: NLL-oracle of MLE vs SeqGAN (Table 1, Figure 2)."""
     from seqgan_music.api import resolve_device
-    from seqgan_music.core.oracle_experiment import run_oracle_experiment
+    from seqgan_music.core.oracle_experiment import resolve_oracle, run_oracle_experiment
 
+    path = resolve_oracle(oracle_path)
+    if path is None:
+        click.echo(
+            f"note: no --oracle given, so a random N(0,1) oracle is drawn from seed {seed}; it is "
+            "not the paper's (use --oracle released for the paper's released oracle)",
+            err=True,
+        )
     bars = None if quiet else ProgressBars()
     try:
         result = run_oracle_experiment(
             preset,
             out_dir,
-            oracle_path=oracle_path,
+            oracle_path=path,
             device=str(resolve_device(device)),
             seed=seed,
             callback=bars,

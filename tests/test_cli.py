@@ -222,6 +222,27 @@ def test_data_prepare_and_info(workdir: Path) -> None:
         assert "train" in result.output
 
 
+def test_data_info_lists_skipped_entries_as_sentences(workdir: Path, tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    src = tmp_path / "mixed"
+    shutil.copytree(workdir / "tunes", src)
+    shutil.copy(src / "tune_0.mid", os.fsdecode(bytes(src) + b"/caf\xe9.mid"))  # Latin-1 name
+    os.mkfifo(src / "fifo.mid")
+    result = run("data", "info", "--data", src)
+    assert result.exit_code == 0, result.output
+    assert "  skipped fifo.mid: not a regular file (a FIFO)" in result.output
+    assert "  skipped broken.mid: not a readable MIDI file" in result.output
+    assert "{" not in result.output and "13 tunes from 15 files" in result.output
+
+
+def test_a_value_error_keeps_its_quotes(trained: Path, workdir: Path) -> None:
+    result = run("train", "--data", workdir / "tunes", "--set", "adv_rounds=abc", "--quiet",
+                 "--out", workdir / "ck-quotes")  # fmt: skip
+    assert_one_line_error(result, "adv_rounds must be of type int, not 'abc'")
+
+
 def test_text_training_and_sampling(workdir: Path) -> None:
     out = workdir / "text"
     result = run("train", "--data", workdir / "lines.txt", "--tokenizer", "word", "--preset",
@@ -244,6 +265,13 @@ def test_oracle_tiny_runs(workdir: Path) -> None:
     result = run("oracle", "--preset", "tiny", "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
     assert (out / "results.json").is_file()
+    assert "random N(0,1) oracle" in result.stderr and "not the paper's" in result.stderr
+    assert "--oracle released" in result.stderr
+
+
+def test_oracle_missing_file_is_one_line(workdir: Path) -> None:
+    result = run("oracle", "--preset", "tiny", "--oracle", workdir / "nope.npz", "--quiet")
+    assert_one_line_error(result, "oracle file not found")
 
 
 # ---- error paths: one line on stderr, non-zero exit, no traceback ----------------------------

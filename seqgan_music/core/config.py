@@ -42,7 +42,7 @@ class DiscriminatorConfig:
     emb_dim: int = 64
     filters: tuple[tuple[int, int], ...] = PAPER_FILTERS
     dropout: float = 0.25  # keep probability 0.75, as in the original code
-    l2_reg: float = 0.2  # L2 on the output layer only
+    l2_reg: float = 0.2  # the original's L2 on its two-way output layer (one logit: half, see loss)
 
     def __post_init__(self) -> None:
         # JSON round trips give lists; keep the field hashable and canonical.

@@ -1,8 +1,13 @@
 """D_phi: a CNN over token embeddings with max-over-time pooling and a highway layer (Eqs. 11-12).
 
-As in the original code: embedding U(-1, 1); one convolution per (window, filters) pair; ReLU;
-max over time; one highway layer with separate transform and gate maps (gate bias 0); dropout;
-one output logit (the original's two-way softmax is equivalent); L2 on the output layer only.
+As in the original code (LantaoYu/SeqGAN discriminator.py): embedding U(-1, 1); one convolution
+per (window, filters) pair, weights truncated normal (std 0.1, cut at 2 std as tf.truncated_normal)
+and biases 0.1; ReLU; max over time; one highway layer with separate transform and gate maps
+(Glorot-uniform weights and biases, tf.get_variable's default; no extra gate bias); dropout; L2
+on the output layer only. The original's output is a two-way softmax whose columns start
+truncated normal (std 0.1) with biases 0.1; only the difference of the two columns matters, so we
+keep one logit initialised as that difference (weights: the difference of two truncated normal
+draws; bias 0.1 - 0.1 = 0) and scale the L2 term to the same optimum (see `loss`).
 
 The convolutions run as conv1d over channels-first embeddings (on the 2-core CPU this beat one
 matmul over unfolded windows: 82 vs 74 GFLOP/s at the paper's windows, 84 vs 39 at the music
@@ -29,13 +34,27 @@ class Discriminator(nn.Module):
             raise ValueError(f"no discriminator window fits seq_len {config.seq_len}")
         emb, feats = config.emb_dim, sum(n for _, n in config.active_filters)
         self.embedding = nn.Embedding(config.vocab_size, emb)
-        nn.init.uniform_(self.embedding.weight, -1.0, 1.0)
         self.convs = nn.ModuleList(nn.Conv1d(emb, n, w) for w, n in config.active_filters)
         self.highway_transform = nn.Linear(feats, feats)
         self.highway_gate = nn.Linear(feats, feats)
-        nn.init.zeros_(self.highway_gate.bias)
         self.dropout = nn.Dropout(config.dropout)
         self.out = nn.Linear(feats, 1)
+        self._init_as_original()
+
+    @torch.no_grad()
+    def _init_as_original(self) -> None:
+        """The original's initialisers (module docstring); the logit = the columns' difference."""
+        nn.init.uniform_(self.embedding.weight, -1.0, 1.0)
+        for conv in self.convs:
+            _truncated_normal_(conv.weight, 0.1)
+            nn.init.constant_(conv.bias, 0.1)
+        for layer in (self.highway_transform, self.highway_gate):
+            nn.init.xavier_uniform_(layer.weight)
+            bound = (3.0 / layer.bias.numel()) ** 0.5  # Glorot uniform of a 1-D variable
+            nn.init.uniform_(layer.bias, -bound, bound)
+        real, fake = torch.empty_like(self.out.weight), torch.empty_like(self.out.weight)
+        self.out.weight.copy_(_truncated_normal_(real, 0.1) - _truncated_normal_(fake, 0.1))
+        nn.init.zeros_(self.out.bias)  # 0.1 - 0.1
 
     # -- the convolutions -----------------------------------------------------------------------
     def _conv(self, emb_t: Tensor, i: int) -> Tensor:
@@ -60,12 +79,18 @@ class Discriminator(nn.Module):
         return self._head(torch.cat(pooled, dim=1))
 
     def loss(self, tokens: LongTensor, labels: Tensor) -> Tensor:
-        """BCE with logits (Eq. 5) + l2_reg * tf.nn.l2_loss of the output layer (sum of squares / 2,
-        weight and bias, as the original)."""
+        """BCE with logits (Eq. 5) + the original's L2 on its two-way output layer, written for
+        one logit: (l2_reg / 2) * tf.nn.l2_loss(w, b) (half the sum of squares).
+
+        Why the halving: the two-way softmax sees only u = W_real - W_fake; for a given u the
+        penalty l2_reg * (|W_real|^2 + |W_fake|^2) / 2 is smallest at W_real = -W_fake = u / 2,
+        where it is l2_reg * |u|^2 / 4, and L2 drives the unseen direction W_real + W_fake to 0,
+        so both formulations share their optimum (tests fit both and compare).
+        """
         logits = self(tokens)
         bce = F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
         l2 = 0.5 * (self.out.weight.square().sum() + self.out.bias.square().sum())
-        return bce + self.config.l2_reg * l2
+        return bce + 0.5 * self.config.l2_reg * l2
 
     @torch.no_grad()
     def prob_real(self, tokens: LongTensor) -> Tensor:
@@ -106,3 +131,8 @@ class Discriminator(nn.Module):
             new = self._conv(emb_t[:, :, first:].contiguous(), i).amax(2)  # (R, n): starts >= first
             pooled.append(torch.maximum(new, prefix_pooled[i]))
         return self._head(torch.cat(pooled, dim=1))
+
+
+def _truncated_normal_(tensor: Tensor, std: float) -> Tensor:
+    """In place: N(0, std) redrawn outside 2 std, as tf.truncated_normal(stddev=std)."""
+    return nn.init.trunc_normal_(tensor, 0.0, std, -2.0 * std, 2.0 * std)

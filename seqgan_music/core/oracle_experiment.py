@@ -37,6 +37,8 @@ from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, pretrained_path
 from seqgan_music.errors import SeqGANMusicError
 
 SEQ_LEN = 20
+RELEASED = "released"  # `--oracle released`: the paper's oracle file beside the checkout
+RELEASED_FILE = Path("shared") / "data" / "oracle" / "lantaoyu_target_params.npz"
 CHUNK = 2048  # sequences per sampling call (bounds the (n, V) buffers)
 
 
@@ -158,6 +160,26 @@ def _timed(callback: Callable[[TrainEvent], None] | None, marks: dict[str, float
     return on_event
 
 
+def resolve_oracle(value: str | Path | None) -> Path | None:
+    """`released` -> the paper's oracle file (../shared/data/oracle/... from the working folder or
+    beside this checkout); a path must exist; None stays None (a random oracle)."""
+    if value is None:
+        return None
+    if str(value) != RELEASED:
+        path = Path(value)
+        if not path.is_file():
+            raise SeqGANMusicError(f"oracle file not found: {path}")
+        return path
+    checkout = Path(__file__).resolve().parents[2]
+    for root in (Path.cwd().parent, Path.cwd(), checkout.parent, checkout):
+        if (root / RELEASED_FILE).is_file():
+            return root / RELEASED_FILE
+    raise SeqGANMusicError(
+        f"the released oracle is not beside this checkout (looked for ../{RELEASED_FILE}); "
+        "get lantaoyu_target_params.npz (its PROVENANCE.md says how) and pass --oracle PATH"
+    )
+
+
 def run_oracle_experiment(
     preset: str,
     out_dir: str | Path,
@@ -194,8 +216,11 @@ def run_oracle_experiment(
     rng = torch.Generator(device=device).manual_seed(seed)
     data = torch.cat([oracle.sample(min(CHUNK, sizes.n_train - i), SEQ_LEN, rng=rng)
                       for i in range(0, sizes.n_train, CHUNK)])  # fmt: skip
-    # the oracle's entropy rate, the floor of NLL-oracle (on as many samples as a curve point)
-    oracle_self = oracle.nll(data[: sizes.n_eval]).mean().item()
+    # the data's own NLL: the oracle's NLL of its own samples (all training samples; an
+    # estimate of its entropy rate, not a floor any single sample respects: greedy decoding
+    # scores far lower)
+    data_nll = oracle.nll(data)
+    oracle_self = data_nll.mean().item()
     config = make_config(oracle.vocab_size, SEQ_LEN).with_train(seed=seed)
     evaluate = _nll_evaluator(oracle, sizes.n_eval, seed + 1)
     metadata = {"domain": "oracle", "preset": preset, "seed": seed, "oracle": source}
@@ -234,6 +259,8 @@ def run_oracle_experiment(
         "n_eval_curve": sizes.n_eval,
         "n_final": sizes.n_final,
         "nll_oracle_data": oracle_self,
+        "nll_oracle_data_samples": len(data),
+        "nll_oracle_data_sem": (data_nll.std() / len(data) ** 0.5).item(),
         "nll_oracle_pretrained": next((r["nll_oracle"] for r in rows
                                        if r["phase"] == "adversarial"), None),  # fmt: skip
         "nll_oracle_mle": final["mle"].mean().item(),

@@ -242,15 +242,11 @@ class SeqGANTrainer:
     def _d_round(self, rng: torch.Generator, epochs: int) -> float:
         """Fresh negatives from G, then `epochs` epochs of D on positives + negatives (Eq. 5).
 
-        With num_negatives below the number of positives, as many positives are drawn at random
-        each round so the two classes stay balanced.
+        The two classes are balanced both ways: see `_balanced_positives`.
         """
-        n_pos = len(self.train_data)
-        n_neg = self.config.train.num_negatives or n_pos
+        n_neg = self.config.train.num_negatives or len(self.train_data)
         negatives = self._sample(n_neg, rng)
-        positives = self.train_data
-        if n_neg < n_pos:
-            positives = positives[torch.randperm(n_pos, generator=rng, device=self.device)[:n_neg]]
+        positives = self._balanced_positives(n_neg, rng)
         tokens = torch.cat([positives, negatives])  # (P + N, T)
         labels = torch.cat([positives.new_ones(len(positives)), negatives.new_zeros(n_neg)]).float()
         self.discriminator.train()
@@ -264,6 +260,17 @@ class SeqGANTrainer:
                 total += loss.detach()
                 count += 1
         return (total / max(count, 1)).item()
+
+    def _balanced_positives(self, n: int, rng: torch.Generator) -> Tensor:
+        """n positives for n negatives: a random subset when there are more positives, else every
+        positive as often as fits plus a random subset for the rest (each used at most once more
+        than any other), so D never sees more of one class than of the other."""
+        n_pos = len(self.train_data)
+        repeats, rest = divmod(n, n_pos)
+        parts = [torch.arange(n_pos, device=self.device).repeat(repeats)]
+        if rest:
+            parts.append(torch.randperm(n_pos, generator=rng, device=self.device)[:rest])
+        return self.train_data[torch.cat(parts)]
 
     def pg_loss(self, samples: Tensor, rewards: Tensor) -> Tensor:
         """Eqs. 7-8: -sum_t log G(y_t | y_<t) * Q(t), averaged over the batch; rewards detached.

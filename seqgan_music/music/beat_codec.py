@@ -7,6 +7,7 @@ as its corpus sounded; `compose --tempo` overrides the tempo.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +22,12 @@ from seqgan_music.music.beat import (
     bar_steps,
     beat_tokens_to_frames,
 )
-from seqgan_music.music.beat_io import DEFAULT_QPM, beat_tokens_to_midi, read_beat_tune
+from seqgan_music.music.beat_io import (
+    DEFAULT_QPM,
+    beat_tokens_to_midi,
+    melody_bytes_to_beat_tokens,
+    read_beat_tune,
+)
 
 
 @register_tokenizer("midi-beat")
@@ -86,7 +92,11 @@ class MidiBeatCodec:
         return self
 
     def encode(self, item: Any) -> list[int]:
-        """A MIDI/ABC path -> tokens."""
+        """A MIDI/ABC path, or a PrettyMIDI (what `decode` returns) -> tokens."""
+        if hasattr(item, "write") and not isinstance(item, (str, Path)):
+            buf = io.BytesIO()
+            item.write(buf)
+            return melody_bytes_to_beat_tokens(buf.getvalue(), self.encoding)[0].tolist()
         return read_beat_tune(Path(item), self.encoding)[0].tolist()
 
     def decode(self, ids: Sequence[int]) -> Any:

@@ -33,9 +33,9 @@ DEFAULT_QPM = 120.0
 def melody_to_beat_tokens(
     melody: dict[str, Any], steps_per_quarter: int
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """A melody in quarter notes (`midi_io.midi_melody_in_quarters`) -> tokens and what happened:
-    the loss counts of `beat.quantize_notes`, notes moved by octaves, the time signatures in steps,
-    the first tempo."""
+    """A melody in quarter notes (`midi_io.read_midi_melody_in_quarters`) -> tokens and what
+    happened: the loss counts of `beat.quantize_notes`, notes moved by octaves, the time
+    signatures in steps, the first tempo."""
     spq = steps_per_quarter
     pitches, moved = fold_into_range(melody["pitches"])
     starts = np.asarray(melody["starts"], dtype=np.float64) * spq
@@ -48,6 +48,7 @@ def melody_to_beat_tokens(
         "track": melody["track"], "moved_notes": moved, **counts, "notes": int(len(pitches)),
         "time_signatures": signatures, "time_signature": list(first),
         "qpm": round(float(melody["qpm"]), 3),
+        "zero_length_notes": int(melody.get("zero_length_notes", 0)),
     }  # fmt: skip
     return frame_to_beat_tokens(pitch, owner), info
 
@@ -60,9 +61,9 @@ def read_beat_tunes(path: str | Path, config: BeatEncodingConfig) -> list[tuple[
 
         melodies = read_abc_melodies_in_quarters(path)
     else:
-        from seqgan_music.music.midi_io import load_midi, midi_melody_in_quarters
+        from seqgan_music.music.midi_io import read_midi_melody_in_quarters
 
-        melodies = [(path.name, midi_melody_in_quarters(load_midi(path), config.track), {})]
+        melodies = [(path.name, read_midi_melody_in_quarters(path, config.track), {})]
     out = []
     for label, melody, extra in melodies:
         if melody is None:
@@ -74,6 +75,16 @@ def read_beat_tunes(path: str | Path, config: BeatEncodingConfig) -> list[tuple[
         tokens, info = melody_to_beat_tokens(melody, config.steps_per_quarter)
         out.append((label, tokens, {**info, **extra}))
     return out
+
+
+def melody_bytes_to_beat_tokens(
+    data: bytes, config: BeatEncodingConfig = BeatEncodingConfig()
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The tokens and info of MIDI bytes (a rendered tune, say)."""
+    from seqgan_music.music.midi_io import midi_bytes_melody_in_quarters
+
+    melody = midi_bytes_melody_in_quarters(data, config.track)
+    return melody_to_beat_tokens(melody, config.steps_per_quarter)
 
 
 def tune_windows(

@@ -10,11 +10,13 @@ parameters, so a change to either rebuilds it. Broken files are skipped, each wi
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.metadata
 import importlib.util
 import json
 import os
+import stat
 import sys
 import zipfile
 from collections import Counter
@@ -91,8 +93,75 @@ def _is_tune_file(path: Path) -> bool:
     return path.suffix.lower() in MIDI_SUFFIXES + ABC_SUFFIXES and not path.name.startswith(".")
 
 
+def display_path(path: str | Path) -> str:
+    """A path as printable text: bytes of a name that is not UTF-8 (Latin-1 "caf\\xe9.mid") are
+    shown as \\xNN escapes, so messages, manifests and the console never fail on them."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+_NOT_REGULAR = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))  # fmt: skip
+
+
+def entry_problem(path: Path) -> str | None:
+    """Why an entry with a tune's name is not read (None: a regular file, or a link to one).
+
+    Only regular files are ever opened: a FIFO would block, a link to /dev/zero never ends.
+    """
+    if path.name.startswith("."):
+        return "hidden file (its name starts with '.')"
+    try:
+        mode = path.stat().st_mode  # follows links
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "symlink loop"
+        if err.errno == errno.ENOENT and path.is_symlink():
+            return f"dangling link (its target {display_path(os.readlink(path))} does not exist)"
+        return f"unreadable ({err.strerror or type(err).__name__})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    kind = next((what for test, what in _NOT_REGULAR if test(mode)), "a special file")
+    return f"not a regular file ({kind})"
+
+
+def find_tune_entries(root: Path) -> list[Path]:
+    """Every entry under `root` named like a tune (.mid/.midi/.abc): files, links, folders, FIFOs...
+
+    Folders are searched recursively, linked ones too, each once (a link loop ends); hidden
+    folders (.git, .cache) are not searched. `entry_problem` says which entries can be read.
+    """
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = folder.stat()
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:  # an unreadable folder, or a link that does not lead to one
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if path.suffix.lower() in MIDI_SUFFIXES + ABC_SUFFIXES:
+                found.append(path)
+            try:
+                is_folder = entry.is_dir()  # follows links
+            except OSError:
+                is_folder = False
+            if is_folder and not entry.name.startswith("."):
+                stack.append(path)
+    return sorted(found)
+
+
 def resolve_source(source: str | Path) -> tuple[str, Path, list[Path]]:
-    """(name, root, tune files sorted) for "embedded", "nottingham", a folder or one file."""
+    """(name, root, tune entries sorted) for "embedded", "nottingham", a folder or one file.
+
+    The entries of a folder include what cannot be read (`entry_problem`): they are counted."""
     if str(source) == "embedded":
         root = embedded_dir()
         return "embedded", root, sorted(p for p in root.iterdir() if _is_tune_file(p))
@@ -105,13 +174,16 @@ def resolve_source(source: str | Path) -> tuple[str, Path, list[Path]]:
     else:
         root = Path(source)
     if root.is_file():
-        return root.stem, root.parent, [root]
+        return display_path(root.stem), root.parent, [root]
     if not root.is_dir():
-        raise SeqGANMusicError(f"no such file or folder: {root}")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and _is_tune_file(p))
+        problem = entry_problem(root) if os.path.lexists(root) else None
+        if problem and not problem.startswith("hidden"):
+            raise SeqGANMusicError(f"{display_path(root)}: {problem}")
+        raise SeqGANMusicError(f"no such file or folder: {display_path(root)}")
+    files = find_tune_entries(root)
     if not files:
-        raise SeqGANMusicError(f"no .mid, .midi or .abc files under {root}")
-    return root.resolve().name, root, files
+        raise SeqGANMusicError(f"no .mid, .midi or .abc files under {display_path(root)}")
+    return display_path(root.resolve().name), root, files
 
 
 def given_split(root: Path, files: list[Path]) -> dict[Path, str] | None:
@@ -212,19 +284,28 @@ def parser_versions() -> dict[str, str]:
     return out
 
 
+def _relative(path: Path, root: Path) -> Path:
+    return path.relative_to(root) if path.is_relative_to(root) else path
+
+
 def cache_key(root: Path, files: list[Path], enc: Any, seed: int) -> tuple[str, dict]:
     """sha256 over the files' relative paths and contents and the parameters (the encoding's name
-    among them); also the files that could not be read (recorded as skipped)."""
+    among them); also the entries that cannot be read (`entry_problem`, or a read error), with the
+    reason, recorded as skipped."""
     params = [CACHE_FORMAT, encoding_of(enc).name, enc.to_dict(), seed, parser_versions()]
     h = hashlib.sha256(json.dumps(params).encode())
     unreadable = {}
     for f in files:
-        h.update(str(f.relative_to(root) if f.is_relative_to(root) else f).encode() + b"\0")
-        try:
-            h.update(hashlib.sha256(f.read_bytes()).digest())
-        except OSError as err:
-            unreadable[f] = f"unreadable ({err.strerror or type(err).__name__})"
-            h.update(b"unreadable")
+        h.update(os.fsencode(_relative(f, root)) + b"\0")  # a name need not be UTF-8
+        problem = entry_problem(f)
+        if problem is None:
+            try:
+                h.update(hashlib.sha256(f.read_bytes()).digest())
+                continue
+            except OSError as err:
+                problem = f"unreadable ({err.strerror or type(err).__name__})"
+        unreadable[f] = problem
+        h.update(problem.encode())
     return h.hexdigest(), unreadable
 
 
@@ -273,7 +354,7 @@ def build_corpus(
     unreadable: dict[Path, str], workers: int | None, progress: bool, use_folders: bool = True,
 ) -> Corpus:  # fmt: skip
     """Parse, window and split; skipped files and tunes are listed in the manifest."""
-    rel = {f: str(f.relative_to(root)) if f.is_relative_to(root) else str(f) for f in files}
+    rel = {f: display_path(_relative(f, root)) for f in files}
     todo = [f for f in files if f not in unreadable]
     parsed = dict(
         zip(todo, parse_files(todo, enc, workers, progress, f"parsing {name}"), strict=True)

@@ -165,7 +165,8 @@ register_encoding(
     MelodyEncoding(
         "beat", BeatEncodingConfig, "midi-beat", _parse_beat, _windows_beat,
         transpose_beat_windows,
-        ("moved_notes", "off_grid_notes", "lengthened_notes", "dropped_notes", "shortened_notes",
+        ("moved_notes", "zero_length_notes", "off_grid_notes", "lengthened_notes", "dropped_notes",
+         "shortened_notes",
          "notes"), _config_beat, _codec_beat,
     )
 )  # fmt: skip

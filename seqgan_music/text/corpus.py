@@ -73,6 +73,13 @@ def guess_kind(path: str | Path) -> str:
     return "lines"
 
 
+def text_to_lines(text: str) -> list[str]:
+    """Lines at "\\n" or "\\r\\n" only: str.splitlines also breaks at \\x0b, \\x1c, \\x85, \\u2028
+    and more, which turn one example that contains them into several."""
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def _read_examples(path: Path, kind: str) -> tuple[list[str], int]:
     """(examples, how many non-empty lines were dropped) from one file."""
     if kind not in KINDS:
@@ -83,7 +90,9 @@ def _read_examples(path: Path, kind: str) -> tuple[list[str], int]:
         what = "is a folder, not a file" if path.is_dir() else "not found"
         raise SeqGANMusicError(f"corpus file {what}: {path}")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # utf-8-sig drops a leading BOM; newline="" keeps a lone "\r" inside its line
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            lines = text_to_lines(fh.read())
     except UnicodeDecodeError as err:
         raise SeqGANMusicError(
             f"{path} is not UTF-8 text: {err.reason} at byte {err.start}"

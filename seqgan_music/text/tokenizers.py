@@ -128,6 +128,12 @@ class _VocabTokenizer:
         return f"{type(self).__name__}({opts}; vocab_size={self.vocab_size})"
 
 
+# The char tokenizer's default cap: the 5,229 symbols of the poems' training split fit; text with
+# tens of thousands of rare symbols (binary junk, mixed scripts) keeps the most frequent ones, the
+# rest -> UNK, so the softmax stays small. max_vocab=None lifts it.
+CHAR_VOCAB = 8000
+
+
 @register_tokenizer("char")
 class CharTokenizer(_VocabTokenizer):
     """One token per character. For the poems: 4 lines x 5 characters = 20 tokens (+3 newlines)."""
@@ -135,7 +141,7 @@ class CharTokenizer(_VocabTokenizer):
     unk_text = "\ufffd"  # the Unicode replacement character
 
     def __init__(
-        self, *, newline_token: bool = True, line_width: int = 0, max_vocab: int | None = None
+        self, *, newline_token: bool = True, line_width: int = 0, max_vocab: int | None = CHAR_VOCAB
     ) -> None:
         super().__init__(max_vocab=max_vocab)
         self.newline_token = newline_token

@@ -43,15 +43,79 @@ def test_windows_longer_than_the_sequence_are_dropped():
     assert d(torch.randint(0, 50, (2, 12))).shape == (2,)
 
 
-def test_loss_is_bce_plus_half_squared_l2_of_the_output_layer():
+def test_loss_is_bce_plus_the_one_logit_form_of_the_two_way_l2():
     d = _discriminator(dropout=0.0)
     tokens, labels = torch.randint(0, 15, (6, 9)), torch.tensor([1, 0, 1, 1, 0, 0])
     with torch.no_grad():
         d.out.weight.fill_(0.5)
         d.out.bias.fill_(2.0)
-    l2 = 0.5 * (0.25 * d.out.in_features + 4.0)
-    expected = F.binary_cross_entropy_with_logits(d(tokens), labels.float()) + 0.2 * l2
+    l2 = 0.5 * (0.25 * d.out.in_features + 4.0)  # tf.nn.l2_loss of weight and bias
+    expected = F.binary_cross_entropy_with_logits(d(tokens), labels.float()) + 0.5 * 0.2 * l2
     torch.testing.assert_close(d.loss(tokens, labels), expected)
+
+
+def _fit(params, objective):
+    """Minimise a smooth convex objective to optimum (float64 L-BFGS)."""
+    opt = torch.optim.LBFGS(params, lr=1, max_iter=500, tolerance_grad=1e-12,
+                            tolerance_change=1e-14, line_search_fn="strong_wolfe")  # fmt: skip
+
+    def closure():
+        opt.zero_grad()
+        loss = objective()
+        loss.backward()
+        return loss
+
+    for _ in range(5):
+        opt.step(closure)
+
+
+def test_one_logit_loss_has_the_two_way_softmax_optimum():
+    """The original: softmax over two columns, mean CE + 0.2 * l2_loss(W) + 0.2 * l2_loss(b).
+    Fitting our output layer with `Discriminator.loss` reaches the same logit map."""
+    d = _discriminator(dropout=0.0).double()
+    for p in d.parameters():
+        p.requires_grad_(False)
+    d.out.weight.requires_grad_(True)
+    d.out.bias.requires_grad_(True)
+    gen = torch.Generator().manual_seed(3)
+    tokens = torch.randint(0, 15, (64, 9), generator=gen)
+    labels = (torch.rand(64, generator=gen) < 0.5).long()
+    feats = []
+    hook = d.out.register_forward_hook(lambda mod, inp, out: feats.append(inp[0]))
+    d(tokens)
+    hook.remove()
+    x = feats[0].detach()
+    _fit([d.out.weight, d.out.bias], lambda: d.loss(tokens, labels))
+
+    w2 = torch.zeros(x.shape[1], 2, dtype=torch.float64, requires_grad=True)
+    b2 = torch.full((2,), 0.1, dtype=torch.float64, requires_grad=True)
+
+    def two_way():
+        ce = F.cross_entropy(x @ w2 + b2, labels)  # column 1 = real
+        return ce + 0.2 * 0.5 * (w2.square().sum() + b2.square().sum())
+
+    _fit([w2, b2], two_way)
+    weight, bias = (w2[:, 1] - w2[:, 0]).detach(), (b2[1] - b2[0]).detach()
+    torch.testing.assert_close(d.out.weight.detach()[0], weight, atol=1e-6, rtol=0)
+    torch.testing.assert_close(d.out.bias.detach()[0], bias, atol=1e-6, rtol=0)
+    assert weight.norm() > 0.1  # a real fit, not two zero vectors
+
+
+def test_initialisation_follows_the_original():
+    torch.manual_seed(0)
+    d = Discriminator(DiscriminatorConfig(30, 32, emb_dim=16, filters=((2, 200), (3, 200))))
+    conv_w = torch.cat([c.weight.flatten() for c in d.convs])
+    assert conv_w.abs().max() <= 0.2  # truncated at 2 std
+    assert 0.085 < conv_w.std() < 0.091  # 0.1 * 0.8796, the std of a 2-sigma truncated normal
+    assert all(torch.equal(c.bias, torch.full_like(c.bias, 0.1)) for c in d.convs)
+    out_w = d.out.weight
+    assert out_w.abs().max() <= 0.4  # a difference of two truncated normals
+    assert 0.11 < out_w.std() < 0.139  # sqrt(2) * 0.088
+    assert d.out.bias.item() == 0.0  # 0.1 - 0.1: the two columns' biases cancel
+    bound = (6 / (2 * 400)) ** 0.5  # Glorot uniform of the 400 x 400 highway maps
+    assert d.highway_gate.weight.abs().max() <= bound
+    assert d.highway_gate.weight.std() > 0.9 * bound / 3**0.5
+    assert d.embedding.weight.abs().max() <= 1.0 and d.embedding.weight.std() > 0.5
 
 
 def test_prob_real_is_eval_mode_and_restores_mode():

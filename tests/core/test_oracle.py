@@ -119,8 +119,9 @@ def test_oracle_experiment_writes_csv_png_and_results(tmp_path):
         result
     )
     assert 0.0 <= result["p_value"] <= 1.0
-    # G is far from the oracle after two epochs; the oracle's own samples are the floor
+    # G is far from the oracle after two epochs; the data's own NLL is on all training samples
     assert result["nll_oracle_data"] < min(result["nll_oracle_mle"], result["nll_oracle_seqgan"])
+    assert result["nll_oracle_data_samples"] == 256 and result["nll_oracle_data_sem"] > 0
     with open(out / "nll_oracle.csv") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["phase", "epoch_or_round", "model", "nll_oracle"]
@@ -144,3 +145,14 @@ def test_oracle_experiment_writes_csv_png_and_results(tmp_path):
     assert not (out / "seqgan.pt").exists()
     with pytest.raises(SeqGANMusicError, match="unknown oracle preset"):
         run_oracle_experiment("huge", out)
+
+
+def test_released_oracle_resolves_beside_the_checkout(shared_data, tmp_path, monkeypatch):
+    from seqgan_music.core.oracle_experiment import resolve_oracle
+
+    expected = (shared_data / "oracle" / "lantaoyu_target_params.npz").resolve()
+    monkeypatch.chdir(tmp_path)  # not the checkout: found beside the package's checkout
+    assert resolve_oracle("released").resolve() == expected
+    assert resolve_oracle(None) is None
+    with pytest.raises(SeqGANMusicError, match="oracle file not found"):
+        resolve_oracle(tmp_path / "nope.npz")

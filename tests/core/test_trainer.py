@@ -252,3 +252,26 @@ def test_train_data_must_fit_the_config():
         SeqGANTrainer(tiny_config(), tiny_data() + 1)
     with pytest.raises(ValueError, match="checkpoint_every must be at least 1"):
         SeqGANTrainer(tiny_config(), tiny_data()).run(checkpoint_every=0)
+
+
+@pytest.mark.parametrize("num_negatives", [10, 32, 100])
+def test_d_rounds_balance_the_classes_both_ways(monkeypatch, num_negatives):
+    data = tiny_data(32)
+    trainer = SeqGANTrainer(tiny_config(num_negatives=num_negatives), data)
+    seen = []
+    real_loss = trainer.discriminator.loss
+
+    def record(tokens, labels):
+        seen.append((tokens, labels))
+        return real_loss(tokens, labels)
+
+    monkeypatch.setattr(trainer.discriminator, "loss", record)
+    trainer._d_round(torch.Generator().manual_seed(1), 1)
+    tokens = torch.cat([t for t, _ in seen])
+    labels = torch.cat([lab for _, lab in seen])
+    assert int(labels.sum()) == num_negatives == int((labels == 0).sum())
+    positives = tokens[labels == 1]
+    # each positive is used as evenly as the count allows (never twice before all are used once)
+    counts = [int((positives == row).all(1).sum()) for row in data.unique(dim=0)]
+    assert max(counts) - min(counts) <= 1 or num_negatives < len(data)
+    assert sum(counts) == num_negatives

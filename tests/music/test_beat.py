@@ -31,16 +31,15 @@ from seqgan_music.music.beat_io import (
     read_beat_tune,
     read_beat_tunes,
 )
-from seqgan_music.music.midi_io import load_midi, midi_melody_in_quarters
+from seqgan_music.music.midi_io import midi_bytes_melody_in_quarters, read_midi_melody_in_quarters
 
 NOTE = 2  # the first note-on token (MIDI 21)
 
 
-def _reread(pm: pretty_midi.PrettyMIDI) -> pretty_midi.PrettyMIDI:
+def _bytes(pm: pretty_midi.PrettyMIDI) -> bytes:
     buf = io.BytesIO()
     pm.write(buf)
-    buf.seek(0)
-    return pretty_midi.PrettyMIDI(buf)
+    return buf.getvalue()
 
 
 def test_token_layout_is_rest_hold_and_88_note_ons():
@@ -82,8 +81,8 @@ def test_quantized_notes_round_trip_exactly_through_midi(melody, spq):
     starts, ends, pitches = (np.array([n[i] for n in notes], dtype=np.float64) for i in range(3))
     tokens = notes_to_beat_tokens(starts, ends, pitches.astype(np.int64), n_steps)
     assert beat_tokens_to_notes(tokens) == notes  # re-struck repeats stay two notes
-    pm = _reread(beat_tokens_to_midi(tokens, spq, qpm=97.0, time_signature=(6, 8)))
-    back, info = melody_to_beat_tokens(midi_melody_in_quarters(pm), spq)
+    pm = beat_tokens_to_midi(tokens, spq, qpm=97.0, time_signature=(6, 8))
+    back, info = melody_to_beat_tokens(midi_bytes_melody_in_quarters(_bytes(pm)), spq)
     assert np.array_equal(back, tokens)
     assert info["off_grid_notes"] == info["dropped_notes"] == info["lengthened_notes"] == 0
     assert info["time_signature"] == [6, 8] and info["qpm"] == pytest.approx(97.0, abs=1e-3)
@@ -202,10 +201,10 @@ def test_nottingham_test_files_round_trip_exactly(shared_data):
     assert len(files) == 170
     clean = 0
     for f in files:
-        melody = midi_melody_in_quarters(load_midi(f))
+        melody = read_midi_melody_in_quarters(f)
         tokens, info = melody_to_beat_tokens(melody, 4)
         pm = beat_tokens_to_midi(tokens, 4, qpm=info["qpm"], time_signature=info["time_signature"])
-        back, _ = melody_to_beat_tokens(midi_melody_in_quarters(_reread(pm)), 4)
+        back, _ = melody_to_beat_tokens(midi_bytes_melody_in_quarters(_bytes(pm)), 4)
         assert np.array_equal(back, tokens), f.name
         if info["off_grid_notes"] == info["dropped_notes"] == info["shortened_notes"] == 0:
             clean += 1

@@ -76,7 +76,8 @@ BAD_FILES = {
     "blips.mid": (midi_bytes(BLIPS), "no notes sound"),  # notes fall between the sample times
     "zero_tempo.mid": (midi_bytes(["meta set_tempo tempo=0"] + scale(20)), "not a readable MIDI"),
     "slow_tempo.mid": (midi_bytes(["meta set_tempo tempo=16777215"] + scale(300)), "absurd length"),
-    "huge_ticks.mid": (midi_bytes(HUGE_TICK), "not a readable MIDI"),
+    # read (no tick limit), then refused for what it is: a 78-hour note
+    "huge_ticks.mid": (midi_bytes(HUGE_TICK), "absurd length"),
     "short.mid": (midi_bytes(scale(3)), "shorter than 8 steps"),
 }  # fmt: skip
 
@@ -388,3 +389,43 @@ def test_nottingham_train_split(shared_data, tmp_path):
         170,
     )  # two train tunes are under 32 steps
     assert all(u.get("track") == 0 for u in c.manifest["used"])
+
+
+def test_entries_that_are_not_regular_files_are_counted_and_never_opened(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(4):
+        good_tune(src / f"good{i}.mid", i)
+    latin1 = Path(os.fsdecode(bytes(src) + b"/caf\xe9.mid"))  # a Latin-1 name: not UTF-8
+    good_tune(latin1, 7)
+    (src / "dir.mid").mkdir()
+    good_tune(src / "dir.mid" / "inner.mid", 8)  # a folder named like a tune is still searched
+    (src / "loop.mid").symlink_to("loop.mid")
+    (src / "dangling.mid").symlink_to("nothere.mid")
+    os.mkfifo(src / "fifo.mid")  # opening it would block for ever
+    (src / "zero.mid").symlink_to("/dev/zero")  # reading it would never end
+    good_tune(src / ".hidden.mid", 9)
+    (src / "sub").mkdir()
+    (src / "sub" / "up").symlink_to("..")  # a folder loop: searched once
+    c = prepare_corpus(src, encoding=ENC, cache_dir=tmp_path / "cache", workers=1, progress=False)
+    reasons = {s["file"]: s["reason"] for s in c.manifest["skipped"]}
+    assert reasons == {
+        ".hidden.mid": "hidden file (its name starts with '.')",
+        "dangling.mid": "dangling link (its target nothere.mid does not exist)",
+        "dir.mid": "a folder, not a file",
+        "fifo.mid": "not a regular file (a FIFO)",
+        "loop.mid": "symlink loop",
+        "zero.mid": "not a regular file (a character device)",
+    }
+    used = sorted(u["file"] for u in c.manifest["used"])
+    assert used == ["caf\\xe9.mid", "dir.mid/inner.mid"] + [f"good{i}.mid" for i in range(4)]
+    assert "6 skipped" in c.summary and "1 symlink loop" in c.summary
+    json.dumps(c.manifest, ensure_ascii=False).encode("utf-8")  # no lone surrogate: printable
+    again = prepare_corpus(src, encoding=ENC, cache_dir=tmp_path / "cache", progress=False)
+    assert again.from_cache and again.manifest["skipped"] == c.manifest["skipped"]
+
+
+def test_a_fifo_given_as_the_corpus_is_refused_by_name(tmp_path):
+    os.mkfifo(tmp_path / "pipe.mid")
+    with pytest.raises(SeqGANMusicError, match=r"pipe.mid: not a regular file \(a FIFO\)"):
+        prepare_corpus(tmp_path / "pipe.mid", cache_dir=tmp_path / "cache", progress=False)

@@ -9,6 +9,7 @@ from seqgan_music.music.encoding import (
     VOCAB_SIZE,
     EncodingConfig,
     choose_melody_track,
+    covered_seconds,
     fold_into_range,
     notes_to_tokens,
     pitch_to_token,
@@ -115,13 +116,27 @@ def _track(pitches, starts=None, ends=None, drum=False):
     return {"is_drum": drum, "starts": s, "ends": e, "pitches": np.array(pitches)}
 
 
-def test_melody_rule_track0_when_monophonic_else_highest_mean_pitch():
+def test_melody_rule_highest_mean_pitch_among_tracks_heard_throughout():
     mono = _track([60, 62, 64])
     chords = _track([48, 52, 55], starts=[0, 0, 0], ends=[2, 2, 2])
     high = _track([80, 82, 84], starts=[0, 0, 1], ends=[2, 2, 2])
     assert choose_melody_track([mono, chords]) == 0
-    assert choose_melody_track([chords, mono, high]) == 2  # track 0 polyphonic: highest mean
+    assert choose_melody_track([chords, mono, high]) == 2  # polyphonic or not: highest mean
     assert choose_melody_track([_track([90, 91], drum=True), _track([50, 52])]) == 1
     assert choose_melody_track([_track([], drum=False), _track([50])]) == 1
     assert choose_melody_track([_track([36], drum=True)]) == -1
     assert choose_melody_track([]) == -1
+    # a monophonic lower first track no longer wins over a higher voice (a chorale's "Horn 2")
+    assert choose_melody_track([_track([64, 65, 64]), _track([70, 72, 71])]) == 1
+    # a high part heard for one note of three seconds is not the tune (a cantata's trumpet)
+    assert choose_melody_track([_track([90]), _track([70, 72, 71])]) == 1
+    # equal mean pitch: the monophonic track, then the first
+    assert choose_melody_track([_track([60, 64], starts=[0, 0]), _track([62, 62])]) == 1
+    assert choose_melody_track([_track([62, 62]), _track([62, 62])]) == 0
+
+
+def test_covered_seconds_is_the_union_of_the_notes():
+    assert covered_seconds(np.array([]), np.array([])) == 0.0
+    # [0, 2) and [1, 3) overlap -> [0, 3); a gap; [5, 6)
+    assert covered_seconds(np.array([1.0, 0.0, 5.0]), np.array([3.0, 2.0, 6.0])) == 4.0
+    assert covered_seconds(np.array([0.0, 0.5]), np.array([4.0, 1.0])) == 4.0  # nested

@@ -187,3 +187,13 @@ def test_real_obama_word_level(shared_data):
     assert not any("rights reserved" in t for t in corpus.texts["train"])
     n = sum(len(t) for t in corpus.texts.values())
     assert corpus.train.shape[0] + corpus.valid.shape[0] + corpus.test.shape[0] == n > 6_000
+
+
+def test_only_newlines_split_examples_and_a_bom_is_dropped(tmp_path):
+    # 4 examples holding the characters str.splitlines breaks at; \r\n and a lone \r as well
+    lines = ["one\x0btwo", "three\x1cfour", "five\u2028six", "seven\x85eight", "nine\rten"]
+    path = tmp_path / "odd.txt"
+    path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\n").encode("utf-8"))
+    assert read_text_corpus(path) == lines
+    words = load_text_corpus(path, tokenizer="word", seed=0).texts
+    assert not any("\ufeff" in t for split in words.values() for t in split)

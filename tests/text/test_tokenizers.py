@@ -130,3 +130,17 @@ def test_errors_name_the_bad_value():
         CharTokenizer().fit(["ab"]).decode([7])
     with pytest.raises(ValueError, match="max_vocab"):
         WordTokenizer(max_vocab=2)
+
+
+def test_char_vocabulary_is_capped_by_default_to_the_most_frequent():
+    # 20,000 distinct rare symbols and a few frequent letters
+    text = "abc" * 50 + "".join(chr(0x4E00 + i) for i in range(20000))
+    tok = CharTokenizer().fit([text])
+    assert tok.vocab_size == CharTokenizer().max_vocab == 8000
+    assert tok.encode("abc") == [3, 4, 5]  # the most frequent symbols keep ids
+    assert tok.encode(chr(0x4E00 + 19999)) == [UNK_ID]  # the rarest are UNK
+    assert CharTokenizer(max_vocab=None).fit([text]).vocab_size == 3 + 3 + 20000
+    # a checkpoint's tokenizer saved without a cap loads without one
+    assert (
+        CharTokenizer.from_dict({"options": {"max_vocab": None}, "vocab": ["x"]}).max_vocab is None
+    )
