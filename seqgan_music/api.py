@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 
 from seqgan_music import presets
+from seqgan_music.core import distributed
 from seqgan_music.core.checkpoint import load_checkpoint as _load_payload
 from seqgan_music.core.config import SeqGANConfig
 from seqgan_music.core.generator import Generator
@@ -162,8 +164,15 @@ def build_config(
     return config.with_train(**(overrides or {}))
 
 
-def _validation_nll(valid: torch.Tensor) -> Callable[[Generator], dict[str, float]]:
-    """Held-out NLL of G: how the defaults were chosen, and what the learning curve shows."""
+VALID_SAMPLES = 300  # samples scored per unit for the validation BLEU/MSE (cheap, common seed)
+
+
+def _validation_metrics(dataset: Dataset, valid: torch.Tensor) -> Callable[[Generator], dict]:
+    """Held-out NLL of G, and BLEU (the domain's orders; music adds MSE) of a few hundred samples
+    against the valid split: how settings are chosen, and what the learning curve shows."""
+    from seqgan_music.evaluation import score_samples
+
+    references = valid.cpu().numpy()
 
     def evaluate(generator: Generator) -> dict[str, float]:
         was_training = generator.training
@@ -172,10 +181,19 @@ def _validation_nll(valid: torch.Tensor) -> Callable[[Generator], dict[str, floa
             nll = torch.cat(
                 [generator.log_probs(chunk).neg().mean(1) for chunk in valid.split(512)]
             ).mean()
+            rng = torch.Generator(device=valid.device).manual_seed(VALID_SEED)
+            samples = generator.sample(VALID_SAMPLES, rng=rng).cpu().numpy()
         generator.train(was_training)
-        return {"valid_nll": float(nll)}
+        scores = score_samples(samples, references, dataset.domain, dataset.tokenizer, quick=True)
+        out = {"valid_nll": float(nll)}
+        out.update({f"valid_{k.lower().replace('-', '')}": float(np.mean(v))
+                    for k, v in scores.items()})  # fmt: skip
+        return out
 
     return evaluate
+
+
+VALID_SEED = 20170204  # the same samples' randomness at every point (common random numbers)
 
 
 class _MetricsLog:
@@ -250,12 +268,16 @@ def train(
     from another run's state (with `overrides`, e.g. {"mode": "mle"} for the MLE baseline).
     """
     out_dir = Path(out_dir)
-    torch_device = resolve_device(device)
+    # Under torchrun: join the process group; rank 0 alone writes files, the others wait for it.
+    torch_device = distributed.init_from_env(resolve_device(device))
+    main = distributed.is_main()
+    resume = resume or _torchrun_restart(out_dir, run_name, init_from)
     if resume:
         run_name = run_name or _read_latest(out_dir)
         if run_name is None:
             raise SeqGANMusicError(f"nothing to resume: no run under {out_dir}")
-    run_dir = out_dir / (run_name or time.strftime("run-%Y%m%d-%H%M%S"))
+    run_name = run_name or time.strftime("run-%Y%m%d-%H%M%S")
+    run_dir = out_dir / str(distributed.broadcast_object(run_name))  # rank 0's clock names it
     ckpt_path = run_dir / CHECKPOINT_NAME
     start_from = ckpt_path if resume else (Path(init_from) if init_from is not None else None)
     if start_from is not None and not start_from.exists():
@@ -271,15 +293,19 @@ def train(
     seed_used = 0 if seed is None else seed
     # Resuming or branching keeps the checkpoint's vocabulary: ids must mean what they meant.
     fitted = tokenizer_from_dict(meta["tokenizer"]) if "tokenizer" in meta else None
+    if not main:
+        distributed.barrier()  # rank 0 fills the corpus cache first, the others then read it
     dataset = load_dataset(
         data,
         tokenizer=tokenizer,
         seq_len=seq_len,
         seed=seed_used,
-        progress=progress,
+        progress=progress and main,
         fitted_tokenizer=fitted,
         encoding=encoding,
     )
+    if main:
+        distributed.barrier()
     if len(dataset.train) == 0:
         raise SeqGANMusicError(f"{data}: no training windows")
     train_data = torch.as_tensor(dataset.train, dtype=torch.long)
@@ -287,8 +313,9 @@ def train(
         dataset.valid if len(dataset.valid) else dataset.train, dtype=torch.long
     )
     run_dir.mkdir(parents=True, exist_ok=True)
-    log = _MetricsLog(run_dir / "metrics.csv", callback)
-    evaluate_fn = _validation_nll(valid.to(torch_device))
+    log = _MetricsLog(run_dir / "metrics.csv", callback) if main else None
+    evaluate_fn = _validation_metrics(dataset, valid.to(torch_device)) if main else None
+    diagnostic_valid = valid if main else None  # D's held-out accuracy: rank 0 reports it
 
     if start_from is not None:
         trainer = SeqGANTrainer.load(
@@ -298,6 +325,7 @@ def train(
             callback=log,
             evaluate=evaluate_fn,
             train_overrides=overrides,
+            valid_data=diagnostic_valid,
         )
     else:
         if config is None:
@@ -324,16 +352,28 @@ def train(
             callback=log,
             evaluate=evaluate_fn,
             metadata=metadata,
+            valid_data=diagnostic_valid,
         )
-    log.start_from(trainer)
-    (run_dir / "config.json").write_text(json.dumps(trainer.config.to_dict(), indent=2) + "\n")
-    _write_latest(out_dir, run_dir.name)
+    if log is not None:
+        log.start_from(trainer)
+        (run_dir / "config.json").write_text(json.dumps(trainer.config.to_dict(), indent=2) + "\n")
+        _write_latest(out_dir, run_dir.name)
     start = time.perf_counter()
     trainer.run(ckpt_path, max_units=max_units)
     seconds = time.perf_counter() - start
-    png = plot_learning_curve(log.path, run_dir / "curve.png")
+    metrics_csv = run_dir / "metrics.csv"
+    png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
     summary = dataset.info.get("summary", "")
-    return TrainResult(run_dir, ckpt_path, log.path, png, trainer.history, seconds, summary)
+    return TrainResult(run_dir, ckpt_path, metrics_csv, png, trainer.history, seconds, summary)
+
+
+def _torchrun_restart(out_dir: Path, run_name: str | None, init_from: Any) -> bool:
+    """torchrun --max-restarts reruns the same command after a rank failed: continue that run
+    (--run-name, else the latest) from its checkpoint instead of starting a new one."""
+    if int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) == 0 or init_from is not None:
+        return False
+    name = run_name or _read_latest(out_dir)
+    return name is not None and (out_dir / name / CHECKPOINT_NAME).exists()
 
 
 def _version() -> str:
@@ -357,7 +397,10 @@ def _write_latest(out_dir: Path, run_name: str) -> None:
 
 
 def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
-    """Validation NLL per unit of each phase, as a PNG (None when matplotlib is not installed)."""
+    """The run's diagnostics per unit, phases in order, as a PNG (None without matplotlib or
+    rows): validation NLL; mean reward and D's accuracy on fresh negatives and held-out
+    positives (a saturating D shows as accuracies near 1 and rewards near 0); validation BLEU
+    and, for music, MSE."""
     try:
         import matplotlib
 
@@ -365,20 +408,31 @@ def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    rows = [r for r in read_metrics(metrics_csv) if r.get("valid_nll")]
-    if not rows:
+    rows = read_metrics(metrics_csv)
+    if not any(r.get("valid_nll") for r in rows):
         return None
-    fig, ax = plt.subplots(figsize=(7, 4))
-    x = 0
-    for phase in dict.fromkeys(r["phase"] for r in rows):
-        pts = [r for r in rows if r["phase"] == phase]
-        xs = [x + int(r["step"]) for r in pts]
-        ax.plot(xs, [float(r["valid_nll"]) for r in pts], marker=".", label=phase)
-        x = xs[-1]
-    ax.set_xlabel("unit (epoch or round), phases in order")
-    ax.set_ylabel("validation NLL per token")
-    ax.legend()
-    ax.grid(alpha=0.3)
+    xs = list(range(1, len(rows) + 1))  # one x per unit, phases laid end to end
+    boundaries = [i for i in range(1, len(rows)) if rows[i]["phase"] != rows[i - 1]["phase"]]
+    quality = sorted({k for r in rows for k in r if k.startswith("valid_") and k != "valid_nll"})
+    panels = [["valid_nll"], ["reward", "d_acc_fake", "d_acc_valid"], quality]
+    panels = [cols for cols in panels if any(r.get(c) for r in rows for c in cols)]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.6 * len(panels)), sharex=True,
+                             squeeze=False)  # fmt: skip
+    for ax, cols in zip(axes[:, 0], panels):
+        for col in cols:
+            pts = [(xs[i], float(r[col])) for i, r in enumerate(rows) if r.get(col)]
+            target = ax.twinx() if col == "valid_mse" else ax
+            target.plot(*zip(*pts), marker=".", label=col, color="grey" if target is not ax
+                        else None)  # fmt: skip
+            if target is not ax:
+                target.set_ylabel("valid_mse")
+        for boundary in boundaries:
+            ax.axvline(boundary + 0.5, color="grey", linestyle=":", linewidth=0.8)
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("validation NLL per token")
+    axes[-1, 0].set_xlabel("unit: G pre-training epochs, D pre-training rounds, adversarial "
+                           "rounds (dotted lines between phases)")  # fmt: skip
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from seqgan_music import __version__
 from seqgan_music.errors import SeqGANMusicError
@@ -24,6 +25,24 @@ device_option = click.option(
     help="auto (CUDA when present), cpu or cuda.",
 )  # fmt: skip
 quiet_option = click.option("--quiet", is_flag=True, help="No progress bars.")
+precision_option = click.option(
+    "--precision", type=click.Choice(["fp32", "bf16", "auto"]), default=None,
+    help="Matmul precision: bf16 (mixed: float32 weights, bf16 matmuls), fp32, or auto (bf16 "
+    "where the device has fast bf16 matmul; the presets' default).",
+)  # fmt: skip
+
+
+def _set_threads(ctx: click.Context, param: click.Parameter, value: int | None) -> int:
+    from seqgan_music.threads import configure_threads
+
+    return configure_threads(value)
+
+
+threads_option = click.option(
+    "--threads", type=click.IntRange(min=1), default=None, callback=_set_threads,
+    help="CPU threads (default: $OMP_NUM_THREADS, else 1: on a shared CPU more threads can be "
+    "many times slower).",
+)  # fmt: skip
 settings_option = click.option(
     "--set", "settings", multiple=True, metavar="NAME=VALUE",
     help="Override one TrainConfig field, e.g. --set adv_rounds=50 (repeatable).",
@@ -96,9 +115,10 @@ def _load_toml(path: Path | None) -> dict[str, Any]:
 class ProgressBars:
     """A tqdm bar per training phase, fed by the trainer's callback."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         self.bar = None
         self.phase = None
+        self.threads = threads  # shown in each bar's label
 
     def __call__(self, event: Any) -> None:
         from tqdm import tqdm
@@ -113,7 +133,9 @@ class ProgressBars:
             self.bar = tqdm(
                 total=event.total,
                 initial=event.step,
-                desc=event.phase,
+                desc=event.phase
+                if self.threads is None
+                else f"{event.phase} [{self.threads} thread{'s' if self.threads > 1 else ''}]",
                 unit="unit",
                 file=sys.stderr,
                 dynamic_ncols=True,
@@ -169,6 +191,36 @@ encoding_option = click.option(
 )  # fmt: skip
 
 
+def _command_line_args(ctx: click.Context, skip: tuple[str, ...]) -> list[str]:
+    """The options given on the command line to this command (and its group), rebuilt as argv."""
+    args = ["--debug"] if _debug else []
+    args.append(ctx.info_name or "train")
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name)
+        if not isinstance(param, click.Option) or param.name in skip:
+            continue
+        if source not in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+            continue
+        value, flag = ctx.params[param.name], param.opts[0]
+        if param.is_flag:
+            args += [flag] if value else []
+        else:
+            for item in value if param.multiple else [value]:
+                args += [flag, str(item)]
+    return args
+
+
+def _launch_ranks(nproc: int) -> None:
+    """`seqgan-music train --nproc N ...` = `torchrun --standalone --nproc-per-node N -m
+    seqgan_music train ...`: the same command on N ranks, through torch.distributed.run."""
+    from seqgan_music.core import distributed
+
+    args = _command_line_args(click.get_current_context(), skip=("nproc",))
+    failure = distributed.launch_local(nproc, "seqgan_music", args)
+    if failure is not None:
+        _fail(failure)
+
+
 @cli.command(
     epilog="Examples:\n\n  seqgan-music train\n\n  seqgan-music train --data "
     "midi_data/nottingham --preset paper --device cuda\n\n  seqgan-music train "
@@ -205,7 +257,17 @@ encoding_option = click.option(
     help="Start from this checkpoint's state (e.g. a -pretrained.pt) instead of "
     "scratch; with --set mode=mle this trains the MLE baseline.",
 )
+@click.option(
+    "--nproc",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Train data-parallel on N processes of this machine (torch.distributed.run; for "
+    "several machines call torchrun, see the README).",
+)
 @settings_option
+@precision_option
+@threads_option
 @quiet_option
 @friendly_errors
 def train(
@@ -222,14 +284,21 @@ def train(
     encoding: str | None,
     init_from: Path | None,
     settings: tuple[str, ...],
+    nproc: int,
+    precision: str | None,
+    threads: int,
     quiet: bool,
 ) -> None:
     """Pre-train G by MLE, pre-train D, then run SeqGAN's adversarial training (Algorithm 1)."""
+    if nproc > 1:
+        return _launch_ranks(nproc)
     from seqgan_music import api
 
     file_conf = _load_toml(config_file)
     overrides = {**file_conf.get("train", {}), **_parse_overrides(settings)}
-    bars = None if quiet else ProgressBars()
+    if precision is not None:
+        overrides["precision"] = precision
+    bars = None if quiet else ProgressBars(threads)
     try:
         result = api.train(
             data if data != "embedded" or "data" not in file_conf else file_conf["data"],
@@ -250,6 +319,10 @@ def train(
     finally:
         if bars is not None:
             bars.close()
+    from seqgan_music.core import distributed
+
+    if not distributed.is_main():
+        return  # rank 0 reports for the whole job
     if result.corpus_summary:
         click.echo(f"corpus: {result.corpus_summary}")
     click.echo(f"trained in {result.seconds:.0f} s; checkpoint: {result.checkpoint}")
@@ -315,6 +388,8 @@ def train(
 @click.option("--wav", is_flag=True, help="Also write a .wav preview (sine synthesis).")
 @click.option("--png", is_flag=True, help="Also write a piano-roll .png (needs matplotlib).")
 @device_option
+@precision_option
+@threads_option
 @friendly_errors
 def compose(
     out: Path,
@@ -331,26 +406,35 @@ def compose(
     wav: bool,
     png: bool,
     device: str,
+    precision: str | None,
+    threads: int,
 ) -> None:
-    """Compose new tunes (or text) from a trained checkpoint."""
+    """Compose new tunes (or text) from a trained checkpoint (fp32 unless --precision says)."""
+    from seqgan_music.api import resolve_device
     from seqgan_music.composition import compose as compose_api
+    from seqgan_music.core.precision import autocast
 
-    pieces = compose_api(
-        out,
-        checkpoint=checkpoint,
-        num=num,
-        seed=seed,
-        temperature=temperature,
-        length=length,
-        bars=bars,
-        primer=primer,
-        program=program,
-        tempo=tempo,
-        restrike=restrike,
-        wav=wav,
-        png=png,
-        device=device,
-    )
+    with autocast(precision or "fp32", resolve_device(device)):
+        pieces = compose_api(
+            out,
+            checkpoint=checkpoint,
+            num=num,
+            seed=seed,
+            temperature=temperature,
+            length=length,
+            bars=bars,
+            primer=primer,
+            program=program,
+            tempo=tempo,
+            restrike=restrike,
+            wav=wav,
+            png=png,
+            device=device,
+        )
+    _report_pieces(pieces)
+
+
+def _report_pieces(pieces: list[Any]) -> None:
     for piece in pieces:
         if piece.text is not None:
             click.echo(piece.text)
@@ -458,6 +542,8 @@ def evaluate(
 @encoding_option
 @settings_option
 @device_option
+@precision_option
+@threads_option
 @quiet_option
 @friendly_errors
 def compare(
@@ -471,19 +557,24 @@ def compare(
     encoding: str | None,
     settings: tuple[str, ...],
     device: str,
+    precision: str | None,
+    threads: int,
     quiet: bool,
 ) -> None:
     """Train SeqGAN and the MLE baseline from one pre-trained G, then evaluate both (Table 4)."""
     from seqgan_music.evaluation import compare as compare_api
 
-    bars = None if quiet else ProgressBars()
+    bars = None if quiet else ProgressBars(threads)
+    overrides = _parse_overrides(settings)
+    if precision is not None:
+        overrides["precision"] = precision
     try:
         report = compare_api(
             data,
             out_dir=out_dir,
             preset=preset,
             seed=seed,
-            overrides=_parse_overrides(settings),
+            overrides=overrides,
             num_samples=num_samples,
             device=device,
             tokenizer=tokenizer,
@@ -626,10 +717,19 @@ def data_download(name: str, dest: Path, url: str | None) -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @device_option
+@precision_option
+@threads_option
 @quiet_option
 @friendly_errors
 def oracle(
-    preset: str, out_dir: Path, oracle_path: str | None, seed: int, device: str, quiet: bool
+    preset: str,
+    out_dir: Path,
+    oracle_path: str | None,
+    seed: int,
+    device: str,
+    precision: str | None,
+    threads: int,
+    quiet: bool,
 ) -> None:
     """The paper's synthetic experiment: NLL-oracle of MLE vs SeqGAN (Table 1, Figure 2)."""
     from seqgan_music.api import resolve_device
@@ -642,7 +742,7 @@ def oracle(
             "not the paper's (use --oracle released for the paper's released oracle)",
             err=True,
         )
-    bars = None if quiet else ProgressBars()
+    bars = None if quiet else ProgressBars(threads)
     try:
         result = run_oracle_experiment(
             preset,
@@ -650,6 +750,7 @@ def oracle(
             oracle_path=path,
             device=str(resolve_device(device)),
             seed=seed,
+            precision=precision,
             callback=bars,
         )
     finally:

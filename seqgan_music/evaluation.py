@@ -39,14 +39,25 @@ def trim_at_end(rows: np.ndarray, eos_id: int | None, pad_id: int | None) -> lis
 
 
 def score_samples(
-    samples: np.ndarray, references: np.ndarray, domain: str, tokenizer: Any = None
+    samples: np.ndarray,
+    references: np.ndarray,
+    domain: str,
+    tokenizer: Any = None,
+    *,
+    quick: bool = False,
 ) -> dict[str, Any]:
-    """Per-hypothesis scores (arrays) for one model; music adds MSE and musical metrics."""
-    from seqgan_music.core.metrics import evaluate_samples
+    """Per-hypothesis scores (arrays) for one model; music adds MSE and musical metrics.
+    `quick`: only BLEU (the domain's orders) and, for music, MSE (the per-round diagnostic)."""
+    from seqgan_music.core.metrics import bleu, evaluate_samples, nearest_mse
 
     if domain == "text" and tokenizer is not None:
         samples = trim_at_end(samples, tokenizer.eos_id, tokenizer.pad_id)
         references = trim_at_end(references, tokenizer.eos_id, tokenizer.pad_id)
+    if quick:
+        scores = {f"BLEU-{n}": bleu(samples, references, n) for n in BLEU_ORDERS[domain]}
+        if domain == "music":
+            scores["MSE"] = nearest_mse(samples, references, ignore_token=0)
+        return scores
 
     scores = evaluate_samples(
         samples, references, bleu_orders=BLEU_ORDERS[domain], mse=False, ignore_token=None

@@ -26,7 +26,7 @@ def _paper(vocab_size: int, seq_len: int) -> SeqGANConfig:
     return SeqGANConfig(
         GeneratorConfig(vocab_size, seq_len, emb_dim=32, hidden_dim=32),
         DiscriminatorConfig(vocab_size, seq_len, emb_dim=64, filters=PAPER_FILTERS),
-        TrainConfig(),
+        TrainConfig(precision="auto"),
     )
 
 
@@ -49,6 +49,7 @@ def _music_default(vocab_size: int, seq_len: int) -> SeqGANConfig:
             update_rate=0.8,
             pg_lr=0.01,  # the original code's; on Nottingham's valid split it beat 1e-3 (README)
             eval_every=1,
+            precision="auto",
         ),
     )
 
@@ -67,6 +68,7 @@ def _text_default(vocab_size: int, seq_len: int) -> SeqGANConfig:
             rollout_num=8,
             pg_lr=0.01,  # beat 1e-3 on the poems' validation BLEU, tied on the speeches'
             eval_every=1,
+            precision="auto",
         ),
     )
 
@@ -85,6 +87,7 @@ def _tiny(vocab_size: int, seq_len: int) -> SeqGANConfig:
             k_epochs=1,
             rollout_num=2,
             eval_every=1,
+            precision="auto",
         ),
     )
 

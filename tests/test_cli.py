@@ -125,6 +125,19 @@ def test_train_writes_the_run_folder(trained: Path) -> None:
     assert {r["phase"] for r in rows} >= {"g_pretrain", "d_pretrain", "adversarial"}
 
 
+def test_metrics_csv_has_the_per_round_diagnostics(trained: Path) -> None:
+    rows = api.read_metrics(trained / "metrics.csv")
+    adversarial = [r for r in rows if r["phase"] == "adversarial"]
+    assert adversarial
+    for row in adversarial:  # every round: reward, D's two accuracies, validation quality
+        values = {k: float(row[k]) for k in ("reward", "d_acc_fake", "d_acc_valid", "d_p_fake",
+                                              "valid_nll", "valid_bleu4", "valid_mse")}  # fmt: skip
+        assert all(0.0 <= values[k] <= 1.0 for k in ("reward", "d_acc_fake", "d_acc_valid"))
+        assert 0.0 < values["valid_bleu4"] <= 1.0 and values["valid_mse"] >= 0.0
+    assert all(r["d_acc_valid"] for r in rows if r["phase"] == "d_pretrain")
+    assert (trained / "curve.png").stat().st_size > 0
+
+
 def test_compose_writes_playable_midi(trained: Path, workdir: Path) -> None:
     out = workdir / "out" / "tune.mid"
     result = run("compose", "--checkpoint", trained, "--out", out, "--num", "3", "--seed", "1")

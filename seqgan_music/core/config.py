@@ -90,6 +90,9 @@ class TrainConfig:
     mode: str = "seqgan"  # "seqgan", or "mle": the adversarial phase becomes MLE epochs (baseline)
     eval_every: int = 5  # evaluate callback every this many epochs/rounds
     seed: int = 0
+    # "fp32", "bf16" (autocast-style mixed precision) or "auto" (bf16 where the device has fast
+    # bf16 matmul); fp32 here so checkpoints written before the field existed load as fp32.
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         # Values arrive from `--set NAME=VALUE`, TOML and checkpoints: check the type first, so a
@@ -103,6 +106,8 @@ class TrainConfig:
             raise ValueError(f"mode must be 'seqgan' or 'mle', not {self.mode!r}")
         if not 0.0 <= self.update_rate <= 1.0:
             raise ValueError(f"update_rate must be in [0, 1], not {self.update_rate}")
+        if self.precision not in ("fp32", "bf16", "auto"):
+            raise ValueError(f"precision must be fp32, bf16 or auto, not {self.precision!r}")
         for name, low in _TRAIN_MINIMUM.items():
             if getattr(self, name) < low:
                 raise ValueError(f"{name} must be at least {low}, not {getattr(self, name)}")
@@ -144,7 +149,7 @@ def paper_synthetic(vocab_size: int = 5000, seq_len: int = 20) -> SeqGANConfig:
     return SeqGANConfig(
         GeneratorConfig(vocab_size, seq_len, emb_dim=32, hidden_dim=32),
         DiscriminatorConfig(vocab_size, seq_len, emb_dim=64, filters=PAPER_FILTERS),
-        TrainConfig(),
+        TrainConfig(precision="auto"),
     )
 
 
@@ -174,5 +179,6 @@ def oracle_cpu(vocab_size: int = 5000, seq_len: int = 20) -> SeqGANConfig:
             rollout_num=16,
             num_negatives=3000,
             eval_every=2,
+            precision="auto",
         ),
     )

@@ -9,11 +9,21 @@ truncated normal (std 0.1) with biases 0.1; only the difference of the two colum
 keep one logit initialised as that difference (weights: the difference of two truncated normal
 draws; bias 0.1 - 0.1 = 0) and scale the L2 term to the same optimum (see `loss`).
 
-The convolutions run as conv1d over channels-first embeddings (on the 2-core CPU this beat one
-matmul over unfolded windows: 82 vs 74 GFLOP/s at the paper's windows, 84 vs 39 at the music
-ones). The roll-out reward uses `prefix_pools` + `logits_from_prefix`: windows that lie wholly
-inside a roll-out's kept prefix are the same as the sample's own, so their max is computed once
-per prefix and only the windows ending after it are convolved (exact: equals `forward`).
+The convolutions never call conv1d (46-150 GFLOP/s here, in float32 and bfloat16 alike). Two
+exact ways, chosen per call by cost (`_use_tables`), measured on one thread at the paper's and
+the music D (benchmarks/bench_precision.py):
+- *tables*: a window's activation is a sum of per-(offset, token) rows of `embedding @ W_k`, so
+  one (w*V, n) table per window, built once per call, turns the convolution into
+  `F.embedding_bag` sums: w row additions per output instead of w*E multiply-adds. It pays when
+  the table costs less than the convolution (the music D always; the paper D on roll-outs).
+- *matmul*: the windows unfolded from the (R, T*E) embeddings as one (R*L, w*E) matrix times the
+  (w*E, n) weights, which runs on the bf16 matrix units under autocast (the paper D in training).
+The bias is added after the max (max(x + b) = max(x) + b). Under `torch.autocast` everything but
+small tables runs in the autocast dtype; the weights stay float32 (the master copy).
+
+The roll-out reward uses `prefix_pools` + `logits_from_prefix`: windows that lie wholly inside a
+roll-out's kept prefix are the same as the sample's own, so their max is computed once per prefix
+and only the windows ending after it are convolved (exact: equals `forward`).
 """
 
 from __future__ import annotations
@@ -23,6 +33,19 @@ import torch.nn.functional as F
 from torch import LongTensor, Tensor, nn
 
 from seqgan_music.core.config import DiscriminatorConfig
+
+# Tables of up to this many float32 bytes keep the weights' dtype under bf16 autocast: they sit
+# in cache, where float32 embedding_bag measured 2x faster than bfloat16 (14.6 vs 32 ms, music D).
+SMALL_TABLE_BYTES = 4 << 20
+# Never build tables larger than this (the paper D's are 250 MB in float32).
+MAX_TABLE_BYTES = 1 << 30
+
+
+def compute_dtype(device: torch.device, default: torch.dtype = torch.float32) -> torch.dtype:
+    """The dtype matmuls run in here: autocast's lower precision when it is on, else `default`."""
+    if torch.is_autocast_enabled(device.type):
+        return torch.get_autocast_dtype(device.type)
+    return default
 
 
 class Discriminator(nn.Module):
@@ -39,6 +62,7 @@ class Discriminator(nn.Module):
         self.highway_gate = nn.Linear(feats, feats)
         self.dropout = nn.Dropout(config.dropout)
         self.out = nn.Linear(feats, 1)
+        self.conv_method = "auto"  # "auto", "tables" or "matmul" (tests pin one)
         self._init_as_original()
 
     @torch.no_grad()
@@ -57,26 +81,76 @@ class Discriminator(nn.Module):
         nn.init.zeros_(self.out.bias)  # 0.1 - 0.1
 
     # -- the convolutions -----------------------------------------------------------------------
-    def _conv(self, emb_t: Tensor, i: int) -> Tensor:
-        """Pre-ReLU activations of conv i at every window: (R, E, T') -> (R, n, T'-w+1)."""
-        return F.conv1d(emb_t, self.convs[i].weight, self.convs[i].bias)
+    def _use_tables(self, rows: int) -> bool:
+        """Tables when building them costs no more multiply-adds than convolving `rows` sequences
+        directly (V * sum(w n) <= rows * sum((T-w+1) w n)) and they fit in memory."""
+        if self.conv_method != "auto":
+            return self.conv_method == "tables"
+        cfg = self.config
+        entries = cfg.vocab_size * sum(w * n for w, n in cfg.active_filters)
+        direct = rows * sum((cfg.seq_len - w + 1) * w * n for w, n in cfg.active_filters)
+        return entries <= direct and 4 * entries <= MAX_TABLE_BYTES
 
-    def _embed_t(self, tokens: LongTensor) -> Tensor:
-        """(R, T) -> (R, E, T) channels-first embeddings, the layout conv1d wants."""
-        return self.embedding(tokens).transpose(1, 2).contiguous()
+    def conv_tables(self) -> list[Tensor]:
+        """Per conv i: the (w*V, n) table whose row k*V + v is W_i[:, :, k] @ embedding[v]."""
+        emb = self.embedding.weight  # (V, E)
+        vocab = emb.shape[0]
+        tables = []
+        for conv, w in zip(self.convs, self.windows, strict=True):
+            small = 4 * w * vocab * conv.out_channels <= SMALL_TABLE_BYTES
+            dtype = emb.dtype if small else compute_dtype(emb.device, emb.dtype)
+            with torch.autocast(emb.device.type, enabled=False):
+                weight = conv.weight.to(dtype).permute(2, 1, 0)  # (w, E, n)
+                tables.append(torch.matmul(emb.to(dtype), weight).reshape(w * vocab, -1))
+        return tables
+
+    def _embed(self, tokens: LongTensor) -> Tensor:
+        """(R, T) -> (R, T*E) embeddings in the compute dtype, windows of w*E values apart E."""
+        weight = self.embedding.weight
+        emb = F.embedding(tokens, weight.to(compute_dtype(weight.device, weight.dtype)))
+        return emb.reshape(tokens.shape[0], -1)
+
+    def _acts(self, source: Tensor, i: int, first: int, tables: list[Tensor] | None) -> Tensor:
+        """Pre-bias activations of conv i at the windows starting at >= first: (R, L, n).
+        `source` is the tokens (R, T) with tables, else `_embed(tokens)`."""
+        w, conv = self.windows[i], self.convs[i]
+        if tables is not None:
+            vocab = self.config.vocab_size
+            offsets = torch.arange(0, w * vocab, vocab, device=source.device)
+            idx = source[:, first:].unfold(1, w, 1) + offsets  # (R, L, w) table rows
+            rows, windows = idx.shape[:2]
+            out = F.embedding_bag(idx.reshape(-1, w), tables[i], mode="sum")
+            return out.view(rows, windows, -1)
+        emb = self.config.emb_dim
+        x = source[:, first * emb :].unfold(1, w * emb, emb)  # (R, L, w*E), offset-major
+        weight = conv.weight.permute(0, 2, 1).reshape(conv.out_channels, w * emb)
+        return x @ weight.t().to(x.dtype)
+
+    def _prepare(self, tokens: LongTensor) -> tuple[Tensor, list[Tensor] | None]:
+        if self._use_tables(tokens.shape[0]):
+            return tokens, self.conv_tables()
+        return self._embed(tokens), None
+
+    def _pooled(self, source: Tensor, firsts: list[int], tables: list[Tensor] | None) -> Tensor:
+        """(R, F) max pre-ReLU activation of each conv over its windows starting at >= firsts[i]."""
+        pooled = []
+        for i, first in enumerate(firsts):
+            acts = self._acts(source, i, first, tables)
+            pooled.append(acts.amax(1) + self.convs[i].bias.to(acts.dtype))
+        return torch.cat(pooled, dim=1)
 
     def _head(self, pooled: Tensor) -> Tensor:
         """(R, F) max-pooled pre-ReLU features -> (R,) logits: ReLU, highway, dropout, output."""
-        x = F.relu(pooled)
+        x = F.relu(pooled.to(compute_dtype(pooled.device, pooled.dtype)))
         gate = torch.sigmoid(self.highway_gate(x))
         x = gate * F.relu(self.highway_transform(x)) + (1.0 - gate) * x
-        return self.out(self.dropout(x)).squeeze(-1)
+        logits = self.out(self.dropout(x)).squeeze(-1)
+        return logits.to(torch.promote_types(logits.dtype, torch.float32))  # bf16 -> float32
 
     def forward(self, tokens: LongTensor) -> Tensor:
-        """(B, T) token ids -> (B,) logits of P(real) (Eq. 11-12)."""
-        emb_t = self._embed_t(tokens)  # (B, E, T)
-        pooled = [self._conv(emb_t, i).amax(2) for i in range(len(self.windows))]  # (B, n_i) each
-        return self._head(torch.cat(pooled, dim=1))
+        """(B, T) token ids -> (B,) float32 logits of P(real) (Eq. 11-12)."""
+        source, tables = self._prepare(tokens)
+        return self._head(self._pooled(source, [0] * len(self.windows), tables))
 
     def loss(self, tokens: LongTensor, labels: Tensor) -> Tensor:
         """BCE with logits (Eq. 5) + the original's L2 on its two-way output layer, written for
@@ -103,34 +177,36 @@ class Discriminator(nn.Module):
             self.train(was_training)
 
     # -- the exact prefix shortcut for roll-outs ---------------------------------------------------
-    def prefix_pools(self, samples: LongTensor) -> list[Tensor]:
+    def prefix_pools(self, samples: LongTensor, tables: list[Tensor] | None = None) -> list[Tensor]:
         """Per conv i: (B, T+1, n_i) where [:, t] is the max pre-ReLU activation over the windows
-        lying wholly inside samples[:, :t] (-inf when none does); [:, T] is the full pooled max."""
-        emb_t = self._embed_t(samples)  # (B, E, T)
+        lying wholly inside samples[:, :t] (-inf when none does); [:, T] is the full pooled max.
+        `tables` (from `conv_tables`) computes by tables, else by matmul."""
+        source = samples if tables is not None else self._embed(samples)
         pools = []
         for i, w in enumerate(self.windows):
-            acts = self._conv(emb_t, i).transpose(1, 2)  # (B, L, n)
-            running = acts.cummax(dim=1).values  # [:, s]: max over windows starting at <= s
-            # a window starting at s ends at s+w, so prefix t holds windows s <= t-w: pad w rows
+            acts = self._acts(source, i, 0, tables)  # (B, L, n)
+            running = acts.cummax(dim=1).values + self.convs[i].bias.to(acts.dtype)
+            # [:, s] is the max over windows starting at <= s, ending at s+w: pad w rows
             pad = running.new_full((running.shape[0], w, running.shape[2]), float("-inf"))
             pools.append(torch.cat([pad, running], dim=1))  # (B, T+1, n)
         return pools
 
     def logits_from_prefix(
-        self, tokens: LongTensor, prefix_len: int, prefix_pooled: list[Tensor]
+        self,
+        tokens: LongTensor,
+        prefix_len: int,
+        prefix_pooled: list[Tensor],
+        tables: list[Tensor] | None = None,
     ) -> Tensor:
         """Logits of `tokens` (R, T) that all keep the first `prefix_len` tokens of samples whose
         `prefix_pools(...)[i][b, prefix_len]` rows are `prefix_pooled[i]` (R, n_i): only windows
         ending after the prefix are computed. Equals `forward(tokens)` up to float rounding."""
-        emb_t = self._embed_t(tokens)  # (R, E, T)
         length = tokens.shape[1]
-        pooled = []
-        for i, w in enumerate(self.windows):
-            # first window not inside the prefix (with none, the last window: it is in the pool)
-            first = min(max(prefix_len - w + 1, 0), length - w)
-            new = self._conv(emb_t[:, :, first:].contiguous(), i).amax(2)  # (R, n): starts >= first
-            pooled.append(torch.maximum(new, prefix_pooled[i]))
-        return self._head(torch.cat(pooled, dim=1))
+        # first window not inside the prefix (with none, the last window: it is in the pool)
+        firsts = [min(max(prefix_len - w + 1, 0), length - w) for w in self.windows]
+        source = tokens if tables is not None else self._embed(tokens)
+        new = self._pooled(source, firsts, tables)
+        return self._head(torch.maximum(new, torch.cat(prefix_pooled, dim=1).to(new.dtype)))
 
 
 def _truncated_normal_(tensor: Tensor, std: float) -> Tensor:

@@ -57,7 +57,8 @@ def _tiny(vocab_size: int, seq_len: int) -> SeqGANConfig:
         GeneratorConfig(vocab_size, seq_len, emb_dim=16, hidden_dim=16),
         DiscriminatorConfig(vocab_size, seq_len, emb_dim=16, filters=((2, 16), (4, 16))),
         TrainConfig(batch_size=32, g_pretrain_epochs=2, d_pretrain_rounds=1, d_pretrain_epochs=1,
-                    adv_rounds=2, d_steps=1, k_epochs=1, rollout_num=2, eval_every=1),
+                    adv_rounds=2, d_steps=1, k_epochs=1, rollout_num=2, eval_every=1,
+                    precision="auto"),
     )  # fmt: skip
 
 
@@ -188,6 +189,7 @@ def run_oracle_experiment(
     device: str | torch.device = "cpu",
     seed: int = 0,
     callback: Callable[[TrainEvent], None] | None = None,
+    precision: str | None = None,
 ) -> dict[str, Any]:
     """Run the synthetic experiment; write seqgan.pt, mle.pt, nll_oracle.csv, nll_oracle.png and
     results.json into `out_dir` and return the results dict.
@@ -222,6 +224,8 @@ def run_oracle_experiment(
     data_nll = oracle.nll(data)
     oracle_self = data_nll.mean().item()
     config = make_config(oracle.vocab_size, SEQ_LEN).with_train(seed=seed)
+    if precision is not None:  # None: the preset's ("auto")
+        config = config.with_train(precision=precision)
     evaluate = _nll_evaluator(oracle, sizes.n_eval, seed + 1)
     metadata = {"domain": "oracle", "preset": preset, "seed": seed, "oracle": source}
     marks: dict[str, float] = {}

@@ -171,8 +171,10 @@ def rollout_rewards(
     was_training = discriminator.training
     discriminator.eval()
     try:
-        pools = discriminator.prefix_pools(samples)  # per conv: (B, T+1, n)
-        rewards = samples.new_empty(batch, length, dtype=pools[0].dtype)
+        rows_total = batch * (1 + (length - 1) * rollout_num)
+        tables = discriminator.conv_tables() if discriminator._use_tables(rows_total) else None
+        pools = discriminator.prefix_pools(samples, tables)  # per conv: (B, T+1, n)
+        rewards = samples.new_empty(batch, length, dtype=torch.float32)
         full = torch.cat([p[:, length] for p in pools], dim=1)  # (B, F): all of Y's windows
         rewards[:, -1] = torch.sigmoid(discriminator._head(full))
         if length == 1:
@@ -192,7 +194,7 @@ def rollout_rewards(
             t = start // per_group + 1  # prefix length of these roll-outs
             rows = source[start % per_group : start % per_group + stop - start]
             kept = [p[:, t].index_select(0, rows) for p in pools]  # (r, n_i)
-            logits = discriminator.logits_from_prefix(flat[start:stop], t, kept)
+            logits = discriminator.logits_from_prefix(flat[start:stop], t, kept, tables)
             probs.append(torch.sigmoid(logits))
         # (R,) -> (T-1, N, B) -> mean over the N roll-outs -> (B, T-1)
         rewards[:, :-1] = torch.cat(probs).view(length - 1, rollout_num, batch).mean(1).t()

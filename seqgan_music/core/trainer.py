@@ -7,6 +7,12 @@ each unit the trainer reports a `TrainEvent` through the callback and may save a
 Exact resume: every unit draws all its randomness (shuffles, samples, roll-outs, dropout) from
 generators seeded by (seed, phase, step), so a run cut anywhere and resumed from its checkpoint
 repeats the uninterrupted run bit for bit on CPU. The caller's global RNG state is left untouched.
+
+Data parallel (torchrun, `core.distributed`): every rank holds the same G, D and G_beta and draws
+the same shuffles from the unit's shared stream; each global minibatch is split between the ranks,
+and so are each D round's fresh negatives and the policy-gradient batch with its roll-outs, drawn
+from a per-rank stream seeded by (seed, phase, step, rank). Gradients are averaged over the ranks
+before every optimiser step. At world size 1 all of this is skipped: the streams are today's.
 """
 
 from __future__ import annotations
@@ -22,14 +28,17 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from seqgan_music.core import distributed
 from seqgan_music.core.checkpoint import load_checkpoint, save_checkpoint
 from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
+from seqgan_music.core.precision import autocast, resolve_precision
 from seqgan_music.core.rollout import RolloutPolicy, rollout_rewards
 
 PHASES = ("g_pretrain", "d_pretrain", "adversarial", "done")
 SAMPLE_CHUNK = 2048  # sequences sampled per call when drawing negatives (bounds memory)
+DIAG_SAMPLES = 256  # held-out positives and fresh negatives scored for D's accuracy per round
 
 
 @dataclass
@@ -73,6 +82,7 @@ class SeqGANTrainer:
         callback: Callable[[TrainEvent], None] | None = None,
         evaluate: Callable[[Generator], dict[str, float]] | None = None,
         metadata: dict[str, Any] | None = None,
+        valid_data: Tensor | None = None,
     ) -> None:
         if train_data.dim() != 2 or train_data.dtype != torch.long:
             raise ValueError(f"train_data must be an (n, T) int64 tensor, got {train_data.dtype} "
@@ -87,8 +97,12 @@ class SeqGANTrainer:
                              f"vocabulary 0..{vocab - 1}")  # fmt: skip
         self.config = config
         self.device = torch.device(device)
+        # "auto" resolved once here; a resumed run keeps the checkpoint's (load_state_dict)
+        self.precision = resolve_precision(config.train.precision, self.device)
         self.train_data = train_data.to(self.device)
         self.callback, self.evaluate = callback, evaluate
+        # held-out positives for D's accuracy per round (a diagnostic; never trained on)
+        self.valid_data = None if valid_data is None else valid_data[:DIAG_SAMPLES].to(self.device)
         self.metadata = dict(metadata or {})
         with self._seeded("init", 0):
             self.generator = Generator(config.generator).to(self.device)
@@ -101,6 +115,7 @@ class SeqGANTrainer:
         self.rollout = RolloutPolicy(self.generator)
         self.phase, self.step = "g_pretrain", 0
         self.history: list[dict[str, Any]] = []
+        self.rank_rng = torch.Generator(device=self.device)  # set per unit by _run_unit
 
     # ---- randomness -------------------------------------------------------------------------
 
@@ -115,10 +130,24 @@ class SeqGANTrainer:
             torch.manual_seed(_unit_seed(self.config.train.seed, phase, step))
             yield
 
+    def _autocast(self) -> contextlib.AbstractContextManager[None]:
+        """bf16 autocast around forward passes when the run's precision is bf16."""
+        return autocast(self.precision, self.device)
+
     def _rng(self, phase: str, step: int) -> torch.Generator:
         """The explicit generator for this unit's shuffles, samples and roll-outs."""
         seed = _unit_seed(self.config.train.seed, phase + "/rng", step)
         return torch.Generator(device=self.device).manual_seed(seed)
+
+    def _rank_rng(self, phase: str, step: int, shared: torch.Generator) -> torch.Generator:
+        """This rank's stream for samples, negatives and roll-outs: the unit's shared generator
+        at world size 1 (today's stream), else one seeded by (seed, phase, step, rank)."""
+        if distributed.world_size() == 1:
+            return shared
+        tag = f"{phase}/rng/rank{distributed.rank()}"
+        return torch.Generator(device=self.device).manual_seed(
+            _unit_seed(self.config.train.seed, tag, step)
+        )
 
     # ---- the schedule -----------------------------------------------------------------------
 
@@ -146,6 +175,7 @@ class SeqGANTrainer:
             raise ValueError(f"checkpoint_every must be at least 1, not {checkpoint_every}")
         path = Path(checkpoint_path) if checkpoint_path is not None else None
         units, saved = 0, False
+        self._join_ranks()
         snapshot: dict[str, Any] | None = None  # the last unit boundary not yet on disk
         try:
             self._advance(path)
@@ -161,7 +191,7 @@ class SeqGANTrainer:
                     self.save(path)
                     saved = True
         except KeyboardInterrupt:
-            if path is not None and not saved and snapshot is not None:
+            if path is not None and not saved and snapshot is not None and distributed.is_main():
                 save_checkpoint(path, snapshot)  # the unit in flight left partial updates
             raise
         if path is not None and not saved:
@@ -190,7 +220,9 @@ class SeqGANTrainer:
     def _run_unit(self) -> None:
         phase, step = self.phase, self.step
         rng = self._rng(phase, step)
-        with self._seeded(phase, step):
+        self.rank_rng = self._rank_rng(phase, step, rng)
+        dropout_tag = f"/rank{distributed.rank()}" if distributed.world_size() > 1 else ""
+        with self._seeded(phase + dropout_tag, step):
             if phase == "g_pretrain":
                 metrics = {"g_mle_loss": self._mle_epoch(rng)}
             elif phase == "d_pretrain":
@@ -199,6 +231,8 @@ class SeqGANTrainer:
                 metrics = {"g_mle_loss": self._mle_epoch(rng)}
             else:
                 metrics = self._adversarial_round(rng)
+            if phase != "g_pretrain":
+                metrics.update(self._d_accuracy(phase, step))
             self.step += 1
             total = self.phase_total(phase)
             every = self.config.train.eval_every
@@ -220,24 +254,46 @@ class SeqGANTrainer:
         torch.nn.utils.clip_grad_norm_(parameters, self.config.train.grad_clip)
         optimizer.step()
 
+    @staticmethod
+    def _mine(idx: Tensor) -> Tensor:
+        """This rank's contiguous part of a global minibatch (all of it at world size 1)."""
+        return idx if distributed.world_size() == 1 else idx[distributed.shard(len(idx))]
+
+    def _join_ranks(self) -> None:
+        """At the start of a distributed run: one set of weights everywhere, a PG batch to split."""
+        if distributed.world_size() == 1:
+            return
+        tc = self.config.train
+        if (tc.pg_batch_size or tc.batch_size) < distributed.world_size():
+            raise ValueError(f"the policy-gradient batch ({tc.pg_batch_size or tc.batch_size}) "
+                             f"is smaller than the {distributed.world_size()} ranks")  # fmt: skip
+        distributed.broadcast_modules(self.generator, self.discriminator, self.rollout.generator)
+
     def _mle_epoch(self, rng: torch.Generator) -> float:
         """One epoch of maximum likelihood on the positives (shuffled minibatches, clipped)."""
         self.generator.train()
         total = torch.zeros((), device=self.device)
         batches = self._minibatches(len(self.train_data), rng)
         for idx in batches:
-            loss = self.generator.nll(self.train_data[idx])
+            mine = self._mine(idx)
             self.g_mle_opt.zero_grad(set_to_none=True)
-            loss.backward()
+            if len(mine):  # a rank may get no rows of a short last batch
+                loss = self.generator.nll(self.train_data[mine])
+                loss.backward()
+                total += loss.detach() * (len(mine) / len(idx))
+            distributed.average_gradients(self.generator.parameters(), len(mine) / len(idx))
             self._clip_step(self.g_mle_opt, self.generator.parameters())
-            total += loss.detach()
+        total = distributed.all_sum(total)
         return (total / len(batches)).item()  # one host sync per unit, not per batch
 
     def _sample(self, n: int, rng: torch.Generator) -> Tensor:
         temperature = self.config.train.temperature
+        if n == 0:  # a rank's share of fewer negatives than ranks
+            return self.train_data.new_zeros((0, self.train_data.shape[1]))
         chunks = [min(SAMPLE_CHUNK, n - i) for i in range(0, n, SAMPLE_CHUNK)]
-        return torch.cat([self.generator.sample(k, temperature=temperature, rng=rng)
-                          for k in chunks])  # fmt: skip
+        with self._autocast():
+            return torch.cat([self.generator.sample(k, temperature=temperature, rng=rng)
+                              for k in chunks])  # fmt: skip
 
     def _d_round(self, rng: torch.Generator, epochs: int) -> float:
         """Fresh negatives from G, then `epochs` epochs of D on positives + negatives (Eq. 5).
@@ -245,7 +301,9 @@ class SeqGANTrainer:
         The two classes are balanced both ways: see `_balanced_positives`.
         """
         n_neg = self.config.train.num_negatives or len(self.train_data)
-        negatives = self._sample(n_neg, rng)
+        shares = distributed.shard_sizes(n_neg)  # each rank samples its share; all see them all
+        mine = self._sample(shares[distributed.rank()], self.rank_rng)
+        negatives = distributed.gather_rows(mine, shares)
         positives = self._balanced_positives(n_neg, rng)
         tokens = torch.cat([positives, negatives])  # (P + N, T)
         labels = torch.cat([positives.new_ones(len(positives)), negatives.new_zeros(n_neg)]).float()
@@ -253,13 +311,17 @@ class SeqGANTrainer:
         total, count = torch.zeros((), device=self.device), 0
         for _ in range(epochs):
             for idx in self._minibatches(len(tokens), rng):
-                loss = self.discriminator.loss(tokens[idx], labels[idx])
+                mine = self._mine(idx)
                 self.d_opt.zero_grad(set_to_none=True)
-                loss.backward()
+                if len(mine):
+                    with self._autocast():
+                        loss = self.discriminator.loss(tokens[mine], labels[mine])
+                    loss.backward()
+                    total += loss.detach() * (len(mine) / len(idx))
+                distributed.average_gradients(self.discriminator.parameters(), len(mine) / len(idx))
                 self.d_opt.step()
-                total += loss.detach()
                 count += 1
-        return (total / max(count, 1)).item()
+        return (distributed.all_sum(total) / max(count, 1)).item()
 
     def _balanced_positives(self, n: int, rng: torch.Generator) -> Tensor:
         """n positives for n negatives: a random subset when there are more positives, else every
@@ -281,8 +343,11 @@ class SeqGANTrainer:
         """
         tc = self.config.train
         rewards = rewards.detach()
-        if tc.baseline:
+        if tc.baseline and distributed.world_size() == 1:
             rewards = rewards - rewards.mean(dim=0, keepdim=True)
+        elif tc.baseline:  # the mean over the global batch, all ranks' samples
+            count = distributed.all_sum(rewards.new_tensor(float(len(rewards))))
+            rewards = rewards - distributed.all_sum(rewards.sum(dim=0, keepdim=True)) / count
         log_probs = self.generator.log_probs(samples, tc.temperature)  # (B, T)
         return -(log_probs * rewards).sum(dim=1).mean()
 
@@ -291,30 +356,49 @@ class SeqGANTrainer:
         tc = self.config.train
         pg_total = torch.zeros((), device=self.device)
         reward_total = torch.zeros((), device=self.device)
+        batch = tc.pg_batch_size or tc.batch_size
+        share = distributed.shard_sizes(batch)[distributed.rank()]  # this rank's samples
         for _ in range(tc.g_steps):
-            samples = self.generator.sample(
-                tc.pg_batch_size or tc.batch_size, temperature=tc.temperature, rng=rng
-            )
+            samples = self.generator.sample(share, temperature=tc.temperature, rng=self.rank_rng)
             policy = self.rollout.generator  # G_beta, the delayed copy (Eq. 4)
-            rewards = rollout_rewards(
-                samples,
-                policy,
-                self.discriminator,
-                tc.rollout_num,
-                temperature=tc.temperature,
-                rng=rng,
-            )  # (B, T)
+            with self._autocast():
+                rewards = rollout_rewards(
+                    samples,
+                    policy,
+                    self.discriminator,
+                    tc.rollout_num,
+                    temperature=tc.temperature,
+                    rng=self.rank_rng,
+                )  # (B, T): each rank rolls out its own samples
             self.generator.train()
             loss = self.pg_loss(samples, rewards)
             self.g_pg_opt.zero_grad(set_to_none=True)
             loss.backward()
+            distributed.average_gradients(self.generator.parameters(), share / batch)
             self._clip_step(self.g_pg_opt, self.generator.parameters())
-            pg_total += loss.detach()
-            reward_total += rewards.mean()
+            pg_total += loss.detach() * (share / batch)
+            reward_total += rewards.mean() * (share / batch)
+        pg_total, reward_total = distributed.all_sum(pg_total), distributed.all_sum(reward_total)
         self.rollout.update(self.generator, tc.update_rate)
         d_loss = sum(self._d_round(rng, tc.k_epochs) for _ in range(tc.d_steps)) / tc.d_steps
         return {"pg_loss": (pg_total / tc.g_steps).item(),
                 "reward": (reward_total / tc.g_steps).item(), "d_loss": d_loss}  # fmt: skip
+
+    @torch.no_grad()
+    def _d_accuracy(self, phase: str, step: int) -> dict[str, float]:
+        """D's accuracy on fresh negatives and on held-out positives after this unit, so a
+        saturating D shows while training. Its own random stream: training is unchanged."""
+        if self.valid_data is None or not len(self.valid_data):
+            return {}
+        rng = self._rng(phase + "/diagnostics", step)
+        fakes = self.generator.sample(
+            len(self.valid_data), temperature=self.config.train.temperature, rng=rng
+        )
+        p_fake = self.discriminator.prob_real(fakes)
+        p_real = self.discriminator.prob_real(self.valid_data)
+        return {"d_acc_fake": (p_fake < 0.5).float().mean().item(),
+                "d_acc_valid": (p_real > 0.5).float().mean().item(),
+                "d_p_fake": p_fake.mean().item()}  # fmt: skip
 
     # ---- state ------------------------------------------------------------------------------
 
@@ -333,6 +417,7 @@ class SeqGANTrainer:
             "g_pg_opt": self.g_pg_opt.state_dict(),
             "d_opt": self.d_opt.state_dict(),
             "history": self.history,
+            "precision": self.precision,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -352,10 +437,14 @@ class SeqGANTrainer:
         if self.phase == "done" and self.step < self.phase_total("adversarial"):
             self.phase = "adversarial"  # more adversarial rounds were asked for
         self.history = copy.deepcopy(list(state["history"]))
+        if self.config.train.precision == "auto":  # keep what the run resolved it to
+            self.precision = str(state.get("precision", self.precision))
 
     def save(self, path: str | Path) -> None:
-        """Write a resumable checkpoint atomically."""
-        save_checkpoint(path, self.state_dict())
+        """Write a resumable checkpoint atomically (rank 0 writes; the other ranks wait for it)."""
+        if distributed.is_main():
+            save_checkpoint(path, self.state_dict())
+        distributed.barrier()
 
     @classmethod
     def load(
@@ -367,6 +456,7 @@ class SeqGANTrainer:
         callback: Callable[[TrainEvent], None] | None = None,
         evaluate: Callable[[Generator], dict[str, float]] | None = None,
         train_overrides: dict[str, Any] | None = None,
+        valid_data: Tensor | None = None,
     ) -> SeqGANTrainer:
         """Rebuild a trainer from a checkpoint; `train_overrides` replace TrainConfig fields
         (e.g. {"mode": "mle"} branches the MLE baseline from a -pretrained checkpoint)."""
@@ -375,6 +465,6 @@ class SeqGANTrainer:
         if train_overrides:
             config = config.with_train(**train_overrides)
         trainer = cls(config, train_data, device=device, callback=callback, evaluate=evaluate,
-                      metadata=state.get("metadata"))  # fmt: skip
+                      metadata=state.get("metadata"), valid_data=valid_data)  # fmt: skip
         trainer.load_state_dict(state)
         return trainer

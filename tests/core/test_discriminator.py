@@ -13,11 +13,18 @@ from seqgan_music.core.discriminator import Discriminator
 FILTERS = ((1, 5), (2, 6), (3, 4), (5, 3), (9, 2))
 
 
-def _discriminator(vocab=15, seq_len=9, filters=FILTERS, dropout=0.25, seed=0) -> Discriminator:
+def _discriminator(
+    vocab=15, seq_len=9, filters=FILTERS, dropout=0.25, seed=0, method="auto"
+) -> Discriminator:
     torch.manual_seed(seed)
-    return Discriminator(
+    d = Discriminator(
         DiscriminatorConfig(vocab, seq_len, emb_dim=6, filters=filters, dropout=dropout)
     )
+    d.conv_method = method
+    return d
+
+
+METHODS = ("tables", "matmul")
 
 
 def _plain_forward(d: Discriminator, tokens: torch.Tensor) -> torch.Tensor:
@@ -29,8 +36,9 @@ def _plain_forward(d: Discriminator, tokens: torch.Tensor) -> torch.Tensor:
     return d.out(x).squeeze(-1)
 
 
-def test_forward_equals_conv1d_reference():
-    d = _discriminator().eval()
+@pytest.mark.parametrize("method", METHODS)
+def test_forward_equals_conv1d_reference(method):
+    d = _discriminator(method=method).eval()
     tokens = torch.randint(0, 15, (7, 9))
     assert d(tokens).shape == (7,)
     torch.testing.assert_close(d(tokens), _plain_forward(d, tokens), atol=1e-5, rtol=0)
@@ -133,8 +141,10 @@ def test_prob_real_is_eval_mode_and_restores_mode():
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), seq_len=st.integers(1, 12), data=st.data())
 def test_prefix_shortcut_equals_plain_forward(seed, seq_len, data):
+    """fp32, both ways of convolving; the shortcut's tables are the roll-out's."""
     prefix_len = data.draw(st.integers(0, seq_len), label="prefix_len")
-    d = _discriminator(seq_len=seq_len, seed=seed % 7).eval()
+    method = data.draw(st.sampled_from(METHODS), label="method")
+    d = _discriminator(seq_len=seq_len, seed=seed % 7, method=method).eval()
     gen = torch.Generator().manual_seed(seed)
     samples = torch.randint(0, 15, (4, seq_len), generator=gen)
     rows = 24
@@ -143,10 +153,33 @@ def test_prefix_shortcut_equals_plain_forward(seed, seq_len, data):
     keep = torch.arange(seq_len) < prefix_len
     tokens = torch.where(keep, samples[source], fresh)  # rows sharing their sample's prefix
     with torch.no_grad():
-        pools = d.prefix_pools(samples)
+        tables = d.conv_tables() if method == "tables" else None
+        pools = d.prefix_pools(samples, tables)
         kept = [p[source, prefix_len] for p in pools]
-        shortcut = d.logits_from_prefix(tokens, prefix_len, kept)
+        shortcut = d.logits_from_prefix(tokens, prefix_len, kept, tables)
         torch.testing.assert_close(shortcut, d(tokens), atol=1e-5, rtol=0)
+        torch.testing.assert_close(d(tokens), _plain_forward(d, tokens), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_gradients_of_both_ways_equal_the_conv1d_reference(method):
+    d = _discriminator(method=method, dropout=0.0)
+    tokens = torch.randint(0, 15, (7, 9))
+    grads = torch.autograd.grad(d(tokens).sum(), list(d.parameters()))
+    plain = torch.autograd.grad(_plain_forward(d, tokens).sum(), list(d.parameters()))
+    for g, p in zip(grads, plain, strict=True):
+        torch.testing.assert_close(g, p, atol=1e-5, rtol=1e-5)
+
+
+def test_bf16_autocast_runs_the_matmuls_in_bf16_and_stays_close():
+    d = _discriminator(method="matmul").eval()
+    tokens = torch.randint(0, 15, (64, 9))
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        assert d._embed(tokens).dtype == torch.bfloat16
+        low = d(tokens)
+    assert low.dtype == torch.float32  # logits come back float32 for the losses
+    # bf16 keeps 8 significant bits: errors of about 2^-8 of the activations' size
+    torch.testing.assert_close(low, d(tokens), atol=0.1, rtol=0.05)
 
 
 def test_prefix_pools_at_full_length_give_d_of_the_sample():

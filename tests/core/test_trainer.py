@@ -275,3 +275,18 @@ def test_d_rounds_balance_the_classes_both_ways(monkeypatch, num_negatives):
     counts = [int((positives == row).all(1).sum()) for row in data.unique(dim=0)]
     assert max(counts) - min(counts) <= 1 or num_negatives < len(data)
     assert sum(counts) == num_negatives
+
+
+def test_diagnostics_report_d_accuracy_without_changing_training():
+    valid = torch.randint(0, V, (20, T), generator=torch.Generator().manual_seed(9))
+    trainer = SeqGANTrainer(tiny_config(), tiny_data(), valid_data=valid)
+    trainer.run()
+    expected_params, expected_history = straight_run()
+    assert_same(params(trainer), expected_params)  # the diagnostics draw their own randomness
+    for got, plain in zip(trainer.history, expected_history, strict=True):
+        extra = set(got["metrics"]) - set(plain["metrics"])
+        if got["phase"] == "g_pretrain":
+            assert not extra
+        else:
+            assert extra == {"d_acc_fake", "d_acc_valid", "d_p_fake"}
+            assert all(0.0 <= got["metrics"][k] <= 1.0 for k in extra)

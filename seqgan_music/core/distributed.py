@@ -1,0 +1,205 @@
+"""Data-parallel training on torch.distributed: the process group and the few collectives we use.
+
+A run launched by torchrun (`torchrun --nproc-per-node N -m seqgan_music train ...`, or
+`seqgan-music train --nproc N`, which calls torch.distributed.run) has WORLD_SIZE and RANK in its
+environment; `init_from_env` joins the group: NCCL on CUDA (one GPU per local rank), gloo on CPU.
+Without them, or with WORLD_SIZE 1, nothing is initialised and every helper here is a no-op that
+returns at once, so single-process training runs exactly the code it ran before.
+
+The trainer keeps G, D and G_beta identical on every rank by averaging gradients explicitly
+(`average_gradients`, one flat all-reduce per optimiser step, each rank's gradient weighted by its
+share of the global minibatch): the models keep their plain methods (sample, nll, log_probs), which
+DistributedDataParallel's forward-only hooks would not see.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import datetime
+import os
+from collections.abc import Iterable, Iterator, Sequence
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+from seqgan_music.errors import SeqGANMusicError
+
+# Seconds a collective (or the rendezvous) may wait for a missing rank before failing: long enough
+# for rank 0 to parse a corpus or write a checkpoint while the others wait, short enough that a
+# stuck rank ends the job instead of hanging it. SEQGAN_DIST_TIMEOUT overrides it.
+DEFAULT_TIMEOUT_S = 600.0
+
+
+class RankFailure(SeqGANMusicError):
+    """A collective failed: another rank died, or it timed out waiting for one (one line)."""
+
+
+@contextlib.contextmanager
+def _collective() -> Iterator[None]:
+    """Turn gloo's and NCCL's errors (a peer's closed socket, a timeout) into one line."""
+    try:
+        yield
+    except RuntimeError as err:
+        text = str(err).strip()
+        first = text.splitlines()[0][:200] if text else type(err).__name__
+        raise RankFailure(f"rank {rank()}: training stopped, another rank failed or timed out "
+                          f"({first})") from err  # fmt: skip
+
+
+def env_world_size() -> int:
+    """WORLD_SIZE as torchrun sets it (1 when not launched by torchrun)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def is_initialized() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+def world_size() -> int:
+    return dist.get_world_size() if is_initialized() else 1
+
+
+def rank() -> int:
+    """This process's global rank; RANK from the environment before the group exists."""
+    return dist.get_rank() if is_initialized() else int(os.environ.get("RANK", "0"))
+
+
+def is_main() -> bool:
+    """Rank 0, the one process that writes checkpoints, metrics and curves."""
+    return rank() == 0
+
+
+def timeout_s() -> float:
+    return float(os.environ.get("SEQGAN_DIST_TIMEOUT", DEFAULT_TIMEOUT_S))
+
+
+def init_from_env(device: torch.device) -> torch.device:
+    """Join torchrun's process group if there is one; return the device this rank trains on.
+
+    The backend follows the device: NCCL for CUDA (rank -> cuda:LOCAL_RANK), gloo for CPU.
+    """
+    if env_world_size() <= 1:
+        return device
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if not is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        timeout = datetime.timedelta(seconds=timeout_s())
+        with _collective():
+            dist.init_process_group(backend, timeout=timeout)
+        atexit.register(_destroy)
+    return device
+
+
+def _destroy() -> None:
+    if is_initialized():
+        dist.destroy_process_group()
+
+
+def barrier() -> None:
+    if world_size() > 1:
+        with _collective():
+            dist.barrier()
+
+
+def shard_sizes(n: int, world: int | None = None) -> list[int]:
+    """n items split over the ranks in contiguous shares; the first n % world ranks get one more."""
+    world = world or world_size()
+    return [n // world + (r < n % world) for r in range(world)]
+
+
+def shard(n: int) -> slice:
+    """This rank's contiguous share of n items (see `shard_sizes`)."""
+    sizes = shard_sizes(n)
+    start = sum(sizes[: rank()])
+    return slice(start, start + sizes[rank()])
+
+
+def average_gradients(parameters: Iterable[torch.nn.Parameter], weight: float) -> None:
+    """Replace every gradient by the sum over ranks of `weight` x that rank's gradient.
+
+    With weight = (this rank's examples) / (the global minibatch), the result is the gradient of
+    the global minibatch's mean loss, however unevenly the batch was split; a rank with no
+    examples takes part with zeros. One flat all-reduce for all parameters.
+    """
+    if world_size() <= 1:
+        return
+    params = [p for p in parameters if p.requires_grad]
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    flat = torch.cat([g.reshape(-1) for g in grads]) * weight
+    with _collective():
+        dist.all_reduce(flat)
+    offset = 0
+    for p in params:
+        p.grad = flat[offset : offset + p.numel()].view_as(p).clone()
+        offset += p.numel()
+
+
+def all_sum(value: Tensor) -> Tensor:
+    """The sum of `value` over ranks (a new tensor; `value` itself at world size 1)."""
+    if world_size() <= 1:
+        return value
+    out = value.clone()
+    with _collective():
+        dist.all_reduce(out)
+    return out
+
+
+def gather_rows(local: Tensor, sizes: Sequence[int]) -> Tensor:
+    """Concatenate every rank's rows in rank order; rank r holds sizes[r] rows (may be 0)."""
+    if world_size() <= 1:
+        return local
+    padded = local.new_zeros((max(sizes), *local.shape[1:]))
+    padded[: len(local)] = local
+    parts = [torch.empty_like(padded) for _ in sizes]
+    with _collective():
+        dist.all_gather(parts, padded)
+    return torch.cat([part[:n] for part, n in zip(parts, sizes, strict=True)])
+
+
+def broadcast_modules(*modules: torch.nn.Module) -> None:
+    """Copy rank 0's parameters and buffers to every rank (a guard at the start of a run)."""
+    if world_size() <= 1:
+        return
+    with _collective():
+        for module in modules:
+            for tensor in module.state_dict().values():
+                dist.broadcast(tensor, src=0)
+
+
+def broadcast_object(value: object) -> object:
+    """Rank 0's value of a small picklable object (e.g. the run folder's name)."""
+    if world_size() <= 1:
+        return value
+    box = [value]
+    with _collective():
+        dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def launch_local(nproc: int, module: str, args: Sequence[str]) -> str | None:
+    """`torchrun --standalone --nproc-per-node nproc -m module args` in this process, through
+    torch.distributed.run; returns None on success, else one line naming the first failed rank."""
+    import logging
+
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import get_args_parser, run
+
+    # torchrun's agent logs each worker it stops (each elastic module's logger has its own
+    # level); the one line returned here says what happened.
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("torch.distributed.elastic"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    argv = ["--standalone", f"--nproc-per-node={nproc}", "--module", module, *args]
+    try:
+        run(get_args_parser().parse_args(argv))
+    except ChildFailedError as err:
+        failed, failure = err.get_first_failure()
+        how = (f"was killed by {failure.signal_name()}" if failure.exitcode < 0
+               else f"exited with code {failure.exitcode}")  # fmt: skip
+        return (f"rank {failed} of {nproc} {how}; the other ranks were stopped (the last "
+                "checkpoint is kept: continue with `seqgan-music train --resume`)")  # fmt: skip
+    return None
