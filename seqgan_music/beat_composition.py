@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from seqgan_music.core.files import atomic_write
 from seqgan_music.errors import SeqGANMusicError
 
 PRIMER_SHARE = 4  # with --primer, its first quarter of the tune's bars (at least one) is given
@@ -60,9 +61,8 @@ def _write(
 ) -> dict[str, Any]:  # fmt: skip
     from seqgan_music.music.render import write_midi_wav, write_piano_roll_png
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     pm = codec.render(row, qpm=qpm, time_signature=metre, program=program)
-    pm.write(str(path))
+    atomic_write(path, pm.write)  # a partial file on a full disk is removed, not left behind
     step_seconds = 60.0 / (qpm * codec.steps_per_quarter)
     extras = []
     if wav:

@@ -429,3 +429,23 @@ def test_compare_trains_both_branches_from_one_pretrained_generator(workdir: Pat
     pretraining = [(h["phase"], h["step"]) for h in seqgan["history"]]
     assert [(h["phase"], h["step"]) for h in mle["history"]][: len(pretraining)] == pretraining
     assert (out / "evaluation.md").is_file() and (out / "compare.json").is_file()
+
+
+def test_a_second_train_on_the_same_run_folder_is_refused(workdir: Path) -> None:
+    from seqgan_music.core.files import RunLock
+
+    with RunLock(workdir / "ck-locked" / "busy"):
+        result = run("train", "--data", workdir / "tunes", "--preset", "tiny", "--quiet",
+                     "--out", workdir / "ck-locked", "--run-name", "busy")  # fmt: skip
+    assert_one_line_error(result, "is in use by another training process (pid")
+
+
+def test_resuming_a_finished_run_keeps_its_done_row(trained: Path, workdir: Path) -> None:
+    import shutil
+
+    out = workdir / "finished"
+    shutil.copytree(trained, out / "tiny")
+    result = run("train", "--resume", "--out", out, "--run-name", "tiny", "--quiet")
+    assert result.exit_code == 0, result.output
+    rows = api.read_metrics(out / "tiny" / "metrics.csv")
+    assert rows == api.read_metrics(trained / "metrics.csv") and rows[-1]["phase"] == "done"
