@@ -19,42 +19,20 @@ import numpy as np
 import torch
 
 from seqgan_music.api import load_checkpoint
-from seqgan_music.music.tune_metrics import mismatched_key_kept, tune_metrics
-
-PAPER_STEPS_PER_BAR = 4
-
-
-def real_openings(folder: Path, tokenizer, bars: int) -> list[np.ndarray]:
-    """The first `bars` bars of every tune in `folder`, as pitch frames, in the model's encoding."""
-    out = []
-    for path in sorted(folder.glob("*.mid")):
-        if hasattr(tokenizer, "bar_steps"):
-            from seqgan_music.music.beat import bar_starts
-            from seqgan_music.music.beat_io import read_beat_tune
-
-            tokens, info = read_beat_tune(path, tokenizer.encoding)
-            lines = bar_starts(info["time_signatures"], len(tokens), tokenizer.steps_per_quarter)
-            if len(lines) > bars:
-                out.append(tokenizer.pitch_frames(tokens[None, : lines[bars]])[0])
-        else:
-            tokens = np.asarray(tokenizer.encode(path))
-            if len(tokens) >= bars * PAPER_STEPS_PER_BAR:
-                out.append(tokens[: bars * PAPER_STEPS_PER_BAR])
-    return out
-
-
-def composed(model, num: int, bars: int, seed: int) -> list[np.ndarray]:
-    tok = model.tokenizer
-    if hasattr(tok, "bar_steps"):
-        rows = model.sample(num, length=bars * tok.bar_steps, seed=seed)
-        return list(tok.pitch_frames(rows))
-    return list(model.sample(num, length=bars * PAPER_STEPS_PER_BAR, seed=seed))
+from seqgan_music.music.tune_metrics import (
+    composed_frames,
+    mismatched_key_kept,
+    mismatched_register_drift,
+    real_openings,
+    tune_metrics,
+)
 
 
 def summary(tunes: list[np.ndarray]) -> dict[str, float]:
     m = tune_metrics(tunes)
     out = {k: float(np.nanmean(v)) for k, v in m.items()}
     out["key_kept (other tune's key)"] = float(np.nanmean(mismatched_key_kept(tunes)))
+    out["register_drift (to another tune)"] = float(np.nanmean(mismatched_register_drift(tunes)))
     return out
 
 
@@ -72,7 +50,7 @@ def main() -> None:
     for spec in args.model:
         name, ckpt = spec.split("=", 1)
         model = load_checkpoint(ckpt, device="cpu")
-        tunes = composed(model, args.num, args.bars, args.seed)
+        tunes = composed_frames(model, args.num, args.bars, args.seed)
         columns[f"{name}: composed"] = summary(tunes)
         columns[f"{name}: real"] = summary(real_openings(args.data, model.tokenizer, args.bars))
         if args.png_dir is not None:

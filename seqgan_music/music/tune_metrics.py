@@ -11,13 +11,16 @@ window can drift. Per tune, on the sounding pitch per step (the paper's token sp
 - `pitch_range`: highest minus lowest sounding pitch over the whole tune (semitones);
 - `register_drift`: |mean pitch of the last quarter - mean pitch of the first| (semitones).
 
-`mismatched_key_kept` scores the last quarter of one tune in the key of another tune's first
-quarter: the level a tune that forgot its key would reach, the baseline `key_kept` must beat.
+`mismatched_key_kept` and `mismatched_register_drift` pair the last quarter of one tune with the
+first quarter of another: what a tune that forgot its key or register would score, the baselines
+a whole tune must beat.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,3 +75,46 @@ def mismatched_key_kept(tunes: Sequence[np.ndarray]) -> np.ndarray:
         [in_scale_share(parts[(i + 1) % len(parts)][1], best_scale(p[0]))
          for i, p in enumerate(parts)], dtype=np.float64,
     )  # fmt: skip
+
+
+def mismatched_register_drift(tunes: Sequence[np.ndarray]) -> np.ndarray:
+    """`register_drift` between each tune's first quarter and the next tune's last quarter."""
+    parts = [_quarters(t) for t in tunes]
+    out = []
+    for i, (first, _) in enumerate(parts):
+        last = parts[(i + 1) % len(parts)][1]
+        a, b = first[first > 0], last[last > 0]
+        out.append(abs(float(b.mean()) - float(a.mean())) if a.size and b.size else float("nan"))
+    return np.array(out, dtype=np.float64)
+
+
+PAPER_STEPS_PER_BAR = 4  # compose --bars on the paper's grid: a step is written as a quarter note
+
+
+def composed_frames(model: Any, num: int, bars: int, seed: int) -> list[np.ndarray]:
+    """`num` tunes of `bars` bars sampled in one pass each (the recurrent state carried past the
+    training window), as pitch frames."""
+    tok = model.tokenizer
+    if hasattr(tok, "bar_steps"):
+        return list(tok.pitch_frames(model.sample(num, length=bars * tok.bar_steps, seed=seed)))
+    return list(model.sample(num, length=bars * PAPER_STEPS_PER_BAR, seed=seed))
+
+
+def real_openings(folder: Path, tokenizer: Any, bars: int) -> list[np.ndarray]:
+    """The first `bars` bars of every MIDI tune in `folder` in the tokenizer's encoding, as pitch
+    frames (beat: bars of each tune's own metre; paper: `PAPER_STEPS_PER_BAR` steps a bar)."""
+    out = []
+    for path in sorted(Path(folder).glob("*.mid")):
+        if hasattr(tokenizer, "bar_steps"):
+            from seqgan_music.music.beat import bar_starts
+            from seqgan_music.music.beat_io import read_beat_tune
+
+            tokens, info = read_beat_tune(path, tokenizer.encoding)
+            lines = bar_starts(info["time_signatures"], len(tokens), tokenizer.steps_per_quarter)
+            if len(lines) > bars:
+                out.append(tokenizer.pitch_frames(tokens[None, : lines[bars]])[0])
+        else:
+            tokens = np.asarray(tokenizer.encode(path))
+            if len(tokens) >= bars * PAPER_STEPS_PER_BAR:
+                out.append(tokens[: bars * PAPER_STEPS_PER_BAR])
+    return out
