@@ -46,6 +46,7 @@ SAMPLES = {
     ),
     "midi-pitch": _midi_pitch_samples,
     "midi-beat": _midi_beat_samples,
+    "ids": lambda: ([[0, 1, 2]], [[4, 0, 4999], [17]]),  # the oracle's: ids as they are
 }
 
 

@@ -77,6 +77,10 @@ def music_encoding(name: str | None, tokenizer: str | None = None) -> MelodyEnco
     """The encoding asked for by name, else the one of a music tokenizer, else the default; a
     name and a tokenizer that disagree are an error."""
     by_tokenizer = encoding_for_tokenizer(tokenizer) if tokenizer else None
+    if name and tokenizer and by_tokenizer is None:
+        raise SeqGANMusicError(
+            f"--encoding {name} is for music; {tokenizer!r} is not a music tokenizer"
+        )
     chosen = get_encoding(name) if name else by_tokenizer or get_encoding(DEFAULT_ENCODING)
     if by_tokenizer is not None and by_tokenizer is not chosen:
         raise SeqGANMusicError(
@@ -107,7 +111,7 @@ def config_from_dict(d: dict[str, Any], name: str = DEFAULT_ENCODING) -> Any:
 
 
 def _parse_paper(path: Path, config: EncodingConfig) -> list[tuple[str, Any, dict]]:
-    from seqgan_music.music.corpus import parse_file
+    from seqgan_music.music.tunes import parse_file
 
     return parse_file(path, config.step_seconds, config.track)
 
@@ -120,7 +124,7 @@ def _windows_paper(
 
 def _parse_beat(path: Path, config: BeatEncodingConfig) -> list[tuple[str, Any, dict]]:
     from seqgan_music.music.beat_io import read_beat_tunes
-    from seqgan_music.music.corpus import guarded_parse
+    from seqgan_music.music.tunes import guarded_parse
 
     return guarded_parse(path, lambda: read_beat_tunes(path, config))
 

@@ -59,7 +59,7 @@ def test_json_round_trip_and_markdown():
 def test_evaluate_samples_shapes():
     rng = np.random.default_rng(0)
     samples, refs = rng.integers(0, 10, (12, 16)), rng.integers(0, 10, (20, 16))
-    out = evaluate_samples(samples, refs, bleu_orders=(2, 4))
+    out = evaluate_samples(samples, refs, bleu_orders=(2, 4), ignore_token=0, rest_penalty=144.0)
     assert set(out) == {"BLEU-2", "BLEU-4", "MSE", "Self-BLEU-2", "Self-BLEU-4",
                         "distinct-2", "distinct-4"}  # fmt: skip
     for key in ("BLEU-2", "BLEU-4", "MSE", "Self-BLEU-4"):

@@ -29,14 +29,14 @@ def beat_length(codec: Any, bars: int | None, length: int | None, metre: tuple[i
     return length if length is not None else codec.seq_len
 
 
-def compose_beat(
-    model: Any, out_paths: list[Path], *, seed: int | None, temperature: float,
-    length: int | None, bars: int | None, primer: str | Path | None, program: int,
-    tempo: float | None, wav: bool, png: bool,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """Sample and write one MIDI per path; returns per tune its tokens, files, seconds, range."""
+def compose_beat(model: Any, out_paths: list[Path], options: Any) -> list[dict[str, Any]]:
+    """Sample and write one MIDI per path (`options`: core.domain.ComposeOptions); returns per
+    tune its tokens, path, seconds, pitch range and extra files."""
     from seqgan_music.music.beat_io import read_beat_primer
 
+    if options.restrike:
+        raise SeqGANMusicError("--restrike is for the paper's encoding: beat tokens re-strike")
+    bars, length, primer = options.bars, options.length, options.primer
     codec = model.tokenizer
     metre = codec.time_signature
     prefix = None
@@ -47,12 +47,12 @@ def compose_beat(
         prefix, metre = read_beat_primer(primer, primer_bars, codec.encoding)
     total = beat_length(codec, bars, length, metre)
     samples = model.sample(
-        len(out_paths), length=total, temperature=temperature, seed=seed,
+        len(out_paths), length=total, temperature=options.temperature, seed=options.seed,
         prefix=None if prefix is None else [int(t) for t in prefix],
     )  # fmt: skip
-    qpm = tempo if tempo is not None else codec.qpm
-    return [_write(codec, row, path, qpm, metre, program, wav, png) for row, path in
-            zip(samples, out_paths)]  # fmt: skip
+    qpm = options.tempo if options.tempo is not None else codec.qpm
+    return [_write(codec, row, path, qpm, metre, options.program, options.wav, options.png)
+            for row, path in zip(samples, out_paths)]  # fmt: skip
 
 
 def _write(
