@@ -22,6 +22,7 @@ from seqgan_music.api import load_checkpoint
 from seqgan_music.music.tune_metrics import (
     composed_frames,
     mismatched_key_kept,
+    mismatched_pitch_range,
     mismatched_register_drift,
     real_openings,
     tune_metrics,
@@ -33,6 +34,7 @@ def summary(tunes: list[np.ndarray]) -> dict[str, float]:
     out = {k: float(np.nanmean(v)) for k, v in m.items()}
     out["key_kept (other tune's key)"] = float(np.nanmean(mismatched_key_kept(tunes)))
     out["register_drift (to another tune)"] = float(np.nanmean(mismatched_register_drift(tunes)))
+    out["pitch_range (halves of two tunes)"] = float(np.nanmean(mismatched_pitch_range(tunes)))
     return out
 
 

@@ -1,5 +1,7 @@
 """16-bar tunes from the shipped models keep their key and their range (metrics over the whole
-tune, sampled in one pass past the training window), judged against real Nottingham openings."""
+tune, sampled in one pass past the training window), each judged against the same tunes with their
+ends swapped: what a tune that forgot its key, register or range would score. The README sets the
+values beside real Nottingham openings (benchmarks/whole_tunes.py)."""
 
 from pathlib import Path
 
@@ -10,8 +12,8 @@ from seqgan_music.api import load_checkpoint
 from seqgan_music.music.tune_metrics import (
     composed_frames,
     mismatched_key_kept,
+    mismatched_pitch_range,
     mismatched_register_drift,
-    real_openings,
     tune_metrics,
 )
 
@@ -21,18 +23,14 @@ BARS = 16
 
 
 @pytest.mark.parametrize("encoding", sorted(MODELS))
-def test_16_bar_tunes_keep_their_key_and_range(encoding: str, shared_data: Path) -> None:
+def test_16_bar_tunes_keep_their_key_and_range(encoding: str) -> None:
     model = load_checkpoint(MODELS[encoding], device="cpu")
     tunes = composed_frames(model, 100, BARS, seed=0)
     assert len(tunes[0]) > model.config.generator.seq_len  # past the training window
-    real = real_openings(
-        shared_data / "nottingham" / "boulanger_lewandowski_2012" / "test", model.tokenizer, BARS
-    )
-    assert len(real) > 100
-    got, ref = tune_metrics(tunes), tune_metrics(real)
+    got = tune_metrics(tunes)
     # the key: the last bars stay in the scale of the first bars more than in another tune's key
     assert np.nanmean(got["key_kept"]) > np.nanmean(mismatched_key_kept(tunes))
     # the register: the tune ends nearer where it began than another tune does
     assert np.nanmean(got["register_drift"]) < np.nanmean(mismatched_register_drift(tunes))
-    # the range: nine tunes in ten span no more than the widest real 16-bar opening
-    assert np.mean(got["pitch_range"] <= np.nanmax(ref["pitch_range"])) >= 0.9
+    # the range: narrower than a tune whose second half comes from another tune
+    assert np.nanmean(got["pitch_range"]) < np.nanmean(mismatched_pitch_range(tunes))

@@ -11,9 +11,9 @@ window can drift. Per tune, on the sounding pitch per step (the paper's token sp
 - `pitch_range`: highest minus lowest sounding pitch over the whole tune (semitones);
 - `register_drift`: |mean pitch of the last quarter - mean pitch of the first| (semitones).
 
-`mismatched_key_kept` and `mismatched_register_drift` pair the last quarter of one tune with the
-first quarter of another: what a tune that forgot its key or register would score, the baselines
-a whole tune must beat.
+`mismatched_key_kept`, `mismatched_register_drift` and `mismatched_pitch_range` join the end of
+one tune to the start of another: what a tune that forgot its key, register or range would score,
+the baselines a whole tune must beat.
 """
 
 from __future__ import annotations
@@ -85,6 +85,17 @@ def mismatched_register_drift(tunes: Sequence[np.ndarray]) -> np.ndarray:
         last = parts[(i + 1) % len(parts)][1]
         a, b = first[first > 0], last[last > 0]
         out.append(abs(float(b.mean()) - float(a.mean())) if a.size and b.size else float("nan"))
+    return np.array(out, dtype=np.float64)
+
+
+def mismatched_pitch_range(tunes: Sequence[np.ndarray]) -> np.ndarray:
+    """`pitch_range` of each tune's first half joined to the next tune's second half."""
+    out = []
+    for i, tune in enumerate(tunes):
+        nxt = np.asarray(tunes[(i + 1) % len(tunes)]).ravel()
+        f = np.concatenate([np.asarray(tune).ravel()[: len(tune) // 2], nxt[len(nxt) // 2 :]])
+        sounding = f[f > 0]
+        out.append(float(np.ptp(sounding)) if sounding.size else float("nan"))
     return np.array(out, dtype=np.float64)
 
 
