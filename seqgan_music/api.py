@@ -37,11 +37,13 @@ from seqgan_music.models import load_checkpoint
 from seqgan_music.runs import (
     CHECKPOINT_NAME,
     SHIPPED_CHECKPOINT,
+    describe_checkpoint,
     export_model,
     find_checkpoint,
     plot_learning_curve,
     read_metrics,
 )
+from seqgan_music.settings import merge_settings, read_config_file
 from seqgan_music.training import TrainResult, build_config, train
 
 __all__ = [
@@ -67,17 +69,20 @@ __all__ = [
     "encoding_tokenizer",
     "evaluate",
     "export_model",
+    "describe_checkpoint",
     "find_checkpoint",
     "get_domain",
     "is_main_process",
     "launch_local",
     "load_checkpoint",
     "load_dataset",
+    "merge_settings",
     "music_encodings",
     "oracle_presets",
     "plot_learning_curve",
     "preset_config",
     "prepare_corpus",
+    "read_config_file",
     "read_metrics",
     "register_domain",
     "resolve_oracle",

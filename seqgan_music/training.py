@@ -29,6 +29,7 @@ from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.runs import (
     CHECKPOINT_NAME,
     MetricsLog,
+    find_checkpoint,
     plot_learning_curve,
     read_latest,
     write_latest,
@@ -96,8 +97,10 @@ def _run_folder(
     run_name = run_name or time.strftime("run-%Y%m%d-%H%M%S")
     run_dir = out_dir / str(distributed.broadcast_object(run_name))  # rank 0's clock names it
     start_from = run_dir / CHECKPOINT_NAME if resume else None
-    if init_from is not None and not resume:
-        start_from = Path(init_from)
+    if init_from is not None and not resume:  # a file, a run folder or a folder of runs
+        if not Path(init_from).exists():
+            raise SeqGANMusicError(f"nothing to start from: {init_from} does not exist")
+        start_from = find_checkpoint(init_from)
     if start_from is not None and not start_from.exists():
         raise SeqGANMusicError(f"nothing to start from: {start_from} does not exist")
     return run_dir, start_from
@@ -190,12 +193,8 @@ def train(
         # D's held-out accuracy: rank 0 reports it
         kw = dict(device=torch_device, callback=log, evaluate=evaluate,
                   valid_data=valid_t if main else None)  # fmt: skip
-        if start_from is None:
-            config = build_config(dataset, preset, overrides) if config is None else (
-                config.with_train(**overrides) if overrides else config)  # fmt: skip
-            metadata = _metadata(dataset, data, run.seed, preset)
-        trainer = _trainer(dataset, config, metadata if start_from is None else None, start_from,
-                           resume, overrides, run.seed, kw)  # fmt: skip
+        fresh = (config, preset, data) if start_from is None else None
+        trainer = _trainer(dataset, run, fresh, start_from, resume, overrides, kw)
         if log is not None:
             log.start_from(trainer)
             config_json = json.dumps(trainer.config.to_dict(), indent=2) + "\n"
@@ -213,15 +212,19 @@ def train(
 
 
 def _trainer(
-    dataset: Dataset, config: SeqGANConfig | None, metadata: dict[str, Any] | None,
-    start_from: Path | None, resume: bool, overrides: dict[str, Any] | None, seed: int,
-    kw: dict[str, Any],
+    dataset: Dataset, run: RunMetadata, fresh: tuple[SeqGANConfig | None, str, Any] | None,
+    start_from: Path | None, resume: bool, overrides: dict[str, Any] | None, kw: dict[str, Any],
 ) -> SeqGANTrainer:  # fmt: skip
-    """A fresh trainer, the MLE baseline branched from a checkpoint, or a resumed one."""
+    """A fresh trainer (`fresh`: the given config or None for the preset, the preset's name, the
+    data source), the MLE baseline branched from a checkpoint, or a resumed one."""
     train_data = torch.as_tensor(dataset.train, dtype=torch.long)
     if start_from is None:
-        assert config is not None
-        return SeqGANTrainer(config.with_train(seed=seed), train_data, metadata=metadata, **kw)
+        assert fresh is not None
+        config, preset, data = fresh
+        config = build_config(dataset, preset, overrides) if config is None else (
+            config.with_train(**overrides) if overrides else config)  # fmt: skip
+        metadata = _metadata(dataset, data, run.seed, preset)
+        return SeqGANTrainer(config.with_train(seed=run.seed), train_data, metadata=metadata, **kw)
     if not resume and (overrides or {}).get("mode") == "mle":  # the MLE baseline's branch
         return branch_mle(start_from, train_data, overrides=overrides, **kw)
     return SeqGANTrainer.load(start_from, train_data, train_overrides=overrides, **kw)

@@ -53,6 +53,11 @@ def test_domains_import_no_cli_and_no_other_domain():
             assert not bad, f"{domain}/{path.name} imports {bad}"
 
 
+def test_tune_reading_lives_below_the_codec():
+    imported = _imported_modules(PKG / "music" / "codec.py")
+    assert "seqgan_music.music.corpus" not in imported, "codec.py must not import corpus.py"
+
+
 def test_cli_calls_only_the_facade():
     allowed = {"seqgan_music", "seqgan_music.api", "seqgan_music.errors"}
     used = {m for m in _imported_modules(PKG / "cli.py") if m.startswith("seqgan_music")}

@@ -49,6 +49,7 @@ def compose_beat(model: Any, out_paths: list[Path], options: Any) -> list[dict[s
     samples = model.sample(
         len(out_paths), length=total, temperature=options.temperature, seed=options.seed,
         prefix=None if prefix is None else [int(t) for t in prefix],
+        on_step=None if options.progress is None else (lambda t: options.progress(t, total)),
     )  # fmt: skip
     qpm = options.tempo if options.tempo is not None else codec.qpm
     return [_write(codec, row, path, qpm, metre, options.program, options.wav, options.png)
