@@ -14,18 +14,20 @@ from seqgan_music.core.domain import (
     DomainBase,
     LoadOptions,
     Preset,
+    draw_samples,
     register_domain,
 )
+from seqgan_music.core.files import atomic_write
 from seqgan_music.core.metrics import bleu, evaluate_samples, nearest_mse
 from seqgan_music.core.model import Model
 from seqgan_music.core.splits import SPLITS
 from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.music.encoding import REST, token_to_pitch
 from seqgan_music.music.presets import PRESETS, REST_PENALTY, REST_TOKEN
 from seqgan_music.music.tunes import ABC_SUFFIXES, MIDI_SUFFIXES
 
 NAMED_CORPORA = ("embedded", "nottingham")
 TUNE_SUFFIXES = MIDI_SUFFIXES + ABC_SUFFIXES
-LOWEST_PITCH_OFFSET = 20  # MIDI pitch = token + 20 (token 1 = A0 = MIDI 21)
 
 
 def _holds_tunes(path: Path) -> bool:
@@ -94,7 +96,6 @@ class MusicDomain(DomainBase):
 
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """MIDI files (tune.mid, tune-2.mid, ...), with .wav previews and piano rolls if asked."""
-        from seqgan_music.music.midi_io import write_midi
         from seqgan_music.music.render import write_piano_roll_png, write_wav
 
         _check_render_options(options)
@@ -102,24 +103,19 @@ class MusicDomain(DomainBase):
         # A step stays one quarter note: --tempo changes only how long it lasts when rendered.
         step = 60.0 / options.tempo if options.tempo is not None else model_step
         prefix = _primer_prefix(model, options, model_step)
-        samples = model.sample(
-            options.num,
-            length=options.length,
-            temperature=options.temperature,
-            seed=options.seed,
-            prefix=prefix,
-        )
+        samples = draw_samples(model, options, prefix)
         results = []
         for row, path in zip(samples, numbered_paths(out or Path("tune.mid"), options.num)):
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_midi(row, path, step_seconds=step, program=options.program, qpm=options.tempo,
-                       restrike=options.restrike)  # fmt: skip
+            tune = model.tokenizer.decode(row, step_seconds=step, program=options.program,
+                                          qpm=options.tempo, restrike=options.restrike)  # fmt: skip
+            atomic_write(path, tune.write)
             extras = []
             if options.wav:
                 extras.append(write_wav(row, path.with_suffix(".wav"), step_seconds=step))
             if options.png:
                 extras.append(write_piano_roll_png(row, path.with_suffix(".png"), step))
-            pitches = row[row > 0] + LOWEST_PITCH_OFFSET
+            pitches = token_to_pitch(row[row != REST])
             low, high = (int(pitches.min()), int(pitches.max())) if len(pitches) else (None, None)
             results.append(Composition(row, path, len(row) * step, low, high, None, tuple(extras)))
         return results

@@ -22,7 +22,9 @@ from seqgan_music.core.domain import (
     DomainBase,
     LoadOptions,
     Preset,
+    draw_samples,
     register_domain,
+    write_lines,
 )
 from seqgan_music.core.model import Model
 from seqgan_music.core.sampling import sample_in_chunks
@@ -151,11 +153,7 @@ class OracleDomain(DomainBase):
 
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """Samples as lines of token ids, written to `out` when it is given."""
-        samples = model.sample(
-            options.num, length=options.length, temperature=options.temperature, seed=options.seed
-        )
+        samples = draw_samples(model, options)
         texts = [" ".join(str(int(t)) for t in row) for row in samples]
-        if out is not None:
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            Path(out).write_text("\n".join(texts) + "\n", encoding="utf-8")
-        return [Composition(tokens=row, path=out, text=t) for row, t in zip(samples, texts)]
+        path = write_lines(out, texts)
+        return [Composition(tokens=row, path=path, text=t) for row, t in zip(samples, texts)]

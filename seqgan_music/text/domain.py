@@ -14,7 +14,9 @@ from seqgan_music.core.domain import (
     DomainBase,
     LoadOptions,
     Preset,
+    draw_samples,
     register_domain,
+    write_lines,
 )
 from seqgan_music.core.metrics import bleu, evaluate_samples
 from seqgan_music.core.model import Model
@@ -100,14 +102,7 @@ class TextDomain(DomainBase):
         """Decoded lines, written to `out` (one a line) when it is given."""
         if options.primer is not None:
             raise SeqGANMusicError("--primer is for music models; this checkpoint is text")
-        samples = model.sample(
-            options.num, length=options.length, temperature=options.temperature, seed=options.seed
-        )
+        samples = draw_samples(model, options)
         texts = [decode_until_eos(row.tolist(), model.tokenizer) for row in samples]
-        path = None
-        if out is not None:
-            path = Path(out)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            lines = "\n".join(t.replace("\n", " / ") for t in texts) + "\n"
-            path.write_text(lines, encoding="utf-8")
+        path = write_lines(out, [t.replace("\n", " / ") for t in texts])  # a poem on one line
         return [Composition(tokens=row, path=path, text=t) for row, t in zip(samples, texts)]
