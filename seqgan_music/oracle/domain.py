@@ -26,6 +26,7 @@ from seqgan_music.core.domain import (
     register_domain,
     write_lines,
 )
+from seqgan_music.core.files import refuse_existing
 from seqgan_music.core.model import Model
 from seqgan_music.core.sampling import sample_in_chunks
 from seqgan_music.core.splits import SPLITS
@@ -153,6 +154,8 @@ class OracleDomain(DomainBase):
 
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """Samples as lines of token ids, written to `out` when it is given."""
+        if out is not None:
+            refuse_existing([out], options.force)
         samples = draw_samples(model, options)
         texts = [" ".join(str(int(t)) for t in row) for row in samples]
         path = write_lines(out, texts)
