@@ -150,8 +150,8 @@ def export_model(
     """
     path = find_checkpoint(checkpoint)
     payload = read_checkpoint(path)
-    parts = tuple(p for p in ("generator", "discriminator", "rollout") if p in payload)
-    check_models(path, payload, parts or ("generator",))  # a broken model is never exported
+    parts = ("generator", *(p for p in ("discriminator", "rollout") if p in payload))
+    check_models(path, payload, parts)  # a broken model is never exported
     metadata = payload.get("metadata", {})
     if not isinstance(metadata, dict):
         raise CheckpointError(f"{path}: its metadata is not a dict")
