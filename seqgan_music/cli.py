@@ -43,8 +43,8 @@ def _set_threads(ctx: click.Context, param: click.Parameter, value: int | None) 
 
 threads_option = click.option(
     "--threads", type=click.IntRange(min=1), default=None, callback=_set_threads,
-    help="CPU threads (default: $OMP_NUM_THREADS, else 1: on a shared CPU more threads can be "
-    "many times slower).",
+    help="CPU threads (default: $OMP_NUM_THREADS, else every core, waiting passively so a busy "
+    "machine does not slow them many times over).",
 )  # fmt: skip
 settings_option = click.option(
     "--set", "settings", multiple=True, metavar="NAME=VALUE",

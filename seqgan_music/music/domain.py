@@ -18,18 +18,18 @@ from seqgan_music.core.domain import (
     Preset,
     register_domain,
 )
-from seqgan_music.core.files import refuse_existing
+from seqgan_music.core.files import atomic_write, refuse_existing
 from seqgan_music.core.metrics import bleu, evaluate_samples, nearest_mse
 from seqgan_music.core.model import Model
 from seqgan_music.core.splits import SPLITS
 from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import SeqGANMusicError, SeqGANMusicWarning
+from seqgan_music.music.encoding import REST, token_to_pitch
 from seqgan_music.music.presets import PRESETS, REST_PENALTY, REST_TOKEN
 from seqgan_music.music.tunes import ABC_SUFFIXES, MIDI_SUFFIXES
 
 NAMED_CORPORA = ("embedded", "nottingham")
 TUNE_SUFFIXES = MIDI_SUFFIXES + ABC_SUFFIXES
-LOWEST_PITCH_OFFSET = 20  # MIDI pitch = token + 20 (token 1 = A0 = MIDI 21)
 PAPER_STEPS_PER_BAR = 4  # compose --bars with the paper's grid: a step is written as a quarter
 DEFAULT_STEPS = 128  # a composed tune's default length: 51 s at 0.4 s a step (Magenta: 128 too)
 LONG_FACTOR = 4  # --length beyond this many times the trained length draws a warning
@@ -109,7 +109,6 @@ class MusicDomain(DomainBase):
 
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """MIDI files (tune.mid, tune-2.mid, ...), with .wav previews and piano rolls if asked."""
-        from seqgan_music.music.midi_io import write_midi
         from seqgan_music.music.render import write_piano_roll_png, write_wav
 
         _check_render_options(options)
@@ -142,14 +141,15 @@ class MusicDomain(DomainBase):
         results = []
         for row, path in zip(samples, paths):
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_midi(row, path, step_seconds=step, program=options.program, qpm=options.tempo,
-                       restrike=options.restrike)  # fmt: skip
+            tune = model.tokenizer.decode(row, step_seconds=step, program=options.program,
+                                          qpm=options.tempo, restrike=options.restrike)  # fmt: skip
+            atomic_write(path, tune.write)
             extras = []
             if options.wav:
                 extras.append(write_wav(row, path.with_suffix(".wav"), step_seconds=step))
             if options.png:
                 extras.append(write_piano_roll_png(row, path.with_suffix(".png"), step))
-            pitches = row[row > 0] + LOWEST_PITCH_OFFSET
+            pitches = token_to_pitch(row[row != REST])
             low, high = (int(pitches.min()), int(pitches.max())) if len(pitches) else (None, None)
             results.append(Composition(row, path, len(row) * step, low, high, None, tuple(extras)))
         return results
