@@ -86,6 +86,7 @@ class ComposeOptions:
     force: bool = False  # overwrite existing files (refused otherwise)
     primer_steps: int | None = None  # how much of the primer to keep (default: a quarter)
     progress: Callable[[int, int], None] | None = None  # (steps sampled, length), long composes
+    bars: int | None = None  # a length in bars (music), instead of `length` steps
 
 
 @dataclass
