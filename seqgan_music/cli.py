@@ -1,7 +1,7 @@
 """The `seqgan-music` command: a thin click layer over the Python API (`seqgan_music.api`).
 
 Every command turns the project's own errors into one line on stderr and exit code 1 (click's
-usage errors exit 2); `--debug` shows the traceback instead.
+usage errors are one line too, and exit 2); `--debug` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -187,7 +187,46 @@ class ProgressBars:
             self.bar = None
 
 
+class _OneLineUsageError(click.UsageError):
+    """click's usage error shown as one line (click prints a usage line, a hint and the error)."""
+
+    def show(self, file: Any = None) -> None:
+        where = f" (see `{self.ctx.command_path} --help`)" if self.ctx is not None else ""
+        click.echo(f"seqgan-music: error: {self.format_message()}{where}", err=True)
+
+
+class _Group(click.Group):
+    """The command group whose parsing errors, its own and its subcommands', are one line."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as err:
+            raise _one_line(err) from err
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as err:
+            raise _one_line(err) from err
+
+
+# A group called without its command shows its help (click raises it as a usage error).
+_HELP_ERRORS = tuple(
+    cls for cls in (getattr(click.exceptions, "NoArgsIsHelpError", None),) if cls is not None
+)
+
+
+def _one_line(err: click.UsageError) -> click.UsageError:
+    if isinstance(err, (_OneLineUsageError, *_HELP_ERRORS)):
+        return err
+    one = _OneLineUsageError(err.format_message().splitlines()[0], err.ctx)
+    one.exit_code = err.exit_code
+    return one
+
+
 @click.group(
+    cls=_Group,
     epilog="Examples:\n\n  seqgan-music train\n\n  seqgan-music compose --out tune.mid\n\n"
     "  seqgan-music evaluate --checkpoint checkpoints/mle --checkpoint checkpoints/seqgan "
     "--data nottingham"

@@ -67,7 +67,7 @@ def assert_one_line_error(result: object, *fragments: str) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 or result.exit_code == 2, result.stderr
+    assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in result.stderr, result.stderr
 
@@ -469,6 +469,23 @@ def test_progress_bars_first_eta_comes_from_the_first_units_time(capsys) -> None
 def test_set_without_a_name_is_one_sentence(workdir: Path) -> None:
     result = run("train", "--data", workdir / "tunes", "--set", "=3", "--quiet")
     assert_one_line_error(result, "'=3' has no setting name before '='")
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (("compose", "--primer", "no-such-primer.mid"), "no-such-primer.mid"),
+        (("train", "--no-such-option"), "No such option"),
+        (("no-such-command",), "No such command"),
+        (("data", "info", "--seed", "x"), "'x' is not a valid integer"),
+    ],
+)
+def test_click_usage_errors_are_one_line_too(args: tuple[str, ...], fragment: str) -> None:
+    """click's own parsing errors (usage, hint and error on three lines) are one line, exit 2."""
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert_one_line_error(result, fragment, "--help")
+    assert "Usage:" not in result.stderr
 
 
 def test_a_full_disk_is_one_sentence_naming_the_file(trained: Path, workdir: Path, monkeypatch):
