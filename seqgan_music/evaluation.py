@@ -84,11 +84,13 @@ def evaluate(
     temperature: float = 1.0,
     out_dir: str | Path | None = None,
     device: str = "auto",
+    subject: str | None = None,
 ) -> EvaluationReport:
     """Sample from each checkpoint, score against the corpus's test split, print-ready table.
 
-    The first two models get Welch's t-test p-values; the held-out valid split scored against
-    the test split is the `real data` column (the ceiling).
+    Welch's t-test p-values compare every model with the first (with `subject`, that model with
+    every other); the held-out valid split scored against the test split is the `real data`
+    column (the ceiling).
     """
     if not checkpoints:
         raise SeqGANMusicError("give at least one --checkpoint")
@@ -111,7 +113,7 @@ def evaluate(
         reference = score_samples(
             dataset.valid[:n], dataset.test, dataset.domain, dataset.tokenizer
         )
-    rows = comparison_table(scores, reference=reference)
+    rows = comparison_table(scores, reference=reference, subject=subject)
     markdown = table_to_markdown(rows)
     json_path = md_path = None
     if out_dir is not None:
@@ -142,6 +144,9 @@ def _held_out(model: Model, data: str | Path | None) -> Dataset:
     )
 
 
+BEST_MLE, MLE_BRANCH, SEQGAN = "MLE (best valid)", "MLE (+epochs)", "SeqGAN"
+
+
 def compare(
     data: str | Path = "embedded",
     *,
@@ -156,11 +161,12 @@ def compare(
     callback: Any = None,
     progress: bool = True,
 ) -> EvaluationReport:
-    """MLE vs SeqGAN from the same pre-trained generator, then the Table-4-style evaluation.
+    """The fair comparison: three generators from one MLE pre-training, evaluated on test.
 
-    SeqGAN trains in `out_dir/seqgan` (pre-training + adversarial phase); the MLE baseline starts
-    from its `checkpoint-pretrained.pt` and trains by MLE for as many epochs as SeqGAN had
-    adversarial rounds (the paper's learning-curve protocol).
+    SeqGAN trains in `out_dir/seqgan`; its G pre-training ends at the epoch of lowest validation
+    NLL (early stopping), saved as `checkpoint-pretrained.pt`: row 1, the strongest MLE model.
+    Row 2, the paper's MLE baseline, trains on from it by MLE for as many epochs as SeqGAN has
+    adversarial rounds; row 3 is SeqGAN. p-values compare SeqGAN with each MLE row.
     """
     out = Path(out_dir)
     common = dict(preset=preset, out_dir=out, seed=seed, device=device, tokenizer=tokenizer,
@@ -171,19 +177,54 @@ def compare(
     mle_overrides = {**(overrides or {}), "mode": "mle"}
     mle = train(data, overrides=mle_overrides, run_name="mle", init_from=pretrained, **common)
     report = evaluate(
-        [mle.checkpoint, seqgan.checkpoint],
+        [pretrained, mle.checkpoint, seqgan.checkpoint],
         data=data,
-        names=["MLE", "SeqGAN"],
+        names=[BEST_MLE, MLE_BRANCH, SEQGAN],
         num_samples=num_samples,
         seed=seed,
         out_dir=out,
         device=device,
+        subject=SEQGAN,
     )
     summary = {
         "data": str(data),
         "preset": preset,
         "seed": seed,
+        "best_valid_epoch": _best_epoch(seqgan.checkpoint),
+        "adversarial_rounds": _adversarial_rounds(seqgan.history),
         "train_seconds": {"seqgan": seqgan.seconds, "mle": mle.seconds},
     }
     (out / "compare.json").write_text(json.dumps(summary, indent=2) + "\n")
     return report
+
+
+def _best_epoch(checkpoint: Path) -> int | None:
+    from seqgan_music.core.checkpoint import load_checkpoint as load_payload
+
+    best = load_payload(checkpoint).get("best_g")
+    return None if best is None else int(best["epoch"])
+
+
+def _adversarial_rounds(history: list[dict[str, Any]]) -> int:
+    return sum(1 for h in history if h["phase"] == "adversarial")
+
+
+def compare_seeds(
+    data: str | Path = "embedded",
+    *,
+    seeds: list[int],
+    out_dir: str | Path = "checkpoints/compare",
+    **kwargs: Any,
+) -> EvaluationReport:
+    """`compare` once per seed (in `out_dir/seed-<s>`), then per-seed rows and mean ± sd over
+    seeds in `out_dir/seeds.md` and `seeds.json`."""
+    out = Path(out_dir)
+    per_seed = {s: compare(data, out_dir=out / f"seed-{s}", seed=s, **kwargs).rows for s in seeds}
+    from seqgan_music.core.report import seeds_table_markdown
+
+    markdown = seeds_table_markdown(per_seed, [BEST_MLE, MLE_BRANCH, SEQGAN], SEQGAN)
+    json_path, md_path = out / "seeds.json", out / "seeds.md"
+    json_path.write_text(json.dumps({str(s): r for s, r in per_seed.items()}, indent=2) + "\n")
+    md_path.write_text(markdown)
+    rows = [dict(row, seed=s) for s, seed_rows in per_seed.items() for row in seed_rows]
+    return EvaluationReport(rows, markdown, json_path, md_path)

@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from seqgan_music.core.report import (
+    better_direction,
     comparison_table,
     evaluate_samples,
     table_from_json,
@@ -26,7 +27,8 @@ def scores():
 def test_comparison_table_means_p_values_and_reference():
     rows = comparison_table(scores(), reference={"BLEU-4": np.array([1.0, 0.9])})
     bleu, distinct = rows
-    assert list(bleu) == ["metric", "MLE", "SeqGAN", "p (SeqGAN vs MLE)", "real data"]
+    assert list(bleu) == ["metric", "better", "MLE", "SeqGAN", "p (SeqGAN vs MLE)", "real data"]
+    assert bleu["better"] == "higher" and distinct["better"] == "closer to real data"
     assert bleu["MLE"] == pytest.approx(0.6) and bleu["SeqGAN"] == pytest.approx(0.9)
     expected_p = stats.ttest_ind([0.5, 0.7, 0.6], [0.9, 0.8, 1.0], equal_var=False).pvalue
     assert bleu["p (SeqGAN vs MLE)"] == pytest.approx(expected_p)
@@ -38,7 +40,9 @@ def test_comparison_table_means_p_values_and_reference():
 
 def test_single_model_and_missing_metric():
     rows = comparison_table({"MLE": {"MSE": np.array([20.0, 22.0])}, "B": {}})
-    assert rows == [{"metric": "MSE", "MLE": 21.0, "B": None, "p (B vs MLE)": None}]
+    assert rows == [
+        {"metric": "MSE", "better": "lower", "MLE": 21.0, "B": None, "p (B vs MLE)": None}
+    ]
     with pytest.raises(SeqGANMusicError):
         comparison_table({})
 
@@ -48,12 +52,24 @@ def test_json_round_trip_and_markdown():
     text = table_to_json(rows)
     assert table_from_json(text) == json.loads(text) == rows
     md = table_to_markdown(rows).splitlines()
-    assert md[0] == "| metric | MLE | SeqGAN | p (SeqGAN vs MLE) | real data |"
-    assert md[1] == "|---|---:|---:|---:|---:|"
-    assert md[2].startswith("| BLEU-4 | 0.6000 | 0.9000 | 0.0") and md[2].endswith("| 1.0000 |")
-    assert md[3] == "| distinct-4 | 0.8000 | 0.6000 | - | - |"
+    assert md[0] == "| metric | better | MLE | SeqGAN | p (SeqGAN vs MLE) | real data |"
+    assert md[1] == "|---|---|---:|---:|---:|---:|"
+    assert md[2].startswith("| BLEU-4 | higher | 0.6000 | 0.9000 | 0.0")
+    assert md[2].endswith("| 1.0000 |")
+    assert md[3] == "| distinct-4 | closer to real data | 0.8000 | 0.6000 | - | - |"
     tiny = table_to_markdown([{"metric": "x", "p (B vs A)": 1.234e-7}])
     assert "1.2e-07" in tiny
+
+
+def test_subject_is_compared_with_every_other_model():
+    three = {**scores(), "MLE+": {"BLEU-4": np.array([0.4, 0.5, 0.45])}}
+    row = comparison_table(three, subject="SeqGAN")[0]
+    assert [k for k in row if k.startswith("p (")] == ["p (SeqGAN vs MLE)", "p (SeqGAN vs MLE+)"]
+    expected = stats.ttest_ind([0.9, 0.8, 1.0], [0.4, 0.5, 0.45], equal_var=False).pvalue
+    assert row["p (SeqGAN vs MLE+)"] == pytest.approx(expected)
+    assert (
+        better_direction("MSE") == "lower" and better_direction("overlap_pitch_range") == "higher"
+    )
 
 
 def test_evaluate_samples_shapes():
