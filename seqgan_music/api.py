@@ -11,6 +11,7 @@ text); it holds the glue, and the domains hold the knowledge.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -28,6 +29,7 @@ from seqgan_music import presets
 from seqgan_music.core import distributed
 from seqgan_music.core.checkpoint import load_checkpoint as _load_payload
 from seqgan_music.core.config import SeqGANConfig
+from seqgan_music.core.files import RunLock, atomic_write, atomic_write_text
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.tokenizer import Tokenizer, tokenizer_from_dict, tokenizer_to_dict
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, checkpoint_generator
@@ -210,6 +212,9 @@ class _MetricsLog:
              **h["metrics"]}
             for h in trainer.history
         ]  # fmt: skip
+        if trainer.phase == "done":  # a finished run resumed: its "done" row is not in history
+            total = trainer.phase_total("adversarial")
+            self.rows.append({"phase": "done", "step": trainer.step, "total": total})
         self._write()
 
     def __call__(self, event: TrainEvent) -> None:
@@ -224,12 +229,13 @@ class _MetricsLog:
         columns: list[str] = []
         for row in self.rows:
             columns += [k for k in row if k not in columns]
-        tmp = self.path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="") as fh:
+
+        def write(fh: Any) -> None:
             writer = csv.DictWriter(fh, fieldnames=columns or ["phase", "step", "total"])
             writer.writeheader()
             writer.writerows(self.rows)
-        tmp.replace(self.path)
+
+        atomic_write(self.path, write, binary=False)
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
@@ -306,57 +312,60 @@ def train(
         dataset.valid if len(dataset.valid) else dataset.train, dtype=torch.long
     )
     run_dir.mkdir(parents=True, exist_ok=True)
-    log = _MetricsLog(run_dir / "metrics.csv", callback) if main else None
-    evaluate_fn = _validation_metrics(dataset, valid.to(torch_device)) if main else None
-    diagnostic_valid = valid if main else None  # D's held-out accuracy: rank 0 reports it
+    # rank 0 writes the folder and holds its lock: a second writer gets a one-line error
+    with RunLock(run_dir) if main else contextlib.nullcontext():
+        log = _MetricsLog(run_dir / "metrics.csv", callback) if main else None
+        evaluate_fn = _validation_metrics(dataset, valid.to(torch_device)) if main else None
+        diagnostic_valid = valid if main else None  # D's held-out accuracy: rank 0 reports it
 
-    if start_from is not None:
-        trainer = SeqGANTrainer.load(
-            start_from,
-            train_data,
-            device=torch_device,
-            callback=log,
-            evaluate=evaluate_fn,
-            train_overrides=overrides,
-            valid_data=diagnostic_valid,
-        )
-    else:
-        if config is None:
-            config = build_config(dataset, preset, overrides)
-        elif overrides:
-            config = config.with_train(**overrides)
-        config = config.with_train(seed=seed_used)
-        metadata = {
-            "domain": dataset.domain,
-            "tokenizer": tokenizer_to_dict(dataset.tokenizer),
-            "tokenizer_name": dataset.tokenizer.name,
-            "data": str(data),
-            "seq_len": dataset.seq_len,
-            "seed": seed_used,
-            "preset": preset,
-            "corpus": dataset.info,
-            "package_version": _version(),
-        }
-        trainer = SeqGANTrainer(
-            config,
-            train_data,
-            device=torch_device,
-            callback=log,
-            evaluate=evaluate_fn,
-            metadata=metadata,
-            valid_data=diagnostic_valid,
-        )
-    if log is not None:
-        log.start_from(trainer)
-        (run_dir / "config.json").write_text(json.dumps(trainer.config.to_dict(), indent=2) + "\n")
-        _write_latest(out_dir, run_dir.name)
-    start = time.perf_counter()
-    trainer.run(ckpt_path, max_units=max_units)
-    seconds = time.perf_counter() - start
-    metrics_csv = run_dir / "metrics.csv"
-    png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
-    summary = dataset.info.get("summary", "")
-    return TrainResult(run_dir, ckpt_path, metrics_csv, png, trainer.history, seconds, summary)
+        if start_from is not None:
+            trainer = SeqGANTrainer.load(
+                start_from,
+                train_data,
+                device=torch_device,
+                callback=log,
+                evaluate=evaluate_fn,
+                train_overrides=overrides,
+                valid_data=diagnostic_valid,
+            )
+        else:
+            if config is None:
+                config = build_config(dataset, preset, overrides)
+            elif overrides:
+                config = config.with_train(**overrides)
+            config = config.with_train(seed=seed_used)
+            metadata = {
+                "domain": dataset.domain,
+                "tokenizer": tokenizer_to_dict(dataset.tokenizer),
+                "tokenizer_name": dataset.tokenizer.name,
+                "data": str(data),
+                "seq_len": dataset.seq_len,
+                "seed": seed_used,
+                "preset": preset,
+                "corpus": dataset.info,
+                "package_version": _version(),
+            }
+            trainer = SeqGANTrainer(
+                config,
+                train_data,
+                device=torch_device,
+                callback=log,
+                evaluate=evaluate_fn,
+                metadata=metadata,
+                valid_data=diagnostic_valid,
+            )
+        if log is not None:
+            log.start_from(trainer)
+            config_json = json.dumps(trainer.config.to_dict(), indent=2) + "\n"
+            atomic_write_text(run_dir / "config.json", config_json)
+            _write_latest(out_dir, run_dir.name)
+        start = time.perf_counter()
+        trainer.run(ckpt_path, max_units=max_units)
+        seconds = time.perf_counter() - start
+        metrics_csv = run_dir / "metrics.csv"
+        png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
+        summary = dataset.info.get("summary", "")
+        return TrainResult(run_dir, ckpt_path, metrics_csv, png, trainer.history, seconds, summary)
 
 
 def _torchrun_restart(out_dir: Path, run_name: str | None, init_from: Any) -> bool:
@@ -383,9 +392,7 @@ def _read_latest(out_dir: Path) -> str | None:
 
 
 def _write_latest(out_dir: Path, run_name: str) -> None:
-    tmp = out_dir / (LATEST_FILE + ".tmp")
-    tmp.write_text(run_name + "\n")
-    tmp.replace(out_dir / LATEST_FILE)
+    atomic_write_text(out_dir / LATEST_FILE, run_name + "\n")
 
 
 def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:

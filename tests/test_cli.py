@@ -449,3 +449,23 @@ def test_compare_over_seeds_reports_every_seed_and_the_mean(workdir: Path) -> No
     assert " ± " in text and "of 2" in text
     assert set(json.loads((out / "seeds.json").read_text())) == {"0", "1"}
     assert_one_line_error(run("compare", "--seeds", "0,x", "--quiet"), "--seeds")
+
+
+def test_a_second_train_on_the_same_run_folder_is_refused(workdir: Path) -> None:
+    from seqgan_music.core.files import RunLock
+
+    with RunLock(workdir / "ck-locked" / "busy"):
+        result = run("train", "--data", workdir / "tunes", "--preset", "tiny", "--quiet",
+                     "--out", workdir / "ck-locked", "--run-name", "busy")  # fmt: skip
+    assert_one_line_error(result, "is in use by another training process (pid")
+
+
+def test_resuming_a_finished_run_keeps_its_done_row(trained: Path, workdir: Path) -> None:
+    import shutil
+
+    out = workdir / "finished"
+    shutil.copytree(trained, out / "tiny")
+    result = run("train", "--resume", "--out", out, "--run-name", "tiny", "--quiet")
+    assert result.exit_code == 0, result.output
+    rows = api.read_metrics(out / "tiny" / "metrics.csv")
+    assert rows == api.read_metrics(trained / "metrics.csv") and rows[-1]["phase"] == "done"

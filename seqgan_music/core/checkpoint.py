@@ -7,14 +7,13 @@ objects is refused instead of executed.
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from seqgan_music.core.files import atomic_write
 from seqgan_music.errors import SeqGANMusicError
 
 FORMAT_VERSION: int = 1
@@ -23,22 +22,12 @@ FORMAT_VERSION: int = 1
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     """Write `payload` (plus "format_version") to `path` atomically.
 
-    A temp file in the same directory is written, fsynced and renamed over `path`, so a crash or
+    A unique temp file in the same directory is written, fsynced and renamed over `path`
+    (`files.atomic_write`: the user's umask, removed on failure), so a crash, a full disk or
     Ctrl-C mid-save leaves the previous checkpoint intact.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {**payload, "format_version": FORMAT_VERSION}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda fh: torch.save(data, fh))
 
 
 # What torch.load raises on a file that is not a (weights-only) torch checkpoint.

@@ -82,8 +82,13 @@ def init_from_env(device: torch.device) -> torch.device:
     """
     if env_world_size() <= 1:
         return device
-    if device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    if device.type == "cuda":  # one GPU per rank: NCCL does not share a GPU between ranks
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        if local >= torch.cuda.device_count():
+            raise SeqGANMusicError(f"local rank {local} has no GPU of its own: this machine has "
+                                   f"{torch.cuda.device_count()}; start at most that many ranks "
+                                   "per machine, or train with --device cpu")  # fmt: skip
+        device = torch.device("cuda", local)
         torch.cuda.set_device(device)
     if not is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"

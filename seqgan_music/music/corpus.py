@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from seqgan_music.core.files import atomic_write, atomic_write_text
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.encoding import (
     REST,
@@ -35,7 +36,7 @@ from seqgan_music.music.encoding import (
     transpose_windows,
 )
 
-CACHE_FORMAT = 1  # bump when the cache layout or the split rule changes
+CACHE_FORMAT = 2  # bump when the cache layout, the reading or the split rule changes (2: mido)
 MIDI_SUFFIXES = (".mid", ".midi")
 ABC_SUFFIXES = (".abc",)
 SPLITS = ("train", "valid", "test")
@@ -299,24 +300,12 @@ def cache_key(root: Path, files: list[Path], enc: EncodingConfig, seed: int) -> 
     return h.hexdigest(), unreadable
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def save_corpus(corpus: Corpus, npz_path: Path) -> None:
     """Write `corpus` as .npz (windows) + .json (manifest, encoding) beside it, atomically."""
-    npz_path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {s: corpus.split(s) for s in SPLITS}
-
-    def write_npz(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-
-    _atomic_write(npz_path, write_npz)
+    atomic_write(npz_path, lambda fh: np.savez(fh, **arrays))
     meta = {"manifest": corpus.manifest, "encoding": corpus.encoding.to_dict()}
-    _atomic_write(npz_path.with_suffix(".json"), lambda t: t.write_text(json.dumps(meta, indent=1)))
+    atomic_write_text(npz_path.with_suffix(".json"), json.dumps(meta, indent=1))
 
 
 def load_corpus(npz_path: Path) -> Corpus:

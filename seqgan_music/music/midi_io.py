@@ -22,6 +22,7 @@ import mido
 import numpy as np
 import pretty_midi
 
+from seqgan_music.core.files import atomic_write
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.encoding import (
     MAX_TUNE_SECONDS,
@@ -250,10 +251,8 @@ def tokens_to_midi(
 
 def write_midi(tokens: np.ndarray | list[int], path: str | Path, **render: Any) -> Path:
     """Render tokens with `tokens_to_midi(**render)` and write a .mid file; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tokens_to_midi(tokens, **render).write(str(path))
-    return path
+    pm = tokens_to_midi(tokens, **render)
+    return atomic_write(path, pm.write)
 
 
 def read_midi_tune(

@@ -9,9 +9,11 @@ from __future__ import annotations
 import wave
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from seqgan_music.core.files import atomic_write
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.encoding import REST, VOCAB_SIZE, token_to_pitch
 from seqgan_music.music.midi_io import synthesize, tokens_to_midi
@@ -25,14 +27,15 @@ def write_wav(
     tokens = np.asarray(tokens, dtype=np.int64).ravel()
     audio = synthesize(tokens_to_midi(tokens, step_seconds), sample_rate)
     pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(pcm.tobytes())
-    return path
+
+    def write(fh: Any) -> None:  # a partial file on a full disk is removed, not left behind
+        with wave.open(fh, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(sample_rate)
+            w.writeframes(pcm.tobytes())
+
+    return atomic_write(path, write)
 
 
 def tokens_to_piano_roll(tokens: np.ndarray | Sequence[int]) -> np.ndarray:
@@ -82,9 +85,8 @@ def write_piano_roll_png(
                   interpolation="nearest")  # fmt: skip
         ax.set_ylabel("MIDI pitch")
     axes[-1, 0].set_xlabel("seconds")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    try:
+        return atomic_write(path, lambda fh: fig.savefig(fh, dpi=100, format="png"))
+    finally:
+        plt.close(fig)
