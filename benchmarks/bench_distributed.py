@@ -32,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from seqgan_music import presets
+from seqgan_music import api
 from seqgan_music.core import distributed
 from seqgan_music.core.trainer import SeqGANTrainer
 
@@ -49,7 +49,8 @@ def worker(case: str, rounds: int) -> None:
     torch.set_num_threads(1)
     distributed.init_from_env(torch.device("cpu"))
     c = CASES[case]
-    config = presets.get_preset("music", c["preset"], c["V"], c["T"]).with_train(**c["train"])
+    music = api.get_domain("music")
+    config = api.preset_config(music, c["preset"], c["V"], c["T"]).with_train(**c["train"])
     config = config.with_train(adv_rounds=rounds + 1)
     data = torch.randint(0, c["V"], (c["positives"], c["T"]), generator=torch.Generator())
     trainer = SeqGANTrainer(config, data)

@@ -1,7 +1,7 @@
 """Benchmark: Monte Carlo roll-out rewards (Eq. 4) for one batch, batched vs the original loop.
 
 Cases: (a) the paper's oracle sizes: V=5000, T=20, B=64, N=16, D = PAPER_FILTERS with emb 64,
-G emb/hidden 32; (b) music defaults (seqgan_music/presets.py): V=89, T=32, B=64, N=16,
+G emb/hidden 32; (b) music defaults (seqgan_music/music/presets.py): V=89, T=32, B=64, N=16,
 D = MUSIC_FILTERS with emb 32, G emb 32 / hidden 64. Prints the median time (wall and CPU), the
 analytic FLOP count of the minimal work (with the prefix shortcut), the achieved GFLOP/s, this
 machine's float32 matmul GFLOP/s and the speed-up over `rollout_rewards_reference` (timed on fewer
@@ -19,15 +19,11 @@ from collections.abc import Callable
 
 import torch
 
-from seqgan_music.core.config import (
-    MUSIC_FILTERS,
-    PAPER_FILTERS,
-    DiscriminatorConfig,
-    GeneratorConfig,
-)
+from seqgan_music.core.config import PAPER_FILTERS, DiscriminatorConfig, GeneratorConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.rollout import rollout_rewards, rollout_rewards_reference
+from seqgan_music.music.presets import MUSIC_FILTERS
 
 CASES = {
     "a": dict(name="paper oracle", V=5000, T=20, B=64, N=16, emb=32, hidden=32,

@@ -12,8 +12,8 @@ import argparse
 
 import torch
 
-from seqgan_music.core.oracle import OracleLSTM
-from seqgan_music.core.oracle_experiment import resolve_oracle
+from seqgan_music.oracle.domain import resolve_oracle
+from seqgan_music.oracle.lstm import OracleLSTM
 
 
 def _greedy_nll(oracle: OracleLSTM, n: int = 1, length: int = 20) -> float:

@@ -17,13 +17,13 @@ import time
 
 import torch
 
-from seqgan_music.core.oracle_experiment import PRESETS, run_oracle_experiment
+from seqgan_music import api
 from seqgan_music.core.trainer import TrainEvent
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    parser.add_argument("--preset", choices=api.oracle_presets(), default="cpu")
     parser.add_argument("--out", default="runs/oracle")
     parser.add_argument("--oracle", default=None, help="oracle .npz (default: random N(0,1))")
     parser.add_argument("--device", default="cpu")
@@ -40,7 +40,7 @@ def main() -> None:
         print(f"[{elapsed:7.1f}s] {event.phase} {event.step}/{event.total} {shown}",
               file=sys.stderr, flush=True)  # fmt: skip
 
-    results = run_oracle_experiment(
+    results = api.run_oracle_experiment(
         args.preset,
         args.out,
         oracle_path=args.oracle,

@@ -28,11 +28,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from seqgan_music import api
 from seqgan_music.core.config import SeqGANConfig
+from seqgan_music.core.domain import get_domain
 from seqgan_music.core.metrics import welch_p_value
 from seqgan_music.core.trainer import SeqGANTrainer
-from seqgan_music.evaluation import score_samples
+from seqgan_music.datasets import load_dataset
+from seqgan_music.runs import MetricsLog, plot_learning_curve
+from seqgan_music.training import build_config, validation_metrics
 
 # settings that only the adversarial phase reads: variants differing only in them share pre-training
 ADVERSARIAL_ONLY = ("adv_rounds", "g_steps", "d_steps", "k_epochs", "rollout_num", "update_rate",
@@ -81,13 +83,13 @@ def _score(generator, dataset) -> dict[str, np.ndarray]:
     rng = torch.Generator().manual_seed(SCORE_SEED)
     with torch.no_grad():
         samples = generator.eval().sample(NUM_SCORED, rng=rng).cpu().numpy()
-    return score_samples(samples, dataset.valid, dataset.domain, dataset.tokenizer, quick=True)
+    return get_domain(dataset.domain).validation_scores(samples, dataset.valid, dataset)
 
 
 def pretrained(config: SeqGANConfig, dataset, train, valid, out: Path) -> Path:
     """G and D pre-training for this config (shared through a key of its settings)."""
     path = out / f"pretrain-{_key(config)}.pt"
-    evaluate = api._validation_metrics(dataset, valid)
+    evaluate = validation_metrics(dataset, valid)
     if path.exists():
         trainer = SeqGANTrainer.load(path, train, evaluate=evaluate, valid_data=valid)
     else:
@@ -106,15 +108,15 @@ def run_variant(name: str, settings: dict[str, Any], base: SeqGANConfig, dataset
     run_dir = out / f"{name.replace(' ', '_').replace('=', '-')}"
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt = run_dir / "checkpoint.pt"
-    evaluate = api._validation_metrics(dataset, valid)
-    log = api._MetricsLog(run_dir / "metrics.csv", None)
+    evaluate = validation_metrics(dataset, valid)
+    log = MetricsLog(run_dir / "metrics.csv", None)
     adversarial = {k: getattr(config.train, k) for k in ADVERSARIAL_ONLY}
     source = ckpt if ckpt.exists() else pre
     trainer = SeqGANTrainer.load(source, train, evaluate=evaluate, callback=log,
                                  train_overrides=adversarial, valid_data=valid)  # fmt: skip
     log.start_from(trainer)
     trainer.run(ckpt)
-    api.plot_learning_curve(log.path, run_dir / "curve.png")
+    plot_learning_curve(log.path, run_dir / "curve.png")
     mle = SeqGANTrainer.load(pre, train).generator
     return summarise(name, trainer, _score(mle, dataset), _score(trainer.generator, dataset),
                      time.perf_counter() - start)  # fmt: skip
@@ -152,9 +154,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    dataset = api.load_dataset(args.data, tokenizer=args.tokenizer, seq_len=args.seq_len,
+    dataset = load_dataset(args.data, tokenizer=args.tokenizer, seq_len=args.seq_len,
                                seed=args.seed, progress=False)  # fmt: skip
-    base = api.build_config(dataset, args.preset).with_train(seed=args.seed)
+    base = build_config(dataset, args.preset).with_train(seed=args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for text in args.variants or ["default"]:

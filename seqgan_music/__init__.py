@@ -9,22 +9,30 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from seqgan_music.core.tokenizer import add_builtin_module
+from seqgan_music.core import domain as _domains
+from seqgan_music.core import tokenizer as _tokenizers
 
 __version__ = "0.1.0"
 
-# Built-in tokenizers register on import of these modules (the core does not name domains itself).
-add_builtin_module("seqgan_music.text.tokenizers")
-add_builtin_module("seqgan_music.music.codec")
+# The two extension points. Built-ins register on import of these modules (the core does not
+# name domains itself); the first domain listed takes a source that no domain claims.
+_domains.add_builtin_module("seqgan_music.music.domain")
+_domains.add_builtin_module("seqgan_music.text.domain")
+_domains.add_builtin_module("seqgan_music.oracle.domain")
+_tokenizers.add_builtin_module("seqgan_music.text.tokenizers")
+_tokenizers.add_builtin_module("seqgan_music.music.codec")
+_tokenizers.add_builtin_module("seqgan_music.oracle.domain")
 
 _LAZY = {
     # api
     "train": "seqgan_music.api",
     "load_dataset": "seqgan_music.api",
     "load_checkpoint": "seqgan_music.api",
-    "compose": "seqgan_music.composition",
-    "evaluate": "seqgan_music.evaluation",
-    "compare": "seqgan_music.evaluation",
+    "compose": "seqgan_music.api",
+    "evaluate": "seqgan_music.api",
+    "compare": "seqgan_music.api",
+    "export_model": "seqgan_music.api",
+    "run_oracle_experiment": "seqgan_music.api",
     # configs
     "SeqGANConfig": "seqgan_music.core.config",
     "GeneratorConfig": "seqgan_music.core.config",
@@ -34,7 +42,15 @@ _LAZY = {
     "register_tokenizer": "seqgan_music.core.tokenizer",
     "available_tokenizers": "seqgan_music.core.tokenizer",
     "get_tokenizer_class": "seqgan_music.core.tokenizer",
+    # domain registry
+    "register_domain": "seqgan_music.core.domain",
+    "available_domains": "seqgan_music.core.domain",
+    "get_domain": "seqgan_music.core.domain",
+    "Dataset": "seqgan_music.core.domain",
+    "DomainBase": "seqgan_music.core.domain",
     "SeqGANMusicError": "seqgan_music.errors",
+    "configure_threads": "seqgan_music.threads",
+    "ConfigError": "seqgan_music.errors",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

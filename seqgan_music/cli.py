@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ precision_option = click.option(
 
 
 def _set_threads(ctx: click.Context, param: click.Parameter, value: int | None) -> int:
-    from seqgan_music.threads import configure_threads
+    from seqgan_music import configure_threads  # before torch loads: not through the facade
 
     return configure_threads(value)
 
@@ -55,8 +56,21 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+REPORT_HINT = (
+    "seqgan-music: this is a bug, not a problem with your input: please report it with the "
+    "traceback above"
+)
+
+
+def _os_error_line(err: OSError) -> str:
+    """An OS error as one sentence that names its file."""
+    what = err.strerror or str(err) or type(err).__name__
+    return f"{err.filename}: {what}" if err.filename else what
+
+
 def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """One line and exit 1 for expected failures; a traceback only with --debug."""
+    """One line and exit 1 for the project's own errors and OS errors; anything else is a bug:
+    its traceback, then a one-line hint to report it (--debug shows every traceback)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -69,16 +83,20 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 err=True,
             )
             sys.exit(130)
-        except (SeqGANMusicError, OSError) as err:  # OSError: unwritable --out, full disk, ...
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except SeqGANMusicError as err:
             if _debug:
                 raise
             _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
-        except (KeyError, ValueError) as err:  # unknown tokenizer or preset, invalid config value
+        except OSError as err:  # unwritable --out, full disk, ...
             if _debug:
                 raise
-            # str(KeyError("x")) is "'x'": its message is the argument; others are their own text
-            text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
-            _fail(text.splitlines()[0] if text else type(err).__name__)
+            _fail(_os_error_line(err))
+        except Exception:
+            traceback.print_exc()
+            click.echo(REPORT_HINT, err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -90,6 +108,8 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
         if "=" not in pair:
             raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--set")
         key, value = pair.split("=", 1)
+        if not key.strip():
+            raise click.BadParameter(f"{pair!r} has no setting name before '='", param_hint="--set")
         try:
             out[key.strip()] = json.loads(
                 value.lower() if value.lower() in ("true", "false") else value
@@ -97,19 +117,6 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
         except json.JSONDecodeError:
             out[key.strip()] = value
     return out
-
-
-def _load_toml(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise SeqGANMusicError(f"{path}: not valid TOML ({err})") from err
 
 
 class ProgressBars:
@@ -128,18 +135,20 @@ class ProgressBars:
             self.phase = event.phase
             if event.phase == "done":
                 return
-            # The first event arrives after the first unit: start the count there, so the rate
-            # tqdm shows is measured over whole units.
+            # The first event arrives after the first unit: start the bar one unit earlier, that
+            # unit's wall time ago, so the first ETA is that unit's time (not "?" or a guess).
             self.bar = tqdm(
                 total=event.total,
-                initial=event.step,
+                initial=max(event.step - 1, 0),
                 desc=event.phase
                 if self.threads is None
                 else f"{event.phase} [{self.threads} thread{'s' if self.threads > 1 else ''}]",
                 unit="unit",
                 file=sys.stderr,
                 dynamic_ncols=True,
+                smoothing=0,  # units are alike: the mean rate since the start is the best guess
             )
+            self.bar.start_t -= getattr(event, "seconds", 0.0)
         if self.bar is not None:
             self.bar.n = event.step
             shown = {k: f"{v:.3g}" for k, v in event.metrics.items() if isinstance(v, float)}
@@ -199,10 +208,10 @@ def _command_line_args(ctx: click.Context, skip: tuple[str, ...]) -> list[str]:
 def _launch_ranks(nproc: int) -> None:
     """`seqgan-music train --nproc N ...` = `torchrun --standalone --nproc-per-node N -m
     seqgan_music train ...`: the same command on N ranks, through torch.distributed.run."""
-    from seqgan_music.core import distributed
+    from seqgan_music import api
 
     args = _command_line_args(click.get_current_context(), skip=("nproc",))
-    failure = distributed.launch_local(nproc, "seqgan_music", args)
+    failure = api.launch_local(nproc, "seqgan_music", args)
     if failure is not None:
         _fail(failure)
 
@@ -278,23 +287,22 @@ def train(
         return _launch_ranks(nproc)
     from seqgan_music import api
 
-    file_conf = _load_toml(config_file)
-    overrides = {**file_conf.get("train", {}), **_parse_overrides(settings)}
+    overrides = _parse_overrides(settings)
     if precision is not None:
         overrides["precision"] = precision
+    merged = api.merge_settings(
+        config_file, overrides=overrides, data=None if data == "embedded" else data,
+        preset=preset, seed=seed, tokenizer=tokenizer, seq_len=seq_len,
+    )  # fmt: skip
     bars = None if quiet else ProgressBars(threads)
     try:
         result = api.train(
-            data if data != "embedded" or "data" not in file_conf else file_conf["data"],
-            preset=preset or file_conf.get("preset", "default"),
-            overrides=overrides,
+            merged.pop("data"),
+            **merged,
             out_dir=out_dir,
             run_name=run_name,
             device=device,
-            seed=seed if seed is not None else file_conf.get("seed"),
             resume=resume,
-            tokenizer=tokenizer or file_conf.get("tokenizer"),
-            seq_len=seq_len or file_conf.get("seq_len"),
             init_from=init_from,
             callback=bars,
             progress=not quiet,
@@ -302,9 +310,7 @@ def train(
     finally:
         if bars is not None:
             bars.close()
-    from seqgan_music.core import distributed
-
-    if not distributed.is_main():
+    if not api.is_main_process():
         return  # rank 0 reports for the whole job
     if result.corpus_summary:
         click.echo(f"corpus: {result.corpus_summary}")
@@ -387,12 +393,10 @@ def compose(
     threads: int,
 ) -> None:
     """Compose new tunes (or text) from a trained checkpoint (fp32 unless --precision says)."""
-    from seqgan_music.api import resolve_device
-    from seqgan_music.composition import compose as compose_api
-    from seqgan_music.core.precision import autocast
+    from seqgan_music import api
 
-    with autocast(precision or "fp32", resolve_device(device)):
-        pieces = compose_api(
+    with api.autocast(precision or "fp32", api.resolve_device(device)):
+        pieces = api.compose(
             out,
             checkpoint=checkpoint,
             num=num,
@@ -472,11 +476,11 @@ def evaluate(
     device: str,
 ) -> None:
     """Score models against held-out data: BLEU, MSE, diversity, musical metrics, p-values."""
-    from seqgan_music.evaluation import evaluate as evaluate_api
+    from seqgan_music import api
 
     if names and len(names) != len(checkpoints):
         raise click.BadParameter("give one --name per --checkpoint", param_hint="--name")
-    report = evaluate_api(
+    report = api.evaluate(
         list(checkpoints),
         data=data,
         names=list(names) or None,
@@ -545,17 +549,16 @@ def compare(
 ) -> None:
     """Three rows from one MLE pre-training: the best-validation MLE generator, the paper's MLE
     baseline trained on as long as SeqGAN, and SeqGAN, scored on the test split (Table 4)."""
-    from seqgan_music.evaluation import compare as compare_api
-    from seqgan_music.evaluation import compare_seeds
+    from seqgan_music import api
 
     seed_list = _parse_seeds(seeds)
     bars = None if quiet else ProgressBars(threads)
     overrides = _parse_overrides(settings)
     if precision is not None:
         overrides["precision"] = precision
-    run_compare = compare_api
+    run_compare = api.compare
     if seed_list is not None:
-        run_compare = functools.partial(compare_seeds, seeds=seed_list)
+        run_compare = functools.partial(api.compare_seeds, seeds=seed_list)
     try:
         report = run_compare(
             data,
@@ -611,10 +614,10 @@ def data_prepare(
     quiet: bool,
 ) -> None:
     """Turn a corpus into cached token windows (parsed on all cores)."""
-    from seqgan_music.music.corpus import EncodingConfig, prepare_corpus
+    from seqgan_music import api
 
-    encoding = EncodingConfig(step_seconds=step_seconds, seq_len=seq_len, stride=stride or seq_len)
-    corpus = prepare_corpus(data, encoding=encoding, seed=seed, progress=not quiet, refresh=refresh)
+    corpus = api.prepare_corpus(data, seq_len=seq_len, stride=stride, step_seconds=step_seconds,
+                                seed=seed, progress=not quiet, refresh=refresh)  # fmt: skip
     click.echo(corpus.summary)
     click.echo(f"cache: {corpus.manifest.get('cache_file')}")
 
@@ -625,9 +628,9 @@ def data_prepare(
 @friendly_errors
 def data_info(data: str, seed: int) -> None:
     """Show a prepared corpus: windows per split, files used and skipped (with reasons)."""
-    from seqgan_music.music.corpus import prepare_corpus
+    from seqgan_music import api
 
-    corpus = prepare_corpus(data, seed=seed, progress=False)
+    corpus = api.data_summary(data, seed=seed, progress=True)  # a bar while not cached yet
     click.echo(corpus.summary)
     skipped = corpus.manifest.get("skipped", [])
     for entry in skipped[:20]:
@@ -651,9 +654,9 @@ def data_info(data: str, seed: int) -> None:
 @friendly_errors
 def data_download(name: str, dest: Path, url: str | None) -> None:
     """Fetch a public corpus, verify its checksum and unpack it atomically."""
-    from seqgan_music.music.download import NOTTINGHAM_URL, download_nottingham
+    from seqgan_music import api
 
-    folder = download_nottingham(dest, url=url or NOTTINGHAM_URL)
+    folder = api.download_corpus(name, dest, url=url)
     counts = {s: len(list((folder / s).glob("*.mid"))) for s in ("train", "valid", "test")}
     click.echo(f"wrote {folder}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
@@ -702,10 +705,9 @@ def oracle(
     quiet: bool,
 ) -> None:
     """The paper's synthetic experiment: NLL-oracle of MLE vs SeqGAN (Table 1, Figure 2)."""
-    from seqgan_music.api import resolve_device
-    from seqgan_music.core.oracle_experiment import resolve_oracle, run_oracle_experiment
+    from seqgan_music import api
 
-    path = resolve_oracle(oracle_path)
+    path = api.resolve_oracle(oracle_path)
     if path is None:
         click.echo(
             f"note: no --oracle given, so a random N(0,1) oracle is drawn from seed {seed}; it is "
@@ -714,11 +716,11 @@ def oracle(
         )
     bars = None if quiet else ProgressBars(threads)
     try:
-        result = run_oracle_experiment(
+        result = api.run_oracle_experiment(
             preset,
             out_dir,
             oracle_path=path,
-            device=str(resolve_device(device)),
+            device=device,
             seed=seed,
             precision=precision,
             callback=bars,
@@ -758,9 +760,9 @@ def oracle(
 @friendly_errors
 def export(checkpoint: Path | None, out: Path, notes: tuple[str, ...]) -> None:
     """Write a small sampling-only checkpoint (generator + tokenizer, no optimiser or D)."""
-    from seqgan_music.api import export_model, find_checkpoint
+    from seqgan_music import api
 
-    path = export_model(find_checkpoint(checkpoint), out, notes=_parse_overrides(notes))
+    path = api.export_model(api.find_checkpoint(checkpoint), out, notes=_parse_overrides(notes))
     click.echo(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
 
 

@@ -1,7 +1,8 @@
 """The paper's Table 4 from our own runs: sample from checkpoints, score against held-out data.
 
-`evaluate` scores models; `compare` trains the MLE baseline and SeqGAN from one pre-trained
-generator and evaluates both, the one-command reproduction of the paper's comparison.
+`evaluate` scores models, each with its domain's metrics; `compare` trains SeqGAN and the MLE
+baseline from one pre-trained generator and evaluates both, the one-command reproduction of the
+paper's comparison.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from seqgan_music.api import Dataset, Model, load_checkpoint, load_dataset, train
+from seqgan_music.core.domain import Dataset, get_domain
+from seqgan_music.core.model import Model
 from seqgan_music.core.report import comparison_table, table_to_json, table_to_markdown
+from seqgan_music.datasets import load_dataset
 from seqgan_music.errors import SeqGANMusicError
-
-BLEU_ORDERS = {"music": (4,), "text": (2, 3, 4)}
+from seqgan_music.models import load_checkpoint
+from seqgan_music.training import train
 
 
 @dataclass
@@ -26,52 +27,6 @@ class EvaluationReport:
     markdown: str
     json_path: Path | None
     markdown_path: Path | None
-
-
-def trim_at_end(rows: np.ndarray, eos_id: int | None, pad_id: int | None) -> list[np.ndarray]:
-    """Text rows cut before their first EOS (and PAD), so padding never counts as n-grams."""
-    stops = [t for t in (eos_id, pad_id) if t is not None]
-    out = []
-    for row in rows:
-        ends = np.flatnonzero(np.isin(row, stops))
-        out.append(row[: ends[0]] if len(ends) else row)
-    return out
-
-
-def score_samples(
-    samples: np.ndarray,
-    references: np.ndarray,
-    domain: str,
-    tokenizer: Any = None,
-    *,
-    quick: bool = False,
-) -> dict[str, Any]:
-    """Per-hypothesis scores (arrays) for one model; music adds MSE and musical metrics.
-    `quick`: only BLEU (the domain's orders) and, for music, MSE (the per-round diagnostic)."""
-    from seqgan_music.core.metrics import bleu, evaluate_samples, nearest_mse
-
-    if domain == "text" and tokenizer is not None:
-        samples = trim_at_end(samples, tokenizer.eos_id, tokenizer.pad_id)
-        references = trim_at_end(references, tokenizer.eos_id, tokenizer.pad_id)
-    if quick:
-        scores = {f"BLEU-{n}": bleu(samples, references, n) for n in BLEU_ORDERS[domain]}
-        if domain == "music":
-            scores["MSE"] = nearest_mse(samples, references, ignore_token=0)
-        return scores
-
-    scores = evaluate_samples(
-        samples,
-        references,
-        bleu_orders=BLEU_ORDERS[domain],
-        mse=domain == "music",
-        ignore_token=0 if domain == "music" else None,
-    )
-    if domain == "music":
-        from seqgan_music.music.metrics import metric_overlaps, musical_metrics
-
-        scores.update(musical_metrics(samples))
-        scores.update({f"overlap_{k}": v for k, v in metric_overlaps(samples, references).items()})
-    return scores
 
 
 def evaluate(
@@ -89,8 +44,8 @@ def evaluate(
     """Sample from each checkpoint, score against the corpus's test split, print-ready table.
 
     Welch's t-test p-values compare every model with the first (with `subject`, that model with
-    every other); the held-out valid split scored against the test split is the `real data`
-    column (the ceiling).
+    every other); the domain's "real data" (held-out data scored as if it were a model: the valid
+    split against the test split) is the ceiling.
     """
     if not checkpoints:
         raise SeqGANMusicError("give at least one --checkpoint")
@@ -99,7 +54,8 @@ def evaluate(
     if len(domains) != 1:
         raise SeqGANMusicError(f"checkpoints mix domains {sorted(domains)}; compare like with like")
     dataset = _held_out(models[0], data)
-    references = dataset.test if len(dataset.test) else dataset.valid
+    domain = get_domain(dataset.domain)
+    references = domain.references(dataset)
     if len(references) == 0:
         raise SeqGANMusicError(f"{data}: no held-out windows to score against")
     n = num_samples or 1000
@@ -107,13 +63,14 @@ def evaluate(
     scores = {}
     for name, model in zip(names, models):
         samples = model.sample(n, seed=seed, temperature=temperature, length=dataset.seq_len)
-        scores[name] = score_samples(samples, references, dataset.domain, dataset.tokenizer)
-    reference = None
-    if len(dataset.valid) and len(dataset.test):
-        reference = score_samples(
-            dataset.valid[:n], dataset.test, dataset.domain, dataset.tokenizer
-        )
+        scores[name] = domain.score(samples, references, dataset)
+    real = domain.real_data(dataset, n)
+    reference = None if real is None else domain.score(real, dataset.test, dataset)
     rows = comparison_table(scores, reference=reference, subject=subject)
+    return _report(rows, out_dir)
+
+
+def _report(rows: list[dict[str, Any]], out_dir: str | Path | None) -> EvaluationReport:
     markdown = table_to_markdown(rows)
     json_path = md_path = None
     if out_dir is not None:
@@ -130,17 +87,18 @@ def _model_name(model: Model) -> str:
 
 
 def _held_out(model: Model, data: str | Path | None) -> Dataset:
-    meta = model.metadata
-    source = data if data is not None else meta.get("data")
+    run = model.run
+    source = data if data is not None else run.data
     if source is None:
         raise SeqGANMusicError("give --data: the checkpoint does not record its corpus")
     return load_dataset(
         source,
-        tokenizer=meta.get("tokenizer_name"),
+        tokenizer=run.tokenizer_name,
         seq_len=model.config.generator.seq_len,
-        seed=int(meta.get("seed", 0)),
+        seed=int(run.seed or 0),
         progress=False,
         fitted_tokenizer=model.tokenizer,
+        domain=model.domain,
     )
 
 
@@ -172,7 +130,6 @@ def compare(
     common = dict(preset=preset, out_dir=out, seed=seed, device=device, tokenizer=tokenizer,
                   seq_len=seq_len, callback=callback, progress=progress)  # fmt: skip
     seqgan = train(data, overrides=overrides, run_name="seqgan", **common)
-    # The baseline branches from SeqGAN's pre-trained state and trains by MLE instead.
     pretrained = seqgan.run_dir / "checkpoint-pretrained.pt"
     mle_overrides = {**(overrides or {}), "mode": "mle"}
     mle = train(data, overrides=mle_overrides, run_name="mle", init_from=pretrained, **common)
@@ -199,9 +156,9 @@ def compare(
 
 
 def _best_epoch(checkpoint: Path) -> int | None:
-    from seqgan_music.core.checkpoint import load_checkpoint as load_payload
+    from seqgan_music.core.checkpoint import read_checkpoint
 
-    best = load_payload(checkpoint).get("best_g")
+    best = read_checkpoint(checkpoint).get("best_g")
     return None if best is None else int(best["epoch"])
 
 

@@ -1,9 +1,17 @@
-"""The core knows nothing of music or text: walk its imports and fail if it reaches a domain."""
+"""The layers: the core knows no domain, domains know neither the CLI nor each other, and the CLI
+only calls the facade. Walk the imports and fail on a crossing."""
 
 import ast
 from pathlib import Path
 
-CORE = Path(__file__).resolve().parent.parent / "seqgan_music" / "core"
+PKG = Path(__file__).resolve().parent.parent / "seqgan_music"
+CORE = PKG / "core"
+# Every subpackage but the core is a domain (music, text, oracle, ...).
+DOMAINS = sorted(p.name for p in PKG.iterdir() if (p / "__init__.py").is_file() and p != CORE)
+# Modules above the core (the facade and its job modules); errors.py is shared by every layer.
+TOP_LEVEL = sorted(
+    f"seqgan_music.{p.stem}" for p in PKG.glob("*.py") if p.stem not in ("__init__", "errors")
+)
 FORBIDDEN = (
     "seqgan_music.music",
     "seqgan_music.text",
@@ -29,9 +37,31 @@ def _imported_modules(path: Path) -> set[str]:
 def test_core_imports_no_domain():
     files = sorted(CORE.glob("*.py"))
     assert files, "the core package has no modules"
+    forbidden = FORBIDDEN + tuple(f"seqgan_music.{d}" for d in DOMAINS) + tuple(TOP_LEVEL)
     for path in files:
-        bad = [m for m in _imported_modules(path) if m.startswith(FORBIDDEN)]
+        bad = [m for m in _imported_modules(path) if m.startswith(forbidden)]
         assert not bad, f"{path.name} imports {bad}"
+
+
+def test_domains_import_no_cli_and_no_other_domain():
+    assert {"music", "text", "oracle"} <= set(DOMAINS)
+    for domain in DOMAINS:
+        others = tuple(f"seqgan_music.{d}" for d in DOMAINS if d != domain)
+        forbidden = ("seqgan_music.cli", "seqgan_music.api", "click") + others
+        for path in sorted((PKG / domain).rglob("*.py")):
+            bad = [m for m in _imported_modules(path) if m.startswith(forbidden)]
+            assert not bad, f"{domain}/{path.name} imports {bad}"
+
+
+def test_tune_reading_lives_below_the_codec():
+    imported = _imported_modules(PKG / "music" / "codec.py")
+    assert "seqgan_music.music.corpus" not in imported, "codec.py must not import corpus.py"
+
+
+def test_cli_calls_only_the_facade():
+    allowed = {"seqgan_music", "seqgan_music.api", "seqgan_music.errors"}
+    used = {m for m in _imported_modules(PKG / "cli.py") if m.startswith("seqgan_music")}
+    assert used <= allowed, f"cli.py reaches past the facade: {sorted(used - allowed)}"
 
 
 def test_heavy_libraries_stay_in_one_module():

@@ -171,7 +171,7 @@ def test_compose_continues_a_primer(trained: Path, workdir: Path) -> None:
     result = run("compose", "--checkpoint", trained, "--out", out, "--primer", primer,
                  "--length", "40", "--seed", "2")  # fmt: skip
     assert result.exit_code == 0, result.output
-    from seqgan_music.music.corpus import read_primer, read_tune_tokens
+    from seqgan_music.music.tunes import read_primer, read_tune_tokens
 
     steps = 40 // 4
     assert np.array_equal(read_tune_tokens(out)[:steps], read_primer(primer, steps))
@@ -469,3 +469,38 @@ def test_resuming_a_finished_run_keeps_its_done_row(trained: Path, workdir: Path
     assert result.exit_code == 0, result.output
     rows = api.read_metrics(out / "tiny" / "metrics.csv")
     assert rows == api.read_metrics(trained / "metrics.csv") and rows[-1]["phase"] == "done"
+
+
+def test_progress_bars_first_eta_comes_from_the_first_units_time(capsys) -> None:
+    import re
+
+    from seqgan_music.cli import ProgressBars
+    from seqgan_music.core.trainer import TrainEvent
+
+    bars = ProgressBars()
+    bars(TrainEvent("g_pretrain", 1, 20, {"g_mle_loss": 2.5}, seconds=3600.0))
+    shown = str(bars.bar)
+    bars.close()
+    assert "?" not in shown, shown
+    h, m, s = (int(x) for x in re.search(r"<(\d+):(\d\d):(\d\d)", shown).groups())
+    assert 19 * 3600 <= h * 3600 + m * 60 + s < 19 * 3660, shown  # 19 units left of an hour each
+
+
+def test_set_without_a_name_is_one_sentence(workdir: Path) -> None:
+    result = run("train", "--data", workdir / "tunes", "--set", "=3", "--quiet")
+    assert_one_line_error(result, "'=3' has no setting name before '='")
+
+
+def test_a_full_disk_is_one_sentence_naming_the_file(trained: Path, workdir: Path, monkeypatch):
+    import errno
+
+    from seqgan_music.core import files
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", no_space)
+    out = workdir / "full" / "slim.pt"
+    result = run("export", "--checkpoint", trained, "--out", out)
+    assert_one_line_error(result, f"{out}: No space left on device")
+    assert "Errno" not in result.stderr and not list((workdir / "full").iterdir())

@@ -37,6 +37,7 @@ SAMPLES = {
         ["yes, we're proud of the economy!", "Completely unseen words."],
     ),
     "midi-pitch": _midi_pitch_samples,
+    "ids": lambda: ([[0, 1, 2]], [[4, 0, 4999], [17]]),  # the oracle's: ids as they are
 }
 
 

@@ -7,8 +7,11 @@ through plain dicts, which load under `torch.load(weights_only=True)`.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+
+from seqgan_music.errors import ConfigError
 
 # The paper's synthetic-data discriminator (Appendix / original code): (window, filters) pairs.
 PAPER_FILTERS: tuple[tuple[int, int], ...] = (
@@ -16,11 +19,29 @@ PAPER_FILTERS: tuple[tuple[int, int], ...] = (
     (7, 100), (8, 100), (9, 100), (10, 100), (15, 160), (20, 160),
 )  # fmt: skip
 
-# A smaller discriminator for music: D dominates the roll-out and D training cost at V=89, T=32
-# (PEERS.md); 256 filters over windows from two steps to the whole 32-step window.
-MUSIC_FILTERS: tuple[tuple[int, int], ...] = (
-    (2, 32), (3, 32), (4, 32), (5, 32), (8, 32), (12, 32), (16, 32), (24, 16), (32, 16),
-)  # fmt: skip
+
+# The largest model size a config may ask for: far beyond any run here, and small enough that a
+# checkpoint with absurd sizes fails with a message instead of trying to allocate terabytes.
+MAX_SIZE = 1 << 24  # vocabulary, sequence length, embedding, hidden or filter count
+
+
+def _size(name: str, value: Any) -> int:
+    """`value` as a plain int in 1..MAX_SIZE (numpy integers too), else a ConfigError."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        number = None
+    if number is None or isinstance(value, bool):
+        raise ConfigError(f"{name} must be an integer, not {value!r}")
+    if not 1 <= number <= MAX_SIZE:
+        raise ConfigError(f"{name} must be in 1..{MAX_SIZE}, not {number}")
+    return number
+
+
+def _check_sizes(config: object, names: tuple[str, ...]) -> None:
+    """Validate and canonicalise (plain ints, as checkpoints need) the size fields."""
+    for name in names:
+        object.__setattr__(config, name, _size(name, getattr(config, name)))
 
 
 @dataclass(frozen=True)
@@ -31,6 +52,9 @@ class GeneratorConfig:
     seq_len: int
     emb_dim: int = 32
     hidden_dim: int = 32
+
+    def __post_init__(self) -> None:
+        _check_sizes(self, ("vocab_size", "seq_len", "emb_dim", "hidden_dim"))
 
 
 @dataclass(frozen=True)
@@ -45,8 +69,16 @@ class DiscriminatorConfig:
     l2_reg: float = 0.2  # the original's L2 on its two-way output layer (one logit: half, see loss)
 
     def __post_init__(self) -> None:
-        # JSON round trips give lists; keep the field hashable and canonical.
-        object.__setattr__(self, "filters", tuple((int(w), int(n)) for w, n in self.filters))
+        _check_sizes(self, ("vocab_size", "seq_len", "emb_dim"))
+        try:  # JSON round trips give lists; keep the field hashable and canonical.
+            filters = tuple((_size("filter window", w), _size("filter count", n))
+                            for w, n in self.filters)  # fmt: skip
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"filters must be (window, count) pairs: {err}") from err
+        object.__setattr__(self, "filters", filters)
+        if not 0.0 <= self.dropout < 1.0 or not self.l2_reg >= 0.0:
+            raise ConfigError(f"dropout must be in [0, 1) and l2_reg >= 0, not "
+                              f"{self.dropout}, {self.l2_reg}")  # fmt: skip
 
     @property
     def active_filters(self) -> tuple[tuple[int, int], ...]:
@@ -99,24 +131,24 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         # Values arrive from `--set NAME=VALUE`, TOML and checkpoints: check the type first, so a
-        # bad value is a one-line ValueError here, not a TypeError or a ZeroDivisionError mid-run.
+        # bad value is a one-line ConfigError here, not a TypeError or a ZeroDivisionError mid-run.
         for f in fields(self):
             value, kind = getattr(self, f.name), type(f.default)
             ok = isinstance(value, (int, float)) if kind is float else isinstance(value, kind)
             if not ok or (kind is not bool and isinstance(value, bool)):
-                raise ValueError(f"{f.name} must be of type {kind.__name__}, not {value!r}")
+                raise ConfigError(f"{f.name} must be of type {kind.__name__}, not {value!r}")
         if self.mode not in ("seqgan", "mle"):
-            raise ValueError(f"mode must be 'seqgan' or 'mle', not {self.mode!r}")
+            raise ConfigError(f"mode must be 'seqgan' or 'mle', not {self.mode!r}")
         if not 0.0 <= self.update_rate <= 1.0:
-            raise ValueError(f"update_rate must be in [0, 1], not {self.update_rate}")
+            raise ConfigError(f"update_rate must be in [0, 1], not {self.update_rate}")
         if self.precision not in ("fp32", "bf16", "auto"):
-            raise ValueError(f"precision must be fp32, bf16 or auto, not {self.precision!r}")
+            raise ConfigError(f"precision must be fp32, bf16 or auto, not {self.precision!r}")
         for name, low in _TRAIN_MINIMUM.items():
             if getattr(self, name) < low:
-                raise ValueError(f"{name} must be at least {low}, not {getattr(self, name)}")
+                raise ConfigError(f"{name} must be at least {low}, not {getattr(self, name)}")
         for name in ("g_lr", "d_lr", "pg_lr", "grad_clip", "temperature"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
+                raise ConfigError(f"{name} must be positive, not {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -132,18 +164,22 @@ class SeqGANConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SeqGANConfig:
-        return cls(
-            generator=GeneratorConfig(**d["generator"]),
-            discriminator=DiscriminatorConfig(**d["discriminator"]),
-            train=TrainConfig(**d.get("train", {})),
-        )
+        """Inverse of `to_dict`; a missing, unknown or ill-typed field is a ConfigError."""
+        try:
+            return cls(
+                generator=GeneratorConfig(**d["generator"]),
+                discriminator=DiscriminatorConfig(**d["discriminator"]),
+                train=TrainConfig(**d.get("train", {})),
+            )
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ConfigError(f"not a SeqGAN config ({type(err).__name__}: {err})") from err
 
     def with_train(self, **overrides: Any) -> SeqGANConfig:
         """A copy with TrainConfig fields replaced (unknown names are an error)."""
         known = {f.name for f in fields(TrainConfig)}
         unknown = set(overrides) - known
         if unknown:
-            raise ValueError(f"unknown train setting(s): {', '.join(sorted(unknown))}")
+            raise ConfigError(f"unknown train setting(s): {', '.join(sorted(unknown))}")
         return replace(self, train=replace(self.train, **overrides))
 
 
@@ -156,32 +192,12 @@ def paper_synthetic(vocab_size: int = 5000, seq_len: int = 20) -> SeqGANConfig:
     )
 
 
-# A lighter discriminator for the CPU oracle run: the same windows up to 20, 50 filters each
-# (about 4x fewer multiply-adds than PAPER_FILTERS; D dominates the adversarial round's cost).
-ORACLE_CPU_FILTERS: tuple[tuple[int, int], ...] = (
-    (1, 50), (2, 50), (3, 50), (4, 50), (5, 50), (10, 50), (15, 50), (20, 50),
-)  # fmt: skip
-
-
-def oracle_cpu(vocab_size: int = 5000, seq_len: int = 20) -> SeqGANConfig:
-    """The synthetic experiment cut to fit a shared 2-core CPU (about 20 minutes): the paper's G, a
-    lighter D, 20 MLE epochs, 5 D pre-training rounds, then 25 adversarial rounds of (1 PG step
-    with 16 roll-outs, G_beta update at rate 0.8, 1 x (3,000 fresh negatives, 2 epochs) of D).
-    The paper trains D far more per round (5 x (10,000 negatives, 3 epochs))."""
+def tiny(vocab_size: int, seq_len: int) -> SeqGANConfig:
+    """A seconds-long smoke run for any domain (tests, a first try of a command)."""
     return SeqGANConfig(
-        GeneratorConfig(vocab_size, seq_len, emb_dim=32, hidden_dim=32),
-        DiscriminatorConfig(vocab_size, seq_len, emb_dim=64, filters=ORACLE_CPU_FILTERS),
-        TrainConfig(
-            g_pretrain_epochs=20,
-            d_pretrain_rounds=5,
-            d_pretrain_epochs=1,
-            adv_rounds=25,
-            g_steps=1,
-            d_steps=1,
-            k_epochs=2,
-            rollout_num=16,
-            num_negatives=3000,
-            eval_every=2,
-            precision="auto",
-        ),
-    )
+        GeneratorConfig(vocab_size, seq_len, emb_dim=8, hidden_dim=16),
+        DiscriminatorConfig(vocab_size, seq_len, emb_dim=8, filters=((2, 8), (3, 8))),
+        TrainConfig(batch_size=32, g_pretrain_epochs=2, d_pretrain_rounds=1, d_pretrain_epochs=1,
+                    adv_rounds=2, d_steps=1, k_epochs=1, rollout_num=2, eval_every=1,
+                    precision="auto"),
+    )  # fmt: skip

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import LongTensor, Tensor, nn
 
 from seqgan_music.core.config import DiscriminatorConfig
+from seqgan_music.errors import ConfigError
 
 # Tables of up to this many float32 bytes keep the weights' dtype under bf16 autocast: they sit
 # in cache, where float32 embedding_bag measured 2x faster than bfloat16 (14.6 vs 32 ms, music D).
@@ -54,7 +55,7 @@ class Discriminator(nn.Module):
         self.config = config
         self.windows = tuple(w for w, _ in config.active_filters)
         if not self.windows:
-            raise ValueError(f"no discriminator window fits seq_len {config.seq_len}")
+            raise ConfigError(f"no discriminator window fits seq_len {config.seq_len}")
         emb, feats = config.emb_dim, sum(n for _, n in config.active_filters)
         self.embedding = nn.Embedding(config.vocab_size, emb)
         self.convs = nn.ModuleList(nn.Conv1d(emb, n, w) for w, n in config.active_filters)

@@ -37,7 +37,10 @@ def atomic_write(path: str | Path, write: Callable[[IO[Any]], Any], *, binary: b
     """Call `write(fh)` on a unique temporary file beside `path`, then rename it to `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:  # name the file the user asked for, not our temporary one
+        raise OSError(err.errno, err.strerror, str(path)) from err
     try:
         os.fchmod(fd, umask_mode())
         mode = "wb" if binary else "w"
@@ -46,6 +49,9 @@ def atomic_write(path: str | Path, write: Callable[[IO[Any]], Any], *, binary: b
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as err:  # a full disk: "[Errno 28]" alone names no file
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(err.errno, err.strerror, str(path)) from err
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -186,8 +186,8 @@ def nearest_mse(
     hypotheses: np.ndarray,
     references: np.ndarray,
     *,
-    ignore_token: int | None = 0,
-    rest_penalty: float | None = 144.0,
+    ignore_token: int | None = None,
+    rest_penalty: float | None = None,
     chunk: int = 1024,
 ) -> np.ndarray:
     """Per-hypothesis squared token distance to the nearest reference, shape (H,).
@@ -198,8 +198,9 @@ def nearest_mse(
     semitones, the reading of the paper's MSE (Manaris et al. 2007) that fits its values near 20.
 
     Rests (`ignore_token`) carry no pitch. Rule: a step where both are rests costs 0; a step where
-    exactly one is a rest costs `rest_penalty` (default 144 = one octave squared: sounding where
-    the other is silent is a gross error, so an all-rest sample cannot look close to anything).
+    exactly one is a rest costs `rest_penalty` (the music domain's 144 = one octave squared:
+    sounding where the other is silent is a gross error, so an all-rest sample cannot look close
+    to anything).
     With `rest_penalty=None` such steps are skipped and the mean runs over the steps where both
     sound (a pair with no such step is at distance inf). `ignore_token=None`: no rests.
 
@@ -261,7 +262,8 @@ def evaluate_samples(
     *,
     bleu_orders: Sequence[int] = (4,),
     mse: bool = True,
-    ignore_token: int | None = 0,
+    ignore_token: int | None = None,
+    rest_penalty: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Score generated samples against held-out references: one array per metric.
 
@@ -274,7 +276,9 @@ def evaluate_samples(
     for n in bleu_orders:
         scores[f"BLEU-{n}"] = bleu(samples, references, n)
     if mse:
-        scores["MSE"] = nearest_mse(samples, references, ignore_token=ignore_token)
+        scores["MSE"] = nearest_mse(
+            samples, references, ignore_token=ignore_token, rest_penalty=rest_penalty
+        )
     for n in bleu_orders:
         scores[f"Self-BLEU-{n}"] = self_bleu(samples, n)
     for n in bleu_orders:

@@ -10,9 +10,12 @@ one chosen block (about sqrt(V) + V / blocks additions instead of V).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
+
+SAMPLE_CHUNK = 2048  # sequences drawn per call when many are wanted (bounds the (n, V) buffers)
 
 
 def block_size(vocab: int) -> int:
@@ -61,3 +64,8 @@ def sample_probs(
     chosen = blocks.gather(-2, k.unsqueeze(-1).expand(*k.shape, block))  # (..., num, blk)
     inner = torch.searchsorted(chosen.cumsum_(-1), rest.unsqueeze(-1), right=True).squeeze(-1)
     return (k * block + inner.clamp_(max=block - 1)).clamp_(max=vocab - 1)
+
+
+def sample_in_chunks(draw: Callable[[int], Tensor], n: int, chunk: int = SAMPLE_CHUNK) -> Tensor:
+    """`n` sequences from `draw(k)` (which returns (k, T)), asked for `chunk` at a time."""
+    return torch.cat([draw(min(chunk, n - i)) for i in range(0, n, chunk)])

@@ -9,11 +9,11 @@ entry-point group `seqgan_music.tokenizers` (value: "package.module:ClassName").
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from seqgan_music.core.plugins import import_modules, load_plugins, register_into
 from seqgan_music.errors import SeqGANMusicError
 
 ENTRY_POINT_GROUP = "seqgan_music.tokenizers"
@@ -59,31 +59,15 @@ _entry_points_loaded = False
 
 def register_tokenizer(name: str) -> Callable[[type], type]:
     """Class decorator: register a tokenizer class under `name` (duplicates are refused)."""
-
-    def decorate(cls: type) -> type:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"tokenizer {name!r} is already registered by {_REGISTRY[name]!r}")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return decorate
+    return lambda cls: register_into(_REGISTRY, name, cls, "tokenizer")
 
 
 def _load_entry_points() -> None:
     global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in _REGISTRY:
-            continue
-        try:
-            cls = ep.load()
-        except Exception as err:  # a broken plugin must not break every other tokenizer
-            warnings.warn(f"tokenizer plugin {ep.name!r} failed to load: {err}", stacklevel=2)
-            continue
-        register_tokenizer(ep.name)(cls)
+    if not _entry_points_loaded:
+        _entry_points_loaded = True
+        group = entry_points(group=ENTRY_POINT_GROUP)
+        load_plugins(group, _REGISTRY, register_tokenizer, "tokenizer")
 
 
 def available_tokenizers() -> list[str]:
@@ -126,7 +110,4 @@ def add_builtin_module(module: str) -> None:
 
 
 def _load_builtins() -> None:
-    import importlib
-
-    for module in _BUILTIN_MODULES:
-        importlib.import_module(module)
+    import_modules(_BUILTIN_MODULES)

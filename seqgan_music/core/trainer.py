@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,15 +30,16 @@ import torch
 from torch import Tensor
 
 from seqgan_music.core import distributed
-from seqgan_music.core.checkpoint import load_checkpoint, save_checkpoint
+from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
 from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.precision import autocast, resolve_precision
 from seqgan_music.core.rollout import RolloutPolicy, rollout_rewards
+from seqgan_music.core.sampling import sample_in_chunks
+from seqgan_music.errors import CheckpointError, ConfigError
 
 PHASES = ("g_pretrain", "d_pretrain", "adversarial", "done")
-SAMPLE_CHUNK = 2048  # sequences sampled per call when drawing negatives (bounds memory)
 DIAG_SAMPLES = 256  # held-out positives and fresh negatives scored for D's accuracy per round
 
 
@@ -49,6 +51,7 @@ class TrainEvent:
     step: int
     total: int
     metrics: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0  # the unit's wall time (for progress bars; not in history or metrics)
 
 
 def pretrained_path(checkpoint_path: str | Path) -> Path:
@@ -85,15 +88,15 @@ class SeqGANTrainer:
         valid_data: Tensor | None = None,
     ) -> None:
         if train_data.dim() != 2 or train_data.dtype != torch.long:
-            raise ValueError(f"train_data must be an (n, T) int64 tensor, got {train_data.dtype} "
+            raise ConfigError(f"train_data must be an (n, T) int64 tensor, got {train_data.dtype} "
                              f"{tuple(train_data.shape)}")  # fmt: skip
         vocab, seq_len = config.generator.vocab_size, config.generator.seq_len
         if train_data.shape[1] != seq_len:
-            raise ValueError(f"train_data has sequences of {train_data.shape[1]} tokens, the "
+            raise ConfigError(f"train_data has sequences of {train_data.shape[1]} tokens, the "
                              f"config {seq_len}")  # fmt: skip
         low, high = (int(train_data.min()), int(train_data.max())) if train_data.numel() else (0, 0)
         if not 0 <= low <= high < vocab:  # e.g. resumed on a corpus whose vocabulary has grown
-            raise ValueError(f"train_data holds ids {low}..{high}, outside the config's "
+            raise ConfigError(f"train_data holds ids {low}..{high}, outside the config's "
                              f"vocabulary 0..{vocab - 1}")  # fmt: skip
         self.config = config
         self.device = torch.device(device)
@@ -174,7 +177,7 @@ class SeqGANTrainer:
         last completed unit is saved, then the interrupt is re-raised.
         """
         if checkpoint_every < 1:
-            raise ValueError(f"checkpoint_every must be at least 1, not {checkpoint_every}")
+            raise ConfigError(f"checkpoint_every must be at least 1, not {checkpoint_every}")
         path = Path(checkpoint_path) if checkpoint_path is not None else None
         units, saved = 0, False
         self._join_ranks()
@@ -223,6 +226,7 @@ class SeqGANTrainer:
 
     def _run_unit(self) -> None:
         phase, step = self.phase, self.step
+        started = time.perf_counter()
         rng = self._rng(phase, step)
         self.rank_rng = self._rank_rng(phase, step, rng)
         dropout_tag = f"/rank{distributed.rank()}" if distributed.world_size() > 1 else ""
@@ -248,7 +252,8 @@ class SeqGANTrainer:
             self._note_best_g(metrics)
         self.history.append({"phase": phase, "step": self.step, "metrics": metrics})
         if self.callback is not None:
-            self.callback(TrainEvent(phase, self.step, total, dict(metrics)))
+            seconds = time.perf_counter() - started
+            self.callback(TrainEvent(phase, self.step, total, dict(metrics), seconds))
 
     # ---- the three kinds of update ----------------------------------------------------------
 
@@ -271,8 +276,8 @@ class SeqGANTrainer:
             return
         tc = self.config.train
         if (tc.pg_batch_size or tc.batch_size) < distributed.world_size():
-            raise ValueError(f"the policy-gradient batch ({tc.pg_batch_size or tc.batch_size}) "
-                             f"is smaller than the {distributed.world_size()} ranks")  # fmt: skip
+            raise ConfigError(f"the policy-gradient batch ({tc.pg_batch_size or tc.batch_size}) "
+                              f"is smaller than the {distributed.world_size()} ranks")  # fmt: skip
         distributed.broadcast_modules(self.generator, self.discriminator, self.rollout.generator)
 
     def _mle_epoch(self, rng: torch.Generator) -> float:
@@ -296,10 +301,10 @@ class SeqGANTrainer:
         temperature = self.config.train.temperature
         if n == 0:  # a rank's share of fewer negatives than ranks
             return self.train_data.new_zeros((0, self.train_data.shape[1]))
-        chunks = [min(SAMPLE_CHUNK, n - i) for i in range(0, n, SAMPLE_CHUNK)]
         with self._autocast():
-            return torch.cat([self.generator.sample(k, temperature=temperature, rng=rng)
-                              for k in chunks])  # fmt: skip
+            return sample_in_chunks(
+                lambda k: self.generator.sample(k, temperature=temperature, rng=rng), n
+            )
 
     def _d_round(self, rng: torch.Generator, epochs: int) -> float:
         """Fresh negatives from G, then `epochs` epochs of D on positives + negatives (Eq. 5).
@@ -484,11 +489,44 @@ class SeqGANTrainer:
     ) -> SeqGANTrainer:
         """Rebuild a trainer from a checkpoint; `train_overrides` replace TrainConfig fields
         (e.g. {"mode": "mle"} branches the MLE baseline from a -pretrained checkpoint)."""
-        state = load_checkpoint(path, map_location=device)
-        config = SeqGANConfig.from_dict(state["config"])
+        state = read_checkpoint(path, map_location=device)
+        config = check_models(path, state, ("generator", "discriminator", "rollout"))
+        if state.get("phase") not in PHASES or not isinstance(state.get("step"), int):
+            raise CheckpointError(f"{path}: not a resumable training checkpoint (no phase/step)")
         if train_overrides:
             config = config.with_train(**train_overrides)
         trainer = cls(config, train_data, device=device, callback=callback, evaluate=evaluate,
                       metadata=state.get("metadata"), valid_data=valid_data)  # fmt: skip
-        trainer.load_state_dict(state)
+        try:
+            trainer.load_state_dict(state)
+        except (KeyError, ValueError, TypeError, RuntimeError) as err:  # optimiser states
+            raise CheckpointError(
+                f"{path}: its training state does not fit its models: "
+                f"{str(err).splitlines()[0] if str(err) else err!r}"
+            ) from err
         return trainer
+
+
+def branch_mle(
+    pretrained: str | Path,
+    train_data: Tensor,
+    *,
+    overrides: dict[str, Any] | None = None,
+    device: str | torch.device = "cpu",
+    callback: Callable[[TrainEvent], None] | None = None,
+    evaluate: Callable[[Generator], dict[str, float]] | None = None,
+    valid_data: Tensor | None = None,
+) -> SeqGANTrainer:
+    """The paper's MLE baseline: from a `-pretrained` checkpoint, the adversarial rounds become
+    MLE epochs (as many as SeqGAN has rounds), so both branches share one pre-trained G.
+
+    `compare` (run folders) and the oracle experiment (NLL-oracle curves) both branch here."""
+    return SeqGANTrainer.load(
+        pretrained,
+        train_data,
+        device=device,
+        callback=callback,
+        evaluate=evaluate,
+        train_overrides={**(overrides or {}), "mode": "mle"},
+        valid_data=valid_data,
+    )

@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from seqgan_music.core.tokenizer import register_tokenizer
-from seqgan_music.music.corpus import read_tune_tokens
 from seqgan_music.music.encoding import VOCAB_SIZE, EncodingConfig
 from seqgan_music.music.midi_io import midi_to_tokens, tokens_to_midi
+from seqgan_music.music.tunes import read_tune_tokens
 
 
 @register_tokenizer("midi-pitch")
@@ -28,10 +28,11 @@ class MidiPitchCodec:
         self, step_seconds: float = 0.4, seq_len: int = 32, *, stride: int | None = None,
         track: int | None = None, program: int = 0, velocity: int = 90, restrike: bool = False,
     ) -> None:  # fmt: skip
-        self.step_seconds = float(step_seconds)
-        self.seq_len = int(seq_len)
-        self.stride = int(stride if stride is not None else seq_len)
-        self.track = track
+        # How tunes are read is the corpus's EncodingConfig; the codec adds how they are rendered.
+        self.encoding = EncodingConfig(
+            step_seconds=float(step_seconds), seq_len=int(seq_len),
+            stride=int(stride if stride is not None else seq_len), track=track,
+        )  # fmt: skip
         self.program = int(program)
         self.velocity = int(velocity)
         self.restrike = bool(restrike)
@@ -40,6 +41,10 @@ class MidiPitchCodec:
     def from_encoding(cls, enc: EncodingConfig, **render: Any) -> MidiPitchCodec:
         """The codec matching a corpus's EncodingConfig."""
         return cls(enc.step_seconds, enc.seq_len, stride=enc.stride, track=enc.track, **render)
+
+    @property
+    def step_seconds(self) -> float:
+        return self.encoding.step_seconds
 
     @property
     def vocab_size(self) -> int:
@@ -60,8 +65,8 @@ class MidiPitchCodec:
     def encode(self, item: Any) -> list[int]:
         """A MIDI/ABC path or a PrettyMIDI -> tokens."""
         if isinstance(item, (str, Path)):
-            return read_tune_tokens(item, self.step_seconds, self.track).tolist()
-        return midi_to_tokens(item, self.step_seconds, self.track).tolist()
+            return read_tune_tokens(item, self.step_seconds, self.encoding.track).tolist()
+        return midi_to_tokens(item, self.step_seconds, self.encoding.track).tolist()
 
     def decode(self, ids: Sequence[int]) -> Any:
         """Tokens -> a PrettyMIDI (write it with `.write(path)`)."""
@@ -71,9 +76,10 @@ class MidiPitchCodec:
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
+        enc = self.encoding  # the keys checkpoints have always had (no train-only transposition)
         return {
-            "step_seconds": self.step_seconds, "seq_len": self.seq_len, "stride": self.stride,
-            "track": self.track, "program": self.program, "velocity": self.velocity,
+            "step_seconds": enc.step_seconds, "seq_len": enc.seq_len, "stride": enc.stride,
+            "track": enc.track, "program": self.program, "velocity": self.velocity,
             "restrike": self.restrike,
         }  # fmt: skip
 

@@ -28,6 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from seqgan_music.core.files import atomic_write, atomic_write_text
+from seqgan_music.core.splits import SPLITS, seeded_split
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.encoding import (
     REST,
@@ -35,20 +36,13 @@ from seqgan_music.music.encoding import (
     tokens_to_windows,
     transpose_windows,
 )
+from seqgan_music.music.tunes import ABC_SUFFIXES, MIDI_SUFFIXES, parse_file
 
-CACHE_FORMAT = 2  # bump when the cache layout, the reading or the split rule changes (2: mido)
-MIDI_SUFFIXES = (".mid", ".midi")
-ABC_SUFFIXES = (".abc",)
-SPLITS = ("train", "valid", "test")
+# bump when the cache layout, the reading or the split rule changes (2: mido; 3: core/splits.py)
+CACHE_FORMAT = 3
 SPLIT_DIRS = {"train": "train", "valid": "valid", "validation": "valid", "test": "test"}
-SPLIT_SHARES = (0.8, 0.1, 0.1)
 EMBEDDED_COLLECTION = "ryansMammoth"
 NOTTINGHAM_DIR = Path("midi_data") / "nottingham"
-# Raised by pretty_midi/music21 on inputs their own error handling misses; recorded, not raised.
-UNEXPECTED_PARSE_ERRORS = (
-    ValueError, IndexError, KeyError, TypeError, AttributeError, ZeroDivisionError,
-    OverflowError, MemoryError, RecursionError, EOFError, AssertionError,
-)  # fmt: skip
 
 
 @dataclass
@@ -203,39 +197,10 @@ def given_split(root: Path, files: list[Path]) -> dict[Path, str] | None:
     return out
 
 
-def seeded_split(labels: list[str], seed: int) -> dict[str, str]:
-    """{tune label: split}: a seeded permutation cut 80/10/10 (at least one tune each from 3 up)."""
-    order = np.random.default_rng(seed).permutation(len(labels))
-    n = len(labels)
-    n_valid = max(round(n * SPLIT_SHARES[1]), 1 if n >= 3 else 0)
-    n_test = max(round(n * SPLIT_SHARES[2]), 1 if n >= 3 else 0)
-    names = ["valid"] * n_valid + ["test"] * n_test + ["train"] * (n - n_valid - n_test)
-    return {labels[i]: names[k] for k, i in enumerate(order)}
-
-
 # ---- parsing (runs in worker processes) ---------------------------------------------------------
 
 
-def parse_file(path: Path, step_seconds: float, track: int | None) -> list[tuple[str, Any, dict]]:
-    """Every tune of one file as (label, tokens or None, info with "reason" when None)."""
-    path = Path(path)
-    try:
-        if path.suffix.lower() in ABC_SUFFIXES:
-            from seqgan_music.music.abc_io import read_abc_tunes
-
-            return read_abc_tunes(path, step_seconds)
-        from seqgan_music.music.midi_io import read_midi_tune
-
-        tokens, info = read_midi_tune(path, step_seconds, track)
-        return [(path.name, tokens, info)]
-    except SeqGANMusicError as err:
-        return [(path.name, None, {"reason": str(err).removeprefix(f"{path.name}: ")})]
-    except OSError as err:
-        return [(path.name, None, {"reason": f"unreadable ({err.strerror or type(err).__name__})"})]
-    except UNEXPECTED_PARSE_ERRORS as err:  # a file that breaks a library must not stop the corpus
-        return [
-            (path.name, None, {"reason": f"failed to parse ({type(err).__name__}: {err})"[:200]})
-        ]
+_END = object()
 
 
 def _parse_task(task: tuple[str, float, int | None]) -> list[tuple[str, Any, dict]]:
@@ -254,13 +219,29 @@ def parse_files(
     tasks = [(str(f), enc.step_seconds, enc.track) for f in files]
     bar = dict(total=len(tasks), desc=desc, unit="file", disable=not progress, file=sys.stderr)
     if workers == 1:
-        return [_parse_task(t) for t in tqdm(tasks, **bar)]
+        return list(_bar_from_first(map(_parse_task, tasks), bar))
     import multiprocessing
 
     # spawn, not fork: the caller may hold torch threads, which fork does not survive.
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        chunk = max(1, len(tasks) // (workers * 8))
-        return list(tqdm(pool.imap(_parse_task, tasks, chunksize=chunk), **bar))
+        # small chunks: results arrive steadily, so the bar's rate is right from the start
+        chunk = max(1, min(4, len(tasks) // (workers * 8)))
+        return list(_bar_from_first(pool.imap(_parse_task, tasks, chunksize=chunk), bar))
+
+
+def _bar_from_first(results: Any, bar: dict[str, Any]) -> Any:
+    """Yield `results` under a bar that starts after the first one, which pays for start-up
+    (spawning workers, importing music21) and would make the first ETA absurd; the bar shows
+    itself only once it has measured a rate (`delay`), so it never shows "?" either."""
+    it = iter(results)
+    first = next(it, _END)
+    if first is _END:
+        return
+    yield first
+    with tqdm(initial=1, delay=0.5, **bar) as progress:
+        for result in it:
+            yield result
+            progress.update(1)
 
 
 # ---- cache --------------------------------------------------------------------------------------
@@ -324,6 +305,44 @@ def _stack(windows: list[np.ndarray], seq_len: int) -> np.ndarray:
     return np.concatenate(windows) if windows else np.zeros((0, seq_len), dtype=np.int64)
 
 
+def _usable_tunes(
+    parsed: dict[Path, list[tuple[str, Any, dict]]], rel: dict[Path, str], seq_len: int,
+    skipped: list[dict[str, str]],
+) -> tuple[dict[str, tuple[Path, np.ndarray, dict]], int]:  # fmt: skip
+    """{tune: (file, tokens, info)} of the tunes long enough to train on, and how many notes were
+    moved into range; every other tune is appended to `skipped` with its reason."""
+    tunes: dict[str, tuple[Path, np.ndarray, dict]] = {}
+    moved = 0
+    for f, results in parsed.items():
+        multi = len(results) > 1
+        for label, tokens, info in results:
+            tune = f"{rel[f]}#{label.rsplit('#', 1)[1]}" if multi else rel[f]
+            if tokens is None:
+                skipped.append({"file": tune, "reason": info["reason"]})
+            elif not np.any(tokens != REST):
+                skipped.append({"file": tune, "reason": "no notes sound at the sample times"})
+            elif len(tokens) < seq_len:
+                skipped.append({"file": tune, "reason": f"shorter than {seq_len} steps"})
+            else:
+                tunes[tune] = (f, tokens, info)
+                moved += info.get("moved_notes", 0)
+    return tunes, moved
+
+
+def _assign_splits(
+    tunes: dict[str, tuple[Path, np.ndarray, dict]], by_file: dict[Path, str] | None, seed: int,
+    skipped: list[dict[str, str]],
+) -> dict[str, str]:  # fmt: skip
+    """{tune: split}: the folders' split when there is one, else the shared seeded split."""
+    if by_file is None:
+        return seeded_split(sorted(tunes), seed)
+    assign = {t: by_file.get(f) for t, (f, _, _) in tunes.items()}
+    for t in [t for t, s in assign.items() if s is None]:
+        skipped.append({"file": t, "reason": "outside the train/valid/test folders"})
+        del assign[t]
+    return assign  # type: ignore[return-value]
+
+
 def build_corpus(
     name: str, root: Path, files: list[Path], enc: EncodingConfig, seed: int,
     unreadable: dict[Path, str], workers: int | None, progress: bool, use_folders: bool = True,
@@ -335,21 +354,7 @@ def build_corpus(
         zip(todo, parse_files(todo, enc, workers, progress, f"parsing {name}"), strict=True)
     )
     skipped = [{"file": rel[f], "reason": why} for f, why in unreadable.items()]
-    tunes: dict[str, tuple[Path, np.ndarray, dict]] = {}
-    moved = 0
-    for f in todo:
-        multi = len(parsed[f]) > 1
-        for label, tokens, info in parsed[f]:
-            tune = f"{rel[f]}#{label.rsplit('#', 1)[1]}" if multi else rel[f]
-            if tokens is None:
-                skipped.append({"file": tune, "reason": info["reason"]})
-            elif not np.any(tokens != REST):
-                skipped.append({"file": tune, "reason": "no notes sound at the sample times"})
-            elif len(tokens) < enc.seq_len:
-                skipped.append({"file": tune, "reason": f"shorter than {enc.seq_len} steps"})
-            else:
-                tunes[tune] = (f, tokens, info)
-                moved += info.get("moved_notes", 0)
+    tunes, moved = _usable_tunes(parsed, rel, enc.seq_len, skipped)
     if not tunes:
         why = Counter(s["reason"] for s in skipped).most_common(3)
         raise SeqGANMusicError(
@@ -359,13 +364,7 @@ def build_corpus(
         )
     by_file = given_split(root, files) if use_folders else None
     split_rule = "folders" if by_file is not None else f"seeded 80/10/10 by tune (seed {seed})"
-    if by_file is not None:
-        assign = {t: by_file.get(f) for t, (f, _, _) in tunes.items()}
-        for t in [t for t, s in assign.items() if s is None]:
-            skipped.append({"file": t, "reason": "outside the train/valid/test folders"})
-            del assign[t]
-    else:
-        assign = seeded_split(sorted(tunes), seed)
+    assign = _assign_splits(tunes, by_file, seed, skipped)
     windows: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
     used = []
     for t, s in assign.items():
@@ -439,29 +438,3 @@ def prepare_corpus(
     except OSError as err:  # a read-only cache is no reason to fail: the corpus is in memory
         corpus.manifest["cache_file"] = f"not written ({err.strerror})"
     return corpus
-
-
-# ---- one tune -----------------------------------------------------------------------------------
-
-
-def read_tune_tokens(
-    path: str | Path, step_seconds: float = 0.4, track: int | None = None
-) -> np.ndarray:
-    """The tokens of one MIDI file, or of the first tune of an ABC file."""
-    path = Path(path)
-    if not path.is_file():
-        raise SeqGANMusicError(f"no such file: {path}")
-    label, tokens, info = parse_file(path, step_seconds, track)[0]
-    if tokens is None:
-        raise SeqGANMusicError(f"{path.name}: {info['reason']}")
-    return tokens
-
-
-def read_primer(path: str | Path, steps: int, step_seconds: float = 0.4) -> np.ndarray:
-    """The first `steps` tokens of a MIDI or ABC file: a prefix for conditioned composition."""
-    if steps < 1:
-        raise SeqGANMusicError(f"primer steps must be at least 1, not {steps}")
-    tokens = read_tune_tokens(path, step_seconds)[:steps]
-    if not np.any(tokens != REST):
-        raise SeqGANMusicError(f"{Path(path).name}: no notes in the first {steps} steps")
-    return tokens

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from seqgan_music.errors import ConfigError
+
 REST = 0
 LOWEST_PITCH = 21  # A0, token 1
 HIGHEST_PITCH = 108  # C8, token 88
@@ -42,15 +44,15 @@ class EncodingConfig:
 
     def __post_init__(self) -> None:
         if not self.step_seconds > 0:
-            raise ValueError(f"step_seconds must be positive, not {self.step_seconds}")
+            raise ConfigError(f"step_seconds must be positive, not {self.step_seconds}")
         if self.seq_len < 1 or self.stride < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"seq_len and stride must be at least 1, not {self.seq_len}, {self.stride}"
             )
         if self.transpose is not None:
             lo, hi = (int(v) for v in self.transpose)
             if lo > hi:
-                raise ValueError(
+                raise ConfigError(
                     f"transpose range must be (lo, hi) with lo <= hi, not {self.transpose}"
                 )
             object.__setattr__(self, "transpose", (lo, hi))

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from seqgan_music.core.curves import pyplot
 from seqgan_music.core.files import atomic_write
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.encoding import REST, VOCAB_SIZE, token_to_pitch
@@ -59,13 +60,9 @@ def write_piano_roll_png(
     step_seconds: float = 0.4,
 ) -> Path:  # fmt: skip
     """A piano-roll PNG of one sequence, or of several stacked as rows of subplots."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # no display needed
-        import matplotlib.pyplot as plt
-    except ImportError as err:
-        raise SeqGANMusicError("piano-roll PNGs need matplotlib: pip install matplotlib") from err
+    plt = pyplot()
+    if plt is None:
+        raise SeqGANMusicError("piano-roll PNGs need matplotlib: pip install matplotlib")
     items = list(tokens_or_list)
     flat = not items or np.ndim(items[0]) == 0  # one sequence, or a list of (ragged) sequences
     seqs = [items] if flat else items

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from seqgan_music.core.splits import SPLITS, seeded_split
 from seqgan_music.core.tokenizer import Tokenizer, get_tokenizer_class
 from seqgan_music.errors import SeqGANMusicError
 
 KINDS: tuple[str, ...] = ("auto", "lines", "poems", "obama")
-SPLITS: tuple[str, ...] = ("train", "valid", "test")
 # File names of the poem partitions, per split (5-character quatrains first: the paper's 20 tokens).
 POEM_FILES: tuple[dict[str, str], ...] = (
     {"train": "qtrain5", "valid": "qvalid5", "test": "qtest5"},
@@ -141,16 +141,26 @@ def encode_fixed_length(texts: Sequence[Any], tokenizer: Tokenizer, seq_len: int
     return rows
 
 
+def cut_at(ids: Any, stops: Sequence[int]) -> np.ndarray:
+    """One row's ids before the first of `stops` (the whole row when none occurs)."""
+    row = np.asarray(ids.tolist() if hasattr(ids, "tolist") else list(ids), dtype=np.int64)
+    ends = np.flatnonzero(np.isin(row, list(stops)))
+    return row[: ends[0]] if len(ends) else row
+
+
 def decode_until_eos(ids: Any, tokenizer: Tokenizer) -> Any:
     """Inverse of one `encode_fixed_length` row: decode the ids before the first EOS, minus PAD.
 
     `ids` may be a list, a numpy array or a torch tensor (one row).
     """
     eos, pad = _special_ids(tokenizer)
-    ids = ids.tolist() if hasattr(ids, "tolist") else list(ids)
-    if eos in ids:
-        ids = ids[: ids.index(eos)]
-    return tokenizer.decode([i for i in ids if i != pad])
+    return tokenizer.decode([int(i) for i in cut_at(ids, [eos]) if i != pad])
+
+
+def trim_at_end(rows: np.ndarray, eos_id: int | None, pad_id: int | None) -> list[np.ndarray]:
+    """Rows cut before their first EOS (or PAD), so padding never counts as n-grams."""
+    stops = [t for t in (eos_id, pad_id) if t is not None]
+    return [cut_at(row, stops) for row in rows]
 
 
 def auto_seq_len(lengths: Sequence[int], cap: int = AUTO_SEQ_LEN_CAP) -> int:
@@ -204,15 +214,9 @@ def _split_files(folder: Path) -> dict[str, Path]:
 
 
 def _split_lines(texts: list[str], seed: int) -> dict[str, list[str]]:
-    """A seeded 80/10/10 split of one file's examples."""
-    order = np.random.default_rng(seed).permutation(len(texts))
-    n_held = len(texts) // 10
-    parts = {
-        "valid": order[:n_held],
-        "test": order[n_held : 2 * n_held],
-        "train": order[2 * n_held :],
-    }
-    return {split: [texts[i] for i in sorted(idx)] for split, idx in parts.items()}
+    """The shared seeded split by example (core/splits.py), each split in file order."""
+    assign = seeded_split(range(len(texts)), seed)
+    return {split: [texts[i] for i in sorted(assign) if assign[i] == split] for split in SPLITS}
 
 
 def make_tokenizer(name: str, options: dict[str, Any] | None = None) -> Tokenizer:

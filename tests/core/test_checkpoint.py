@@ -5,7 +5,7 @@ import collections
 import pytest
 import torch
 
-from seqgan_music.core.checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
+from seqgan_music.core.checkpoint import FORMAT_VERSION, read_checkpoint, save_checkpoint
 from seqgan_music.core.config import paper_synthetic
 from seqgan_music.errors import SeqGANMusicError
 
@@ -29,7 +29,7 @@ def test_round_trip_loads_with_plain_weights_only(tmp_path):
     save_checkpoint(path, _payload())
     raw = torch.load(path, weights_only=True)  # what any user can run on our files
     assert raw["format_version"] == FORMAT_VERSION
-    data = load_checkpoint(path, expect_domain="text")
+    data = read_checkpoint(path, expect_domain="text")
     assert torch.equal(data["weights"]["w"], torch.arange(6.0).reshape(2, 3))
     assert data["history"] == _payload()["history"]
     assert data["config"]["discriminator"]["filters"][0] == [1, 100]
@@ -40,7 +40,7 @@ def test_save_replaces_an_existing_file(tmp_path):
     path = tmp_path / "run.pt"
     save_checkpoint(path, {"n": 1})
     save_checkpoint(path, {"n": 2})
-    assert load_checkpoint(path)["n"] == 2
+    assert read_checkpoint(path)["n"] == 2
 
 
 def test_failed_save_leaves_the_previous_checkpoint(tmp_path):
@@ -48,7 +48,7 @@ def test_failed_save_leaves_the_previous_checkpoint(tmp_path):
     save_checkpoint(path, {"n": 1})
     with pytest.raises(Exception):  # noqa: B017 - torch raises a pickling error of its own choice
         save_checkpoint(path, {"n": 2, "bad": lambda: None})
-    assert load_checkpoint(path)["n"] == 1
+    assert read_checkpoint(path)["n"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]
 
 
@@ -56,7 +56,7 @@ def test_refuses_arbitrary_pickled_objects(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"x": Arbitrary(), "format_version": FORMAT_VERSION}, path)
     with pytest.raises(SeqGANMusicError, match="not a seqgan-music checkpoint") as err:
-        load_checkpoint(path)
+        read_checkpoint(path)
     assert "\n" not in str(err.value)
 
 
@@ -68,7 +68,7 @@ def test_refuses_an_ordered_dict_subclass_too(tmp_path):
     path = tmp_path / "sneaky.pt"
     torch.save(Sneaky(format_version=FORMAT_VERSION), path)
     with pytest.raises(SeqGANMusicError):
-        load_checkpoint(path)
+        read_checkpoint(path)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_missing_or_garbage_files(tmp_path, content, message):
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(SeqGANMusicError, match=message) as err:
-        load_checkpoint(path)
+        read_checkpoint(path)
     assert "\n" not in str(err.value)
 
 
@@ -92,14 +92,14 @@ def test_wrong_version_structure_and_domain(tmp_path):
     path = tmp_path / "x.pt"
     torch.save({"weights": torch.zeros(1)}, path)
     with pytest.raises(SeqGANMusicError, match="no format_version"):
-        load_checkpoint(path)
+        read_checkpoint(path)
     torch.save([1, 2], path)
     with pytest.raises(SeqGANMusicError, match="no format_version"):
-        load_checkpoint(path)
+        read_checkpoint(path)
     torch.save({"format_version": FORMAT_VERSION + 1}, path)
     with pytest.raises(SeqGANMusicError, match=f"format {FORMAT_VERSION + 1}"):
-        load_checkpoint(path)
+        read_checkpoint(path)
     save_checkpoint(path, {"domain": "music"})
     with pytest.raises(SeqGANMusicError, match="'music' checkpoint, expected 'text'"):
-        load_checkpoint(path, expect_domain="text")
-    assert load_checkpoint(path, expect_domain="music")["domain"] == "music"
+        read_checkpoint(path, expect_domain="text")
+    assert read_checkpoint(path, expect_domain="music")["domain"] == "music"

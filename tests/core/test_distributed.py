@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from seqgan_music.core import distributed
-from seqgan_music.core.checkpoint import load_checkpoint
+from seqgan_music.core.checkpoint import read_checkpoint
 from seqgan_music.core.trainer import SeqGANTrainer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def test_two_gloo_ranks_stay_identical_and_their_checkpoint_resumes_in_one_proce
     assert torch.allclose(dist_worker.flat(one), rank0["mle"], atol=1e-5, rtol=0)
     # rank 0's checkpoint (the same format as any) holds the ranks' weights and resumes alone
     path = tmp_path / "run.pt"
-    assert load_checkpoint(path)["history"] == rank0["history"]
+    assert read_checkpoint(path)["history"] == rank0["history"]
     resumed = SeqGANTrainer.load(path, dist_worker.data(), train_overrides={"adv_rounds": 3})
     assert torch.equal(dist_worker.flat(resumed), rank1["straight"])
     resumed.run(path)
@@ -111,7 +111,7 @@ def test_train_nproc_two_then_resume_in_one_process(tmp_path, lines):
     again = _cli("train", "--resume", "--out", "runs", "--quiet", "--set", "adv_rounds=3",
                  cwd=tmp_path)  # fmt: skip
     assert again.returncode == 0, again.stderr[-3000:]
-    assert load_checkpoint(run / "checkpoint.pt")["step"] == 3
+    assert read_checkpoint(run / "checkpoint.pt")["step"] == 3
 
 
 def _rank_pid(agent: int, rank: int, deadline: float) -> int:
@@ -162,7 +162,7 @@ def test_a_killed_rank_ends_the_job_with_one_line_and_the_run_resumes(tmp_path, 
         .splitlines()[-1]
         .startswith("seqgan-music: error: rank 1 of 2 was killed by SIGKILL")
     ), err[-2000:]
-    step = load_checkpoint(tmp_path / "runs" / "r" / "checkpoint.pt")["step"]
+    step = read_checkpoint(tmp_path / "runs" / "r" / "checkpoint.pt")["step"]
     again = _cli("train", "--resume", "--out", "runs", "--quiet", "--set",
                  f"adv_rounds={step + 1}", cwd=tmp_path)  # fmt: skip
     assert again.returncode == 0, again.stderr[-3000:]
@@ -180,6 +180,6 @@ def test_torchrun_restart_after_a_killed_rank_continues_the_same_run(tmp_path, l
     # each unit once in its metrics
     runs = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
     assert len(runs) == 1
-    assert load_checkpoint(runs[0] / "checkpoint.pt")["step"] == 40
+    assert read_checkpoint(runs[0] / "checkpoint.pt")["step"] == 40
     steps = [r.split(",")[:2] for r in (runs[0] / "metrics.csv").read_text().splitlines()[1:]]
     assert [int(s) for p, s in steps if p == "adversarial"] == list(range(1, 41))

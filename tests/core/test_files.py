@@ -112,3 +112,18 @@ def test_the_lock_of_a_killed_process_is_taken_over(tmp_path):
     finally:
         holder.kill()
         holder.stdout.close()
+
+
+def test_a_write_error_names_the_target_not_the_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "model.pt"
+    with pytest.raises(OSError) as err:
+        atomic_write(target, _full_disk)
+    assert err.value.errno == errno.ENOSPC and err.value.filename == str(target)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".model.pt.x.tmp"))
+
+    monkeypatch.setattr("tempfile.mkstemp", denied)  # a read-only folder (tests may run as root)
+    with pytest.raises(OSError) as err:
+        atomic_write_text(target, "x")
+    assert err.value.filename == str(target) and ".model.pt.x.tmp" not in str(err.value)

@@ -144,17 +144,23 @@ def test_distinct_n_hand_case():
 
 # ---------------------------------------------------------------- nearest MSE
 
+# The music domain's settings (rest token 0, an octave squared where only one window sounds).
+MUSIC = {"ignore_token": 0, "rest_penalty": 144.0}
+
 
 def test_nearest_mse_hand_cases():
     refs = np.array([[1, 2, 5], [4, 4, 4]])
     # d = (0 + 0 + 4) / 3 and (9 + 4 + 1) / 3: the nearest is the first
     assert nearest_mse(np.array([[1, 2, 3]]), refs)[0] == pytest.approx(4 / 3)
     # rest rule: both rest = 0, one rest = 144 (an octave squared)
-    assert nearest_mse(np.array([[0, 2]]), np.array([[0, 4]]))[0] == pytest.approx(2.0)
-    assert nearest_mse(np.array([[0, 2]]), np.array([[3, 2]]))[0] == pytest.approx(72.0)
-    assert nearest_mse(np.array([[0, 2]]), np.array([[3, 2]]), rest_penalty=10.0)[0] == 5.0
+    assert nearest_mse(np.array([[0, 2]]), np.array([[0, 4]]), **MUSIC)[0] == pytest.approx(2.0)
+    assert nearest_mse(np.array([[0, 2]]), np.array([[3, 2]]), **MUSIC)[0] == pytest.approx(72.0)
+    assert (
+        nearest_mse(np.array([[0, 2]]), np.array([[3, 2]]), ignore_token=0, rest_penalty=10.0)[0]
+        == 5.0
+    )
     # skip rule: only steps where both sound count; none -> inf
-    skip = nearest_mse(np.array([[0, 2], [0, 0]]), np.array([[3, 5]]), rest_penalty=None)
+    skip = nearest_mse(np.array([[0, 2], [0, 0]]), np.array([[3, 5]]), ignore_token=0)
     assert skip[0] == pytest.approx(9.0) and np.isinf(skip[1])
     # no rests at all: token 0 is a pitch like any other
     assert nearest_mse(np.array([[0, 2]]), np.array([[3, 2]]), ignore_token=None)[0] == 4.5
@@ -179,7 +185,7 @@ def test_nearest_mse_equals_a_plain_loop(rest_penalty):
 
     expected = [min(dist(h, r) for r in refs) for h in hyps]
     np.testing.assert_allclose(
-        nearest_mse(hyps, refs, rest_penalty=rest_penalty, chunk=4), expected
+        nearest_mse(hyps, refs, ignore_token=0, rest_penalty=rest_penalty, chunk=4), expected
     )
 
 

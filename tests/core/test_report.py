@@ -75,7 +75,7 @@ def test_subject_is_compared_with_every_other_model():
 def test_evaluate_samples_shapes():
     rng = np.random.default_rng(0)
     samples, refs = rng.integers(0, 10, (12, 16)), rng.integers(0, 10, (20, 16))
-    out = evaluate_samples(samples, refs, bleu_orders=(2, 4))
+    out = evaluate_samples(samples, refs, bleu_orders=(2, 4), ignore_token=0, rest_penalty=144.0)
     assert set(out) == {"BLEU-2", "BLEU-4", "MSE", "Self-BLEU-2", "Self-BLEU-4",
                         "distinct-2", "distinct-4"}  # fmt: skip
     for key in ("BLEU-2", "BLEU-4", "MSE", "Self-BLEU-4"):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import seqgan_music.core.trainer as trainer_mod
-from seqgan_music.core.checkpoint import load_checkpoint
+from seqgan_music.core.checkpoint import read_checkpoint
 from seqgan_music.core.config import DiscriminatorConfig, GeneratorConfig, SeqGANConfig
 from seqgan_music.core.trainer import (
     SeqGANTrainer,
@@ -230,7 +230,7 @@ def test_pretrained_checkpoint_branches_the_mle_baseline(tmp_path):
     baseline.run(tmp_path / "mle.pt")
     assert baseline.history[-1]["phase"] == "adversarial" and baseline.phase == "done"
     assert not torch.equal(pretrain_g[0], next(baseline.generator.parameters()))
-    g = checkpoint_generator(load_checkpoint(path, expect_domain="oracle"))
+    g = checkpoint_generator(read_checkpoint(path, expect_domain="oracle"))
     assert_same(list(g.state_dict().values()), list(trainer.generator.state_dict().values()))
 
 
@@ -310,7 +310,7 @@ def test_g_pretraining_ends_with_its_best_validation_epoch(tmp_path):
     after = trainer.generator.state_dict()
     assert all(torch.equal(after[k], states[1][k]) for k in after)
     assert not all(torch.equal(after[k], states[2][k]) for k in after)
-    pretrained = load_checkpoint(pretrained_path(tmp_path / "c.pt"))
+    pretrained = read_checkpoint(pretrained_path(tmp_path / "c.pt"))
     assert all(torch.equal(pretrained["generator"][k], states[1][k]) for k in after)
     # off: the last epoch is kept
     nlls = iter([3.0, 1.0, 2.0])

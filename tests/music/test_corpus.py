@@ -10,17 +10,13 @@ import mido
 import numpy as np
 import pytest
 
+from seqgan_music.core.splits import seeded_split
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music import corpus as corpus_mod
-from seqgan_music.music.corpus import (
-    given_split,
-    prepare_corpus,
-    read_primer,
-    read_tune_tokens,
-    seeded_split,
-)
+from seqgan_music.music.corpus import given_split, prepare_corpus
 from seqgan_music.music.encoding import EncodingConfig
 from seqgan_music.music.midi_io import write_midi
+from seqgan_music.music.tunes import read_primer, read_tune_tokens
 
 ENC = EncodingConfig(seq_len=8, stride=8)
 
@@ -429,3 +425,21 @@ def test_a_fifo_given_as_the_corpus_is_refused_by_name(tmp_path):
     os.mkfifo(tmp_path / "pipe.mid")
     with pytest.raises(SeqGANMusicError, match=r"pipe.mid: not a regular file \(a FIFO\)"):
         prepare_corpus(tmp_path / "pipe.mid", cache_dir=tmp_path / "cache", progress=False)
+
+
+def test_the_parse_bar_starts_after_the_first_result(capsys):
+    import io
+
+    out = io.StringIO()
+    seen = []
+
+    def results():
+        for i in range(3):
+            seen.append(i)
+            yield i
+
+    bar = dict(total=3, desc="parsing", unit="file", disable=False, file=out)
+    gen = corpus_mod._bar_from_first(results(), bar)
+    assert next(gen) == 0 and out.getvalue() == ""  # no bar yet: start-up is not measured
+    assert list(gen) == [1, 2] and seen == [0, 1, 2]
+    assert list(corpus_mod._bar_from_first(iter([]), bar)) == []

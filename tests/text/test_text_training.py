@@ -10,7 +10,7 @@ import torch
 
 import seqgan_music.core.tokenizer as registry
 import seqgan_music.core.trainer as trainer_module
-from seqgan_music.core.checkpoint import load_checkpoint
+from seqgan_music.core.checkpoint import read_checkpoint
 from seqgan_music.core.config import (
     DiscriminatorConfig,
     GeneratorConfig,
@@ -83,7 +83,7 @@ def test_toy_tokenizer_trains_and_decodes_from_the_checkpoint(toy_registered, tm
     for event in events[:-1]:
         assert all(torch.isfinite(torch.tensor(v)) for v in event.metrics.values())
 
-    payload = load_checkpoint(checkpoint)  # weights-only: the tokenizer is plain data
+    payload = read_checkpoint(checkpoint)  # weights-only: the tokenizer is plain data
     tokenizer = tokenizer_from_dict(payload["metadata"]["tokenizer"])
     assert isinstance(tokenizer, Syllables)
     generator = trainer_module.checkpoint_generator(payload)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from seqgan_music.core.oracle import OracleLSTM
-from seqgan_music.core.oracle_experiment import run_oracle_experiment
 from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.oracle.experiment import run_oracle_experiment
+from seqgan_music.oracle.lstm import OracleLSTM
 
 
 def test_released_oracle_loads_with_the_papers_shapes(shared_data):
@@ -148,7 +148,7 @@ def test_oracle_experiment_writes_csv_png_and_results(tmp_path):
 
 
 def test_released_oracle_resolves_beside_the_checkout(shared_data, tmp_path, monkeypatch):
-    from seqgan_music.core.oracle_experiment import resolve_oracle
+    from seqgan_music.oracle.domain import resolve_oracle
 
     expected = (shared_data / "oracle" / "lantaoyu_target_params.npz").resolve()
     monkeypatch.chdir(tmp_path)  # not the checkout: found beside the package's checkout

@@ -1,0 +1,42 @@
+"""What a run records about itself in every checkpoint: domain, corpus, tokenizer, seed, preset.
+
+Written by the training driver, read by resume, `--init-from`, `compose` and `evaluate`. Stored in
+the checkpoint as a plain dict (`to_dict`), with the same keys checkpoints have always had, so old
+checkpoints load; keys this version does not know are kept in `extra` and written back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from seqgan_music.errors import CheckpointError
+
+
+@dataclass
+class RunMetadata:
+    """One run's provenance. `tokenizer` is `tokenizer_to_dict`'s JSON-native form."""
+
+    domain: str | None = None
+    tokenizer: dict[str, Any] | None = None
+    tokenizer_name: str | None = None
+    data: str | None = None
+    seq_len: int | None = None
+    seed: int | None = None
+    preset: str | None = None
+    corpus: dict[str, Any] | None = None
+    package_version: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. "training" notes, "oracle" source
+
+    def to_dict(self) -> dict[str, Any]:
+        """The checkpoint's plain-dict form; unset fields are left out."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        return {**{k: v for k, v in out.items() if v is not None}, **self.extra}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunMetadata:
+        if not isinstance(d, dict):
+            raise CheckpointError(f"run metadata must be a dict, not {type(d).__name__}")
+        known = {f.name for f in fields(cls)} - {"extra"}
+        kw = {k: v for k, v in d.items() if k in known}
+        return cls(**kw, extra={k: v for k, v in d.items() if k not in known})

@@ -1,0 +1,156 @@
+"""Run folders: where a training run writes, how the latest one is found, and checkpoints out.
+
+`out_dir/<run>/` holds checkpoint.pt (resumable), checkpoint-pretrained.pt, config.json,
+metrics.csv and curve.png; `out_dir/latest` names the newest run. A checkpoint is found from a
+file, a run folder, or (nothing given) the latest run, else the model shipped in the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
+from seqgan_music.core.curves import pyplot, read_rows_csv, write_rows_csv
+from seqgan_music.core.files import atomic_write_text
+from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent
+from seqgan_music.errors import SeqGANMusicError
+
+CHECKPOINT_NAME = "checkpoint.pt"
+LATEST_FILE = "latest"
+METRICS_COLUMNS = ("phase", "step", "total")
+SHIPPED_CHECKPOINT = Path(__file__).resolve().parent / "assets" / "folk-small.pt"
+
+
+def read_latest(out_dir: Path) -> str | None:
+    """The run name in `out_dir/latest`, or None."""
+    latest = out_dir / LATEST_FILE
+    if not latest.exists():
+        return None
+    name = latest.read_text().strip()
+    return name or None
+
+
+def write_latest(out_dir: Path, run_name: str) -> None:
+    """Point `out_dir/latest` at `run_name` (written atomically)."""
+    atomic_write_text(out_dir / LATEST_FILE, run_name + "\n")
+
+
+class MetricsLog:
+    """Keeps one CSV row per finished unit and forwards each TrainEvent to the callback.
+
+    The rows start from the trainer's own history, so after a resume the CSV holds exactly the
+    units in the checkpoint: a unit logged but lost to a kill before its save is not doubled.
+    """
+
+    def __init__(self, path: Path, forward: Callable[[TrainEvent], None] | None) -> None:
+        self.path = path
+        self.forward = forward
+        self.rows: list[dict[str, Any]] = []
+
+    def start_from(self, trainer: SeqGANTrainer) -> None:
+        self.rows = [
+            {"phase": h["phase"], "step": h["step"], "total": trainer.phase_total(h["phase"]),
+             **h["metrics"]}
+            for h in trainer.history
+        ]  # fmt: skip
+        if trainer.phase == "done":  # a finished run resumed: its "done" row is not in history
+            total = trainer.phase_total("adversarial")
+            self.rows.append({"phase": "done", "step": trainer.step, "total": total})
+        write_rows_csv(self.path, self.rows, METRICS_COLUMNS)
+
+    def __call__(self, event: TrainEvent) -> None:
+        self.rows.append(
+            {"phase": event.phase, "step": event.step, "total": event.total, **event.metrics}
+        )
+        write_rows_csv(self.path, self.rows, METRICS_COLUMNS)
+        if self.forward is not None:
+            self.forward(event)
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """The rows of a run's metrics.csv (values as strings)."""
+    return read_rows_csv(path)
+
+
+def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
+    """The run's diagnostics per unit, phases in order, as a PNG (None without matplotlib or
+    rows): validation NLL; mean reward and D's accuracy on fresh negatives and held-out
+    positives (a saturating D shows as accuracies near 1 and rewards near 0); validation BLEU
+    and, for music, MSE."""
+    plt = pyplot()
+    rows = read_metrics(metrics_csv)
+    if plt is None or not any(r.get("valid_nll") for r in rows):
+        return None
+    xs = list(range(1, len(rows) + 1))  # one x per unit, phases laid end to end
+    boundaries = [i for i in range(1, len(rows)) if rows[i]["phase"] != rows[i - 1]["phase"]]
+    quality = sorted({k for r in rows for k in r if k.startswith("valid_") and k != "valid_nll"})
+    panels = [["valid_nll"], ["reward", "d_acc_fake", "d_acc_valid"], quality]
+    panels = [cols for cols in panels if any(r.get(c) for r in rows for c in cols)]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.6 * len(panels)), sharex=True,
+                             squeeze=False)  # fmt: skip
+    for ax, cols in zip(axes[:, 0], panels):
+        for col in cols:
+            pts = [(xs[i], float(r[col])) for i, r in enumerate(rows) if r.get(col)]
+            target = ax.twinx() if col == "valid_mse" else ax
+            target.plot(*zip(*pts), marker=".", label=col, color="grey" if target is not ax
+                        else None)  # fmt: skip
+            if target is not ax:
+                target.set_ylabel("valid_mse")
+        for boundary in boundaries:
+            ax.axvline(boundary + 0.5, color="grey", linestyle=":", linewidth=0.8)
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("validation NLL per token")
+    axes[-1, 0].set_xlabel("unit: G pre-training epochs, D pre-training rounds, adversarial "
+                           "rounds (dotted lines between phases)")  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
+
+
+def find_checkpoint(path: str | Path | None = None, out_dir: str | Path = "checkpoints") -> Path:
+    """A checkpoint from a file, a run folder, or (None) the latest run, else the shipped one."""
+    if path is not None:
+        p = Path(path)
+        if p.is_dir():
+            p = p / CHECKPOINT_NAME
+        if not p.exists():
+            raise SeqGANMusicError(f"checkpoint not found: {path}")
+        return p
+    latest = read_latest(Path(out_dir))
+    if latest is not None and (Path(out_dir) / latest / CHECKPOINT_NAME).exists():
+        return Path(out_dir) / latest / CHECKPOINT_NAME
+    if not SHIPPED_CHECKPOINT.exists():
+        raise SeqGANMusicError("no checkpoint given, none trained, and no shipped model found")
+    return SHIPPED_CHECKPOINT
+
+
+def export_model(
+    checkpoint: str | Path, out: str | Path, *, notes: dict[str, Any] | None = None
+) -> Path:
+    """Write a sampling-only checkpoint: config, generator weights and metadata, no optimiser or
+    discriminator state (the shipped model is made this way: a few hundred KB instead of MBs).
+
+    `notes` (JSON-native: the command, seed, wall time) are recorded under metadata["training"].
+    """
+    path = find_checkpoint(checkpoint)
+    payload = read_checkpoint(path)
+    parts = tuple(p for p in ("generator", "discriminator", "rollout") if p in payload)
+    check_models(path, payload, parts or ("generator",))  # a broken model is never exported
+    metadata = dict(payload.get("metadata", {}))
+    if notes:
+        metadata["training"] = notes
+    slim = {
+        "config": payload["config"],
+        "generator": payload["generator"],
+        "metadata": metadata,
+        "domain": payload.get("domain"),
+        "phase": payload.get("phase"),
+        "step": payload.get("step"),
+        "history": payload.get("history", []),
+    }
+    save_checkpoint(out, slim)
+    return Path(out)

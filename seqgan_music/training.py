@@ -1,0 +1,236 @@
+"""The training driver: a corpus and settings in, a run folder with checkpoints and curves out."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from seqgan_music.core import distributed
+from seqgan_music.core.checkpoint import check_models, read_checkpoint
+from seqgan_music.core.config import SeqGANConfig
+from seqgan_music.core.devices import resolve_device
+from seqgan_music.core.domain import Dataset, get_domain, preset_config
+from seqgan_music.core.files import RunLock, atomic_write_text
+from seqgan_music.core.generator import Generator
+from seqgan_music.core.metadata import RunMetadata
+from seqgan_music.core.tokenizer import tokenizer_from_dict, tokenizer_to_dict
+from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, branch_mle
+from seqgan_music.datasets import load_dataset
+from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.runs import (
+    CHECKPOINT_NAME,
+    MetricsLog,
+    plot_learning_curve,
+    read_latest,
+    write_latest,
+)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    checkpoint: Path
+    metrics_csv: Path
+    curve_png: Path | None
+    history: list[dict[str, Any]]
+    seconds: float
+    corpus_summary: str = ""
+
+
+def build_config(
+    dataset: Dataset, preset: str = "default", overrides: dict[str, Any] | None = None
+) -> SeqGANConfig:
+    """The preset of this dataset's domain, sized to it, with TrainConfig fields overridden."""
+    domain = get_domain(dataset.domain)
+    config = preset_config(domain, preset, dataset.tokenizer.vocab_size, dataset.seq_len)
+    return config.with_train(**(overrides or {}))
+
+
+VALID_SAMPLES = 300  # samples scored per unit for the validation BLEU/MSE (cheap, common seed)
+VALID_SEED = 20170204  # the same samples' randomness at every point (common random numbers)
+
+
+def validation_metrics(dataset: Dataset, valid: torch.Tensor) -> Callable[[Generator], dict]:
+    """Held-out NLL of G, and the domain's cheap scores (music: BLEU-4, MSE; text: BLEU-2/3/4) of
+    a few hundred samples against the valid split: how settings are chosen, and what the
+    learning curve shows."""
+    domain = get_domain(dataset.domain)
+    references = valid.cpu().numpy()
+
+    def evaluate(generator: Generator) -> dict[str, float]:
+        was_training = generator.training
+        generator.eval()
+        with torch.no_grad():
+            nll = torch.cat(
+                [generator.log_probs(chunk).neg().mean(1) for chunk in valid.split(512)]
+            ).mean()
+            rng = torch.Generator(device=valid.device).manual_seed(VALID_SEED)
+            samples = generator.sample(VALID_SAMPLES, rng=rng).cpu().numpy()
+        generator.train(was_training)
+        scores = domain.validation_scores(samples, references, dataset)
+        out = {"valid_nll": float(nll)}
+        out.update({f"valid_{k.lower().replace('-', '')}": float(np.mean(v))
+                    for k, v in scores.items()})  # fmt: skip
+        return out
+
+    return evaluate
+
+
+def _run_folder(
+    out_dir: Path, run_name: str | None, resume: bool, init_from: str | Path | None
+) -> tuple[Path, Path | None]:
+    """The run folder, and the checkpoint the run starts from (None: from scratch)."""
+    if resume:
+        run_name = run_name or read_latest(out_dir)
+        if run_name is None:
+            raise SeqGANMusicError(f"nothing to resume: no run under {out_dir}")
+    run_name = run_name or time.strftime("run-%Y%m%d-%H%M%S")
+    run_dir = out_dir / str(distributed.broadcast_object(run_name))  # rank 0's clock names it
+    start_from = run_dir / CHECKPOINT_NAME if resume else None
+    if init_from is not None and not resume:
+        start_from = Path(init_from)
+    if start_from is not None and not start_from.exists():
+        raise SeqGANMusicError(f"nothing to start from: {start_from} does not exist")
+    return run_dir, start_from
+
+
+def _dataset(
+    data: str | Path, tokenizer: str | None, seq_len: int | None, seed: int | None,
+    progress: bool, start_from: Path | None,
+) -> tuple[Dataset, RunMetadata]:  # fmt: skip
+    """The corpus, encoded as the run it continues was (its source, tokenizer, length, split)."""
+    run = RunMetadata(data=str(data), tokenizer_name=tokenizer, seq_len=seq_len, seed=seed)
+    if start_from is not None:  # its models are checked before the corpus is read
+        payload = read_checkpoint(start_from)
+        check_models(start_from, payload, ("generator", "discriminator", "rollout"))
+        run = RunMetadata.from_dict(payload.get("metadata", {}))
+        run.data = run.data or str(data)
+        run.seed = run.seed or 0  # the split seed: the same items must stay held out
+    run.seed = run.seed or 0
+    # Resuming or branching keeps the checkpoint's vocabulary: ids must mean what they meant.
+    fitted = tokenizer_from_dict(run.tokenizer) if run.tokenizer else None
+    main = distributed.is_main()
+    if not main:
+        distributed.barrier()  # rank 0 fills the corpus cache first, the others then read it
+    dataset = load_dataset(
+        run.data, tokenizer=run.tokenizer_name, seq_len=run.seq_len, seed=run.seed,
+        progress=progress and main, fitted_tokenizer=fitted, domain=run.domain,
+    )  # fmt: skip
+    if main:
+        distributed.barrier()
+    if len(dataset.train) == 0:
+        raise SeqGANMusicError(f"{run.data}: no training windows")
+    return dataset, run
+
+
+def _metadata(dataset: Dataset, data: str | Path, seed: int, preset: str) -> dict[str, Any]:
+    from seqgan_music import __version__
+
+    return RunMetadata(
+        domain=dataset.domain,
+        tokenizer=tokenizer_to_dict(dataset.tokenizer),
+        tokenizer_name=dataset.tokenizer.name,
+        data=str(data),
+        seq_len=dataset.seq_len,
+        seed=seed,
+        preset=preset,
+        corpus=dataset.manifest,
+        package_version=__version__,
+    ).to_dict()
+
+
+def train(
+    data: str | Path = "embedded",
+    *,
+    preset: str = "default",
+    config: SeqGANConfig | None = None,
+    overrides: dict[str, Any] | None = None,
+    out_dir: str | Path = "checkpoints",
+    run_name: str | None = None,
+    device: str = "auto",
+    seed: int | None = None,
+    resume: bool = False,
+    init_from: str | Path | None = None,
+    tokenizer: str | None = None,
+    seq_len: int | None = None,
+    callback: Callable[[TrainEvent], None] | None = None,
+    progress: bool = True,
+    max_units: int | None = None,
+) -> TrainResult:
+    """Train SeqGAN (Algorithm 1) on a corpus; write checkpoints, metrics CSV and curve PNG.
+
+    The run folder `out_dir/run_name` holds checkpoint.pt (resumable), checkpoint-pretrained.pt
+    (after pre-training), config.json, metrics.csv and curve.png; `out_dir/latest` names the run.
+    `resume` continues the run's checkpoint exactly where it stopped; `init_from` starts a new run
+    from another run's state (with `overrides`, e.g. {"mode": "mle"} for the MLE baseline).
+    """
+    out_dir = Path(out_dir)
+    # Under torchrun: join the process group; rank 0 alone writes files, the others wait for it.
+    torch_device = distributed.init_from_env(resolve_device(device))
+    main = distributed.is_main()
+    resume = resume or _torchrun_restart(out_dir, run_name, init_from)
+    run_dir, start_from = _run_folder(out_dir, run_name, resume, init_from)
+    dataset, run = _dataset(data, tokenizer, seq_len, seed, progress, start_from)
+    valid = dataset.valid if len(dataset.valid) else dataset.train
+    run_dir.mkdir(parents=True, exist_ok=True)
+    # rank 0 writes the folder and holds its lock: a second writer gets a one-line error
+    with RunLock(run_dir) if main else contextlib.nullcontext():
+        log = MetricsLog(run_dir / "metrics.csv", callback) if main else None
+        valid_t = torch.as_tensor(valid, dtype=torch.long)
+        evaluate = validation_metrics(dataset, valid_t.to(torch_device)) if main else None
+        # D's held-out accuracy: rank 0 reports it
+        kw = dict(device=torch_device, callback=log, evaluate=evaluate,
+                  valid_data=valid_t if main else None)  # fmt: skip
+        fresh = (config, preset, data) if start_from is None else None
+        trainer = _trainer(dataset, run, fresh, start_from, resume, overrides, kw)
+        if log is not None:
+            log.start_from(trainer)
+            config_json = json.dumps(trainer.config.to_dict(), indent=2) + "\n"
+            atomic_write_text(run_dir / "config.json", config_json)
+            write_latest(out_dir, run_dir.name)
+        start = time.perf_counter()
+        trainer.run(run_dir / CHECKPOINT_NAME, max_units=max_units)
+        seconds = time.perf_counter() - start
+        metrics_csv = run_dir / "metrics.csv"
+        png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
+        return TrainResult(
+            run_dir, run_dir / CHECKPOINT_NAME, metrics_csv, png, trainer.history, seconds,
+            dataset.summary,
+        )  # fmt: skip
+
+
+def _trainer(
+    dataset: Dataset, run: RunMetadata, fresh: tuple[SeqGANConfig | None, str, Any] | None,
+    start_from: Path | None, resume: bool, overrides: dict[str, Any] | None, kw: dict[str, Any],
+) -> SeqGANTrainer:  # fmt: skip
+    """A fresh trainer (`fresh`: the given config or None for the preset, the preset's name, the
+    data source), the MLE baseline branched from a checkpoint, or a resumed one."""
+    train_data = torch.as_tensor(dataset.train, dtype=torch.long)
+    if start_from is None:
+        assert fresh is not None
+        config, preset, data = fresh
+        config = build_config(dataset, preset, overrides) if config is None else (
+            config.with_train(**overrides) if overrides else config)  # fmt: skip
+        metadata = _metadata(dataset, data, run.seed, preset)
+        return SeqGANTrainer(config.with_train(seed=run.seed), train_data, metadata=metadata, **kw)
+    if not resume and (overrides or {}).get("mode") == "mle":  # the MLE baseline's branch
+        return branch_mle(start_from, train_data, overrides=overrides, **kw)
+    return SeqGANTrainer.load(start_from, train_data, train_overrides=overrides, **kw)
+
+
+def _torchrun_restart(out_dir: Path, run_name: str | None, init_from: Any) -> bool:
+    """torchrun --max-restarts reruns the same command after a rank failed: continue that run
+    (--run-name, else the latest) from its checkpoint instead of starting a new one."""
+    if int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) == 0 or init_from is not None:
+        return False
+    name = run_name or read_latest(out_dir)
+    return name is not None and (out_dir / name / CHECKPOINT_NAME).exists()

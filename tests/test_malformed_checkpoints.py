@@ -1,0 +1,136 @@
+"""Malformed checkpoints are one-line project errors before any model is allocated, in every
+command that reads one (compose, export, evaluate, train --init-from), and NaN weights never
+compose silently; anything that is not the project's own error is reported as a bug."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from seqgan_music import api
+from seqgan_music.cli import cli
+from seqgan_music.core.checkpoint import check_models, save_checkpoint
+from seqgan_music.core.config import GeneratorConfig, tiny
+from seqgan_music.core.metadata import RunMetadata
+from seqgan_music.core.trainer import SeqGANTrainer
+from seqgan_music.errors import CheckpointError, ConfigError, SeqGANMusicError
+
+V, T = 12, 6
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A finished tiny run's checkpoint payload, as the trainer writes it (oracle ids)."""
+    data = torch.randint(0, V, (64, T), generator=torch.Generator().manual_seed(0))
+    metadata = RunMetadata(
+        "oracle", tokenizer={"name": "ids", "state": {"vocab_size": V}}, tokenizer_name="ids",
+        data="oracle", seq_len=T, seed=0, preset="tiny",
+    ).to_dict()  # fmt: skip
+    trainer = SeqGANTrainer(tiny(V, T).with_train(adv_rounds=1), data, metadata=metadata)
+    path = tmp_path_factory.mktemp("good") / "checkpoint.pt"
+    trainer.run(path)
+    return torch.load(path, weights_only=True)
+
+
+def _broken(payload: dict, how: str) -> dict:
+    bad = {**payload, "generator": dict(payload["generator"])}
+    bad["config"] = {k: dict(v) for k, v in payload["config"].items()}
+    if how == "shape":
+        bad["generator"]["head.weight"] = bad["generator"]["head.weight"][:-1]
+    elif how == "missing weight":
+        del bad["generator"]["lstm.weight_hh_l0"]
+    elif how == "no generator":
+        del bad["generator"]
+    elif how == "no config":
+        del bad["config"]
+    elif how == "config disagrees":
+        bad["config"]["generator"]["hidden_dim"] += 1
+    elif how == "absurd size":
+        bad["config"]["generator"]["vocab_size"] = 1 << 40
+    elif how == "absurd model":  # each size allowed, the product is terabytes
+        bad["config"]["generator"].update(vocab_size=1 << 24, emb_dim=1 << 24)
+    elif how == "nan":
+        weight = bad["generator"]["head.weight"].clone()
+        weight[0, 0] = float("nan")
+        bad["generator"]["head.weight"] = weight
+    elif how == "inf in D":
+        bad["discriminator"] = dict(bad["discriminator"])
+        bad["discriminator"]["out.bias"] = torch.full_like(
+            bad["discriminator"]["out.bias"], float("inf")
+        )
+    return bad
+
+
+CASES = {
+    "shape": "has shape",
+    "missing weight": "do not match its config",
+    "no generator": "no generator weights",
+    "no config": "config is not valid",
+    "config disagrees": "its config implies",
+    "absurd size": "vocab_size must be in 1..",
+    "absurd model": "parameters",
+    "nan": "NaN or infinite",
+}
+
+
+@pytest.mark.parametrize("how", sorted(CASES))
+def test_check_models_names_the_problem(good: dict, how: str) -> None:
+    with pytest.raises(CheckpointError, match=CASES[how]) as err:
+        check_models("x.pt", _broken(good, how))
+    assert "\n" not in str(err.value) and isinstance(err.value, SeqGANMusicError)
+
+
+def test_a_good_checkpoint_passes_and_infinite_d_weights_do_not(good: dict) -> None:
+    parts = ("generator", "discriminator", "rollout")
+    assert check_models("x.pt", good, parts).generator == GeneratorConfig(V, T, 8, 16)
+    with pytest.raises(CheckpointError, match="discriminator weight out.bias holds NaN"):
+        check_models("x.pt", _broken(good, "inf in D"), parts)
+
+
+def _run(*args: object) -> object:
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=True)
+
+
+def _one_line(result: object, fragment: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("how", ["shape", "config disagrees", "absurd model", "nan"])
+def test_every_command_refuses_a_broken_checkpoint(good: dict, how: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pt"
+    save_checkpoint(bad, _broken(good, how))
+    _one_line(_run("compose", "--checkpoint", bad, "--out", tmp_path / "s.txt"), CASES[how])
+    assert not (tmp_path / "s.txt").exists()  # NaN weights never compose
+    _one_line(_run("export", "--checkpoint", bad, "--out", tmp_path / "slim.pt"), CASES[how])
+    assert not (tmp_path / "slim.pt").exists()  # nor are they exported
+    _one_line(_run("evaluate", "--checkpoint", bad, "--num", "4"), CASES[how])
+    result = _run("train", "--init-from", bad, "--out", tmp_path / "runs", "--quiet")
+    _one_line(result, CASES[how])
+
+
+def test_an_unexpected_exception_is_a_bug_with_its_traceback(monkeypatch, tmp_path) -> None:
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("an internal mistake")
+
+    monkeypatch.setattr(api, "compose", boom)
+    result = _run("compose", "--out", tmp_path / "t.mid")
+    assert result.exit_code == 1
+    assert "Traceback" in result.stderr and "ZeroDivisionError" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("seqgan-music: this is a bug")
+
+
+class _Tok:
+    vocab_size = V
+
+
+def test_invalid_settings_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="adv_rounds must be at least 0"):
+        tiny(V, T).with_train(adv_rounds=-1)
+    windows = torch.zeros(1, T, dtype=torch.long).numpy()
+    dataset = api.Dataset("music", windows, windows, windows, _Tok())
+    with pytest.raises(ConfigError, match="unknown preset 'huge' for music; choose one of"):
+        api.build_config(dataset, "huge")
