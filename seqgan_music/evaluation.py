@@ -173,12 +173,26 @@ def compare_seeds(
     out_dir: str | Path = "checkpoints/compare",
     **kwargs: Any,
 ) -> EvaluationReport:
-    """`compare` once per seed (in `out_dir/seed-<s>`), then per-seed rows and mean ± sd over
-    seeds in `out_dir/seeds.md` and `seeds.json`."""
+    """`compare` once per seed (in `out_dir/seed-<s>`), then `seeds_report` over them."""
     out = Path(out_dir)
-    per_seed = {s: compare(data, out_dir=out / f"seed-{s}", seed=s, **kwargs).rows for s in seeds}
-    from seqgan_music.core.report import seeds_table_markdown
+    for s in seeds:
+        compare(data, out_dir=out / f"seed-{s}", seed=s, **kwargs)
+    return seeds_report(out, seeds)
 
+
+def seeds_report(out_dir: str | Path, seeds: list[int]) -> EvaluationReport:
+    """Every seed's rows (from `out_dir/seed-<s>/evaluation.json`, as `compare` wrote them, also
+    when the seeds ran as separate `compare --seed <s> --out out_dir/seed-<s>` processes) plus
+    mean ± sd over seeds, written to `out_dir/seeds.md` and `seeds.json`."""
+    from seqgan_music.core.report import seeds_table_markdown, table_from_json
+
+    out = Path(out_dir)
+    per_seed = {}
+    for s in seeds:
+        path = out / f"seed-{s}" / "evaluation.json"
+        if not path.is_file():
+            raise SeqGANMusicError(f"no evaluation for seed {s}: {path} is missing")
+        per_seed[s] = table_from_json(path.read_text())
     markdown = seeds_table_markdown(per_seed, [BEST_MLE, MLE_BRANCH, SEQGAN], SEQGAN)
     json_path, md_path = out / "seeds.json", out / "seeds.md"
     json_path.write_text(json.dumps({str(s): r for s, r in per_seed.items()}, indent=2) + "\n")

@@ -10,6 +10,7 @@ from seqgan_music.core.report import (
     better_direction,
     comparison_table,
     evaluate_samples,
+    seeds_table_markdown,
     table_from_json,
     table_to_json,
     table_to_markdown,
@@ -82,3 +83,23 @@ def test_evaluate_samples_shapes():
         assert out[key].shape == (12,)
     assert out["distinct-2"].shape == ()
     assert "MSE" not in evaluate_samples([[1, 2], [3]], [[1, 2, 3]], mse=False)
+
+
+def test_seeds_table_counts_significant_wins_in_the_better_direction():
+    rng = np.random.default_rng(0)
+
+    def seed_rows(shift):
+        models = {"best": {"BLEU-4": rng.normal(0.6, 0.05, 200), "MSE": rng.normal(20, 1, 200)},
+                  "SeqGAN": {"BLEU-4": rng.normal(0.6 + shift, 0.05, 200),
+                             "MSE": rng.normal(20 - 10 * shift, 1, 200)}}  # fmt: skip
+        return comparison_table(models, subject="SeqGAN")
+
+    md = seeds_table_markdown({0: seed_rows(0.1), 1: seed_rows(0.1), 2: seed_rows(-0.1)},
+                              ["best", "SeqGAN"], "SeqGAN")  # fmt: skip
+    summary = md.split("### Mean")[1]
+    bleu = next(line for line in summary.splitlines() if line.startswith("| BLEU-4"))
+    mse = next(line for line in summary.splitlines() if line.startswith("| MSE"))
+    assert bleu.endswith("| 2 of 3 |") and mse.endswith("| 2 of 3 |")  # seed 2 goes against it
+    assert " ± " in bleu
+    every = md.split("### Mean")[0]
+    assert sum(line.startswith("| 2 | ") for line in every.splitlines()) == 2  # every seed shown
