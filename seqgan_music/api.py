@@ -37,6 +37,7 @@ from seqgan_music.models import load_checkpoint
 from seqgan_music.runs import (
     CHECKPOINT_NAME,
     SHIPPED_CHECKPOINT,
+    describe_checkpoint,
     export_model,
     find_checkpoint,
     plot_learning_curve,
@@ -68,6 +69,7 @@ __all__ = [
     "download_corpus",
     "evaluate",
     "export_model",
+    "describe_checkpoint",
     "find_checkpoint",
     "get_domain",
     "is_main_process",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 import traceback
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import click
 from click.core import ParameterSource
 
 from seqgan_music import __version__
-from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.errors import SeqGANMusicError, SeqGANMusicWarning
 
 DEVICE = click.Choice(["auto", "cpu", "cuda"])
 device_option = click.option(
@@ -119,6 +121,31 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+class SamplingBar:
+    """A bar for long composes, opened by the first report (the generator reports every 256
+    steps, so a short compose never shows one)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.started = time.time()  # tqdm's clock; the first report's rate counts from here
+
+    def __call__(self, steps: int, length: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=length, desc="sampling", unit="step", file=sys.stderr,
+                            dynamic_ncols=True, delay=1.0)  # fmt: skip
+            self.bar.start_t = self.started
+        self.bar.update(steps - self.bar.n)
+
+    def __enter__(self) -> SamplingBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 class ProgressBars:
     """A tqdm bar per training phase, fed by the trainer's callback."""
 
@@ -171,6 +198,18 @@ def cli(debug: bool) -> None:
     """Train SeqGAN on folk-tune MIDI or text, compose tunes, evaluate models."""
     global _debug
     _debug = debug
+    warnings.showwarning = _show_warning
+
+
+_plain_showwarning = warnings.showwarning
+
+
+def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """The project's warnings as one line on stderr; others as Python shows them."""
+    if issubclass(category, SeqGANMusicWarning):
+        click.echo(f"seqgan-music: warning: {message}", err=True)
+    else:
+        _plain_showwarning(message, category, *args, **kwargs)
 
 
 DATA_HELP = (
@@ -328,10 +367,9 @@ def train(
 )
 @click.option(
     "--out",
-    default="tune.mid",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Output .mid (tune.mid, tune-2.mid, ... with --num) or a folder; text: .txt.",
+    default=None,
+    help="Output .mid (tune.mid, tune-2.mid, ... with --num) or a folder [music default: "
+    "tune.mid]; text: a .txt file (default: print only).",
 )
 @click.option(
     "--checkpoint",
@@ -339,7 +377,7 @@ def train(
     type=click.Path(path_type=Path),
     help="Checkpoint file or run folder (default: latest run, else the shipped model).",
 )
-@click.option("--num", default=1, show_default=True, type=int, help="How many tunes.")
+@click.option("--num", default=4, show_default=True, type=int, help="How many tunes.")
 @click.option("--seed", type=int, default=None, help="Random seed for sampling.")
 @click.option(
     "--temperature",
@@ -348,13 +386,25 @@ def train(
     type=float,
     help="Sampling temperature (<1 safer, >1 wilder).",
 )
-@click.option("--length", type=int, default=None, help="Steps per tune (default: training length).")
+@click.option(
+    "--length",
+    type=int,
+    default=None,
+    help="Steps per tune (music default 128 = 51 s at 0.4 s a step; text: the trained length).",
+)
 @click.option(
     "--primer",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="MIDI or ABC file whose opening steps the tune continues.",
 )
+@click.option(
+    "--primer-steps",
+    type=int,
+    default=None,
+    help="Steps of the primer kept (default: a quarter of --length, at most the trained length).",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that exist (refused otherwise).")
 @click.option(
     "--program",
     default=0,
@@ -376,13 +426,15 @@ def train(
 @threads_option
 @friendly_errors
 def compose(
-    out: Path,
+    out: str | None,
     checkpoint: Path | None,
     num: int,
     seed: int | None,
     temperature: float,
     length: int | None,
     primer: Path | None,
+    primer_steps: int | None,
+    force: bool,
     program: int,
     tempo: float | None,
     restrike: bool,
@@ -395,10 +447,19 @@ def compose(
     """Compose new tunes (or text) from a trained checkpoint (fp32 unless --precision says)."""
     from seqgan_music import api
 
-    with api.autocast(precision or "fp32", api.resolve_device(device)):
+    if out is not None and not out.strip():
+        raise click.BadParameter("is empty: give a file name such as tune.mid, or a folder",
+                                 param_hint="--out")  # fmt: skip
+    model_path = api.find_checkpoint(checkpoint)
+    model = api.load_checkpoint(model_path, device=device)
+    bar = SamplingBar()
+    with api.autocast(precision or "fp32", api.resolve_device(device)), bar:
         pieces = api.compose(
-            out,
-            checkpoint=checkpoint,
+            Path(out) if out is not None else None,
+            model=model,
+            force=force,
+            primer_steps=primer_steps,
+            progress=bar,
             num=num,
             seed=seed,
             temperature=temperature,
@@ -411,6 +472,8 @@ def compose(
             png=png,
             device=device,
         )
+    # stderr: a text model's samples on stdout stay clean to pipe
+    click.echo(f"seqgan-music: composed with {api.describe_checkpoint(model_path)}", err=True)
     _report_pieces(pieces)
 
 

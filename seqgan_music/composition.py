@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from seqgan_music.core.domain import ComposeOptions, Composition, get_domain
@@ -28,17 +29,23 @@ def compose(
     wav: bool = False,
     png: bool = False,
     device: str = "auto",
+    force: bool = False,
+    primer_steps: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Composition]:
     """Sample `num` tunes from a checkpoint (default: the latest trained, else the shipped model).
 
     Music: writes MIDI files (tune.mid, tune-2.mid, ...) and, if asked, .wav previews and piano-roll
-    .png. Text: returns decoded lines and writes them to `out` when it is given.
+    .png. Text: returns decoded lines and writes them to `out` when it is given. Existing files
+    are refused unless `force`; `progress(steps, length)` hears how sampling goes.
     """
+    if out is not None and not str(out).strip():
+        raise SeqGANMusicError("--out is empty: give a file name such as tune.mid, or a folder")
     if num < 1:
         raise SeqGANMusicError(f"--num must be at least 1, not {num}")
     if temperature <= 0:
         raise SeqGANMusicError(f"--temperature must be positive, not {temperature}")
     model = model or load_checkpoint(checkpoint, device=device)
     options = ComposeOptions(num, seed, temperature, length, primer, program, tempo, restrike,
-                             wav, png)  # fmt: skip
+                             wav, png, force, primer_steps, progress)  # fmt: skip
     return get_domain(model.domain).compose(model, Path(out) if out is not None else None, options)

@@ -12,5 +12,10 @@ class ConfigError(SeqGANMusicError, ValueError):
     """An invalid setting (a config field, a preset, a size). Also a ValueError for old callers."""
 
 
+class SeqGANMusicWarning(UserWarning):
+    """Something the user may not want (e.g. --length far past the trained length): the CLI prints
+    it as one line on stderr and goes on."""
+
+
 class CheckpointError(SeqGANMusicError):
     """A checkpoint that cannot be used: unreadable, unsafe, or inconsistent with itself."""

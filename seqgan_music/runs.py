@@ -112,9 +112,14 @@ def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
 
 
 def find_checkpoint(path: str | Path | None = None, out_dir: str | Path = "checkpoints") -> Path:
-    """A checkpoint from a file, a run folder, or (None) the latest run, else the shipped one."""
+    """A checkpoint from a file, a run folder, the folder `train --out` wrote (its latest run),
+    that folder's `latest` file, or (None) the latest run under `out_dir`, else the shipped one."""
     if path is not None:
         p = Path(path)
+        if p.is_file() and p.name == LATEST_FILE:  # the pointer file itself
+            p = p.parent
+        if p.is_dir() and not (p / CHECKPOINT_NAME).exists() and read_latest(p) is not None:
+            p = p / str(read_latest(p))  # the folder of runs: its latest one
         if p.is_dir():
             p = p / CHECKPOINT_NAME
         if not p.exists():
@@ -126,6 +131,13 @@ def find_checkpoint(path: str | Path | None = None, out_dir: str | Path = "check
     if not SHIPPED_CHECKPOINT.exists():
         raise SeqGANMusicError("no checkpoint given, none trained, and no shipped model found")
     return SHIPPED_CHECKPOINT
+
+
+def describe_checkpoint(path: Path) -> str:
+    """Which model this is, in words: the shipped model or a path (for `compose` to say)."""
+    if Path(path).resolve() == SHIPPED_CHECKPOINT:
+        return f"the shipped model {SHIPPED_CHECKPOINT.name} (no trained run under ./checkpoints)"
+    return str(path)
 
 
 def export_model(

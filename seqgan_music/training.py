@@ -29,6 +29,7 @@ from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.runs import (
     CHECKPOINT_NAME,
     MetricsLog,
+    find_checkpoint,
     plot_learning_curve,
     read_latest,
     write_latest,
@@ -96,8 +97,10 @@ def _run_folder(
     run_name = run_name or time.strftime("run-%Y%m%d-%H%M%S")
     run_dir = out_dir / str(distributed.broadcast_object(run_name))  # rank 0's clock names it
     start_from = run_dir / CHECKPOINT_NAME if resume else None
-    if init_from is not None and not resume:
-        start_from = Path(init_from)
+    if init_from is not None and not resume:  # a file, a run folder or a folder of runs
+        if not Path(init_from).exists():
+            raise SeqGANMusicError(f"nothing to start from: {init_from} does not exist")
+        start_from = find_checkpoint(init_from)
     if start_from is not None and not start_from.exists():
         raise SeqGANMusicError(f"nothing to start from: {start_from} does not exist")
     return run_dir, start_from

@@ -148,7 +148,7 @@ def test_compose_writes_playable_midi(trained: Path, workdir: Path) -> None:
         pm = pretty_midi.PrettyMIDI(str(path))
         pitches = [n.pitch for n in pm.instruments[0].notes]
         assert pitches and 21 <= min(pitches) and max(pitches) <= 108
-        assert pm.get_end_time() <= 32 * STEP + 1e-6
+        assert pm.get_end_time() <= 128 * STEP + 1e-6  # the default length: 128 steps
         assert pm.get_tempo_changes()[1][0] == pytest.approx(150.0)
     import music21
 
@@ -504,3 +504,105 @@ def test_a_full_disk_is_one_sentence_naming_the_file(trained: Path, workdir: Pat
     result = run("export", "--checkpoint", trained, "--out", out)
     assert_one_line_error(result, f"{out}: No space left on device")
     assert "Errno" not in result.stderr and not list((workdir / "full").iterdir())
+
+
+# ---- compose: which model, where it writes, what it refuses -------------------------------------
+
+
+def test_compose_says_which_model_it_used(trained: Path, workdir: Path, monkeypatch) -> None:
+    monkeypatch.chdir(workdir / "out")  # no ./checkpoints here: the shipped model
+    result = run("compose", "--out", "shipped.mid", "--num", "1")
+    assert result.exit_code == 0, result.output
+    assert "composed with the shipped model folk-small.pt" in result.stderr
+    result = run("compose", "--checkpoint", trained, "--out", "mine.mid", "--num", "1")
+    assert f"composed with {trained / 'checkpoint.pt'}" in result.stderr
+
+
+def test_checkpoint_may_be_the_folder_train_wrote_or_its_latest_file(trained, workdir) -> None:
+    runs = trained.parent  # what `train --out` was given: run folders and `latest`
+    (runs / "latest").write_text("tiny\n")
+    for given in (runs, runs / "latest"):
+        result = run("compose", "--checkpoint", given, "--out", workdir / "via" / given.name,
+                     "--num", "1", "--force")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert f"composed with {trained / 'checkpoint.pt'}" in result.stderr
+    slim = workdir / "via" / "slim.pt"
+    assert run("export", "--checkpoint", runs / "latest", "--out", slim).exit_code == 0
+    result = run("evaluate", "--checkpoint", runs, "--num", "10")
+    assert result.exit_code == 0, result.output
+    result = run("train", "--init-from", runs, "--out", workdir / "branch", "--quiet",
+                 "--set", "adv_rounds=1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("name", ["x.wav", "x.txt", "x.png"])
+def test_a_music_model_refuses_an_out_that_is_not_midi(trained, workdir, name) -> None:
+    result = run("compose", "--checkpoint", trained, "--out", workdir / name)
+    assert_one_line_error(result, "a music model writes MIDI files")
+    assert not (workdir / name).exists()
+
+
+def test_an_empty_out_is_refused(trained: Path, workdir: Path) -> None:
+    assert_one_line_error(run("compose", "--checkpoint", trained, "--out", ""), "--out", "empty")
+
+
+def test_existing_files_are_refused_without_force(trained: Path, workdir: Path) -> None:
+    out = workdir / "keep" / "tune.mid"
+    assert run("compose", "--checkpoint", trained, "--out", out, "--num", "1").exit_code == 0
+    before = out.read_bytes()
+    result = run("compose", "--checkpoint", trained, "--out", out, "--num", "1", "--seed", "5")
+    assert_one_line_error(result, f"{out} exists", "--force")
+    assert out.read_bytes() == before
+    result = run("compose", "--checkpoint", trained, "--out", out, "--num", "1", "--seed", "5",
+                 "--force")  # fmt: skip
+    assert result.exit_code == 0 and out.read_bytes() != before
+    # a preview that exists counts too
+    (out.with_name("new.wav")).write_bytes(b"mine")
+    result = run("compose", "--checkpoint", trained, "--out", out.with_name("new.mid"), "--wav",
+                 "--num", "1")  # fmt: skip
+    assert_one_line_error(result, "new.wav exists")
+
+
+def test_compose_defaults_primer_steps_and_a_long_length_warning(trained, workdir) -> None:
+    out = workdir / "defaults"
+    result = run("compose", "--checkpoint", trained, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [f"tune-{i}.mid" for i in range(1, 5)]
+    assert result.output.count("128 steps") == 4 and "warning" not in result.stderr
+    primer = workdir / "tunes" / "tune_0.mid"
+    result = run("compose", "--checkpoint", trained, "--out", workdir / "p7.mid", "--num", "1",
+                 "--primer", primer, "--primer-steps", "7", "--seed", "2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    from seqgan_music.music.tunes import read_primer, read_tune_tokens
+
+    assert np.array_equal(read_tune_tokens(workdir / "p7.mid")[:7], read_primer(primer, 7))
+    result = run("compose", "--checkpoint", trained, "--out", workdir / "p.mid", "--primer",
+                 primer, "--primer-steps", "128")  # fmt: skip
+    assert_one_line_error(result, "--primer-steps must be 1..127")
+    result = run("compose", "--checkpoint", trained, "--out", workdir / "long.mid", "--num", "1",
+                 "--length", "600")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "seqgan-music: warning: --length 600 is 19 times the 32 steps" in result.stderr
+
+
+def test_long_composes_report_progress(trained: Path, workdir: Path) -> None:
+    from seqgan_music.errors import SeqGANMusicWarning
+
+    seen = []
+    with pytest.warns(SeqGANMusicWarning, match="--length 600"):
+        api.compose(workdir / "prog.mid", checkpoint=trained, num=1, length=600,
+                    progress=lambda t, n: seen.append((t, n)))  # fmt: skip
+    assert seen == [(256, 600), (512, 600)]
+
+
+def test_a_text_model_refuses_music_outputs(workdir: Path) -> None:
+    out = workdir / "text-refuse"
+    assert run("train", "--data", workdir / "lines.txt", "--tokenizer", "word", "--preset", "tiny",
+               "--out", out, "--run-name", "w", "--quiet").exit_code == 0  # fmt: skip
+    result = run("compose", "--checkpoint", out / "w", "--out", workdir / "s.mid")
+    assert_one_line_error(result, "a text model writes its samples as text")
+    result = run("compose", "--checkpoint", out / "w", "--out", workdir / "s2.txt", "--png")
+    assert_one_line_error(result, "--png is for music models")
+    assert not (workdir / "s.mid").exists() and not (workdir / "s2.txt").exists()
+    result = run("compose", "--checkpoint", out / "w")  # no --out: printed only
+    assert result.exit_code == 0 and len(result.stdout.strip().splitlines()) == 4

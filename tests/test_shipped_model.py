@@ -30,7 +30,7 @@ def test_compose_without_a_run_uses_the_shipped_model(tmp_path: Path, monkeypatc
     pm = pretty_midi.PrettyMIDI("tune.mid")
     notes = pm.instruments[0].notes
     assert notes and all(21 <= n.pitch <= 108 for n in notes)
-    assert pm.get_end_time() == pytest.approx(32 * 0.4, abs=0.41)
+    assert pm.get_end_time() == pytest.approx(128 * 0.4, abs=0.41)  # the default: 128 steps
     score = music21.converter.parse("tune.mid")
     # music21 may split a note at a barline into tied notes: compare the pitches it reads
     assert {n.pitch.midi for n in score.flatten().notes} == {n.pitch for n in notes}

@@ -38,6 +38,21 @@ _LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, Attr
                 ImportError, IndexError, TypeError, KeyError)  # fmt: skip
 
 
+def _unreadable_message(path: Path, err: BaseException) -> str:
+    """One sentence for a file torch.load refused: torch's own texts run to several lines ("Weights
+    only load failed. In PyTorch 2.6, ...") or are a bare number ("101")."""
+    text = str(err).strip()
+    if "Unsupported global" in text:  # a pickled class: weights_only refused to build it
+        return (
+            f"{path} is not a seqgan-music checkpoint: it holds pickled objects other than "
+            "tensors and plain values, refused unread since loading them could run code"
+        )
+    first = text.splitlines()[0] if text else ""
+    detail = first if any(c.isalpha() for c in first) and len(first) <= 80 else ""
+    reason = f"{type(err).__name__}: {detail}" if detail else type(err).__name__
+    return f"{path} is not a seqgan-music checkpoint: torch cannot read it ({reason})"
+
+
 def read_checkpoint(
     path: str | Path, *, map_location: Any = "cpu", expect_domain: str | None = None
 ) -> dict[str, Any]:
@@ -48,10 +63,7 @@ def read_checkpoint(
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
     except _LOAD_ERRORS as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise SeqGANMusicError(
-            f"{path} is not a seqgan-music checkpoint (or holds unsafe pickled objects): {first}"
-        ) from err
+        raise CheckpointError(_unreadable_message(path, err)) from err
     if not isinstance(data, dict) or "format_version" not in data:
         raise CheckpointError(f"{path} is not a seqgan-music checkpoint (no format_version)")
     if data["format_version"] != FORMAT_VERSION:

@@ -28,11 +28,14 @@ and only the windows ending after it are convolved (exact: equals `forward`).
 
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import LongTensor, Tensor, nn
 
 from seqgan_music.core.config import DiscriminatorConfig
+from seqgan_music.core.precision import compute_dtype
 from seqgan_music.errors import ConfigError
 
 # Tables of up to this many float32 bytes keep the weights' dtype under bf16 autocast: they sit
@@ -40,13 +43,6 @@ from seqgan_music.errors import ConfigError
 SMALL_TABLE_BYTES = 4 << 20
 # Never build tables larger than this (the paper D's are 250 MB in float32).
 MAX_TABLE_BYTES = 1 << 30
-
-
-def compute_dtype(device: torch.device, default: torch.dtype = torch.float32) -> torch.dtype:
-    """The dtype matmuls run in here: autocast's lower precision when it is on, else `default`."""
-    if torch.is_autocast_enabled(device.type):
-        return torch.get_autocast_dtype(device.type)
-    return default
 
 
 class Discriminator(nn.Module):
@@ -63,7 +59,7 @@ class Discriminator(nn.Module):
         self.highway_gate = nn.Linear(feats, feats)
         self.dropout = nn.Dropout(config.dropout)
         self.out = nn.Linear(feats, 1)
-        self.conv_method = "auto"  # "auto", "tables" or "matmul" (tests pin one)
+        self.conv_method = "auto"  # "auto", "tables", "matmul" or "conv1d" (tests pin one)
         self._init_as_original()
 
     @torch.no_grad()
@@ -99,11 +95,23 @@ class Discriminator(nn.Module):
         tables = []
         for conv, w in zip(self.convs, self.windows, strict=True):
             small = 4 * w * vocab * conv.out_channels <= SMALL_TABLE_BYTES
-            dtype = emb.dtype if small else compute_dtype(emb.device, emb.dtype)
+            dtype = (torch.promote_types(emb.dtype, torch.float32) if small
+                     else compute_dtype(emb.device, emb.dtype))  # fmt: skip
             with torch.autocast(emb.device.type, enabled=False):
                 weight = conv.weight.to(dtype).permute(2, 1, 0)  # (w, E, n)
                 tables.append(torch.matmul(emb.to(dtype), weight).reshape(w * vocab, -1))
         return tables
+
+    def scorer(self) -> Discriminator:
+        """This D for scoring under the current autocast: itself, or an eval-mode copy with its
+        weights cast once to the autocast dtype (autocast would cast them on every call)."""
+        weight = self.embedding.weight
+        dtype = compute_dtype(weight.device, weight.dtype)
+        if dtype == weight.dtype:
+            return self
+        scorer = copy.deepcopy(self).to(dtype).eval()
+        scorer.requires_grad_(False)
+        return scorer
 
     def _embed(self, tokens: LongTensor) -> Tensor:
         """(R, T) -> (R, T*E) embeddings in the compute dtype, windows of w*E values apart E."""
@@ -123,6 +131,9 @@ class Discriminator(nn.Module):
             out = F.embedding_bag(idx.reshape(-1, w), tables[i], mode="sum")
             return out.view(rows, windows, -1)
         emb = self.config.emb_dim
+        if self.conv_method == "conv1d":  # the former way: the benchmarks' baseline
+            x = source.view(source.shape[0], -1, emb)[:, first:].transpose(1, 2)
+            return F.conv1d(x, conv.weight.to(x.dtype)).transpose(1, 2)
         x = source[:, first * emb :].unfold(1, w * emb, emb)  # (R, L, w*E), offset-major
         weight = conv.weight.permute(0, 2, 1).reshape(conv.out_channels, w * emb)
         return x @ weight.t().to(x.dtype)

@@ -82,6 +82,9 @@ class ComposeOptions:
     restrike: bool = False
     wav: bool = False
     png: bool = False
+    force: bool = False  # overwrite existing files (refused otherwise)
+    primer_steps: int | None = None  # how much of the primer to keep (default: a quarter)
+    progress: Callable[[int, int], None] | None = None  # (steps sampled, length), long composes
 
 
 @dataclass

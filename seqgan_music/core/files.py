@@ -63,6 +63,16 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write(path, lambda fh: fh.write(text), binary=False)
 
 
+def refuse_existing(paths: list[Path], force: bool) -> None:
+    """Raise a one-line error naming the first of `paths` that exists, unless `force`."""
+    taken = [p for p in paths if os.path.lexists(p)]
+    if taken and not force:
+        more = f" (and {len(taken) - 1} more)" if len(taken) > 1 else ""
+        raise SeqGANMusicError(
+            f"{taken[0]} exists{more}: give --force to overwrite, or another --out"
+        )
+
+
 class RunLock:
     """An exclusive lock on a run folder while one process writes it (see the module docstring)."""
 

@@ -6,12 +6,17 @@ original code reused a vocabulary id as start token; a separate row keeps every 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import LongTensor, Tensor, nn
 
 from seqgan_music.core.config import GeneratorConfig
-from seqgan_music.core.sampling import sample_logits
+from seqgan_music.core.precision import compute_dtype
+from seqgan_music.core.sampling import head_matrix, sample_rows
+
+PROGRESS_EVERY = 256  # sampling steps between progress reports
 
 State = tuple[Tensor, Tensor]  # (h, c), each (1, B, H) as nn.LSTM expects
 
@@ -49,6 +54,12 @@ class Generator(nn.Module):
         logits = self(tokens)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens.reshape(-1))
 
+    def gate_table(self) -> Tensor:
+        """(V+1, 4H) input half of the LSTM gates per token (it depends on the token only)."""
+        lstm = self.lstm
+        bias = lstm.bias_ih_l0 + lstm.bias_hh_l0
+        return torch.addmm(bias, self.embedding.weight, lstm.weight_ih_l0.t())
+
     def init_state(self, batch: int) -> State:
         """Zero LSTM state for `batch` sequences, on the model's device."""
         h = self.head.weight.new_zeros(1, batch, self.config.hidden_dim)
@@ -68,27 +79,42 @@ class Generator(nn.Module):
         temperature: float = 1.0,
         rng: torch.Generator | None = None,
         prefix: LongTensor | None = None,
+        on_step: Callable[[int], None] | None = None,
     ) -> LongTensor:
-        """(n, length) sequences from G; with `prefix` (n, t) they start with it and continue it."""
+        """(n, length) sequences from G; with `prefix` (n, t) they start with it and continue it.
+
+        `on_step(t)` is told every `PROGRESS_EVERY` steps how many are done (a progress bar)."""
         length = self.config.seq_len if length is None else length
         device = self.head.weight.device
-        state = self.init_state(n)
-        token = torch.full((n,), self.start_token, dtype=torch.long, device=device)
-        given = 0
-        if prefix is not None:
-            if prefix.shape[0] != n or prefix.shape[1] > length:
-                raise ValueError(f"prefix shape {tuple(prefix.shape)} does not fit ({n}, {length})")
-            prefix = prefix.to(device)
-            given = prefix.shape[1]
-            if given:  # run the prefix through the LSTM in one call, teacher forced
-                inputs = torch.cat([token.unsqueeze(1), prefix[:, :-1]], dim=1)  # (n, t)
-                _, state = self.lstm(self.embedding(inputs), state)
-                token = prefix[:, -1]
-        out = torch.empty(n, length, dtype=torch.long, device=device)
-        if given:
-            out[:, :given] = prefix
-        for t in range(given, length):
-            logits, state = self.step(token, state)
-            token = sample_logits(logits, temperature, rng).squeeze(-1)
-            out[:, t] = token
+        dtype = compute_dtype(device, self.head.weight.dtype)  # bf16 logits under autocast
+        with torch.autocast(device.type, enabled=False):  # the LSTM state stays float32
+            table, w_hh = self.gate_table(), self.lstm.weight_hh_l0
+            head, block = head_matrix(self.head.weight, self.head.bias, temperature, dtype)
+            h = c = table.new_zeros(n, self.config.hidden_dim)
+            token = torch.full((n,), self.start_token, dtype=torch.long, device=device)
+            out = torch.empty(n, length, dtype=torch.long, device=device)
+            given = 0 if prefix is None else prefix.shape[1]
+            if prefix is not None:
+                if prefix.shape[0] != n or given > length:
+                    raise ValueError(
+                        f"prefix shape {tuple(prefix.shape)} does not fit ({n}, {length})"
+                    )
+                out[:, :given] = prefix.to(device)
+            for t in range(length):  # step t reads out[:, t-1] (START first) and yields out[:, t]
+                h, c = lstm_cell(table[token], h, c, w_hh)
+                if t < given:
+                    token = out[:, t]  # teacher forced through the prefix
+                    continue
+                token = sample_rows(h, head, block, self.config.vocab_size, temperature, rng)[:, 0]
+                out[:, t] = token
+                if on_step is not None and (t + 1) % PROGRESS_EVERY == 0:
+                    on_step(t + 1)
         return out
+
+
+def lstm_cell(x_gates: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Tensor, Tensor]:
+    """One LSTM step from the input's gate pre-activations (R, 4H); PyTorch's gate order i,f,g,o."""
+    gates = torch.addmm(x_gates, h, w_hh.t())  # (R, 4H)
+    i, f, g, o = gates.chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c

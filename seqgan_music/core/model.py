@@ -7,7 +7,7 @@ samples is named in the metadata.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,8 +48,10 @@ class Model:
         temperature: float = 1.0,
         seed: int | None = None,
         prefix: Sequence[int] | None = None,
+        on_step: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """(n, length) token samples, seeded; `prefix` conditions every sample on a primer."""
+        """(n, length) token samples, seeded; `prefix` conditions every sample on a primer;
+        `on_step(t)` hears of the steps done (see `Generator.sample`)."""
         device = next(self.generator.parameters()).device
         rng = torch.Generator(device=device)
         rng.manual_seed(seed if seed is not None else secrets.randbits(63))  # no global reseed
@@ -65,6 +67,6 @@ class Model:
             )
         with torch.no_grad():
             out = self.generator.sample(
-                n, length, temperature=temperature, rng=rng, prefix=prefix_t
+                n, length, temperature=temperature, rng=rng, prefix=prefix_t, on_step=on_step
             )
         return out.cpu().numpy()

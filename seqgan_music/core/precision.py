@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import torch
@@ -55,6 +55,13 @@ def resolve_precision(precision: str, device: str | torch.device) -> str:
     return precision
 
 
+def compute_dtype(device: torch.device, default: torch.dtype = torch.float32) -> torch.dtype:
+    """The dtype matmuls run in here: autocast's lower precision when it is on, else `default`."""
+    if torch.is_autocast_enabled(device.type):
+        return torch.get_autocast_dtype(device.type)
+    return default
+
+
 @contextlib.contextmanager
 def autocast(precision: str, device: str | torch.device) -> Iterator[None]:
     """torch.autocast in bfloat16 when `precision` resolves to bf16 on `device`, else nothing."""
@@ -62,3 +69,14 @@ def autocast(precision: str, device: str | torch.device) -> Iterator[None]:
     enabled = resolve_precision(precision, device) == "bf16"
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled):
         yield
+
+
+def adam(parameters: Iterable[torch.nn.Parameter], lr: float) -> torch.optim.Adam:
+    """Adam with float32 state, fused into one kernel where torch has it (CPU since torch 2.4,
+    CUDA): the paper D's 7M parameters took 57 ms a step unfused against 12 ms fused on one
+    thread, more than its bf16 forward and backward together."""
+    params = list(parameters)
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # an older torch, or a device without it
+        return torch.optim.Adam(params, lr=lr)

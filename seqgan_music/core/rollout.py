@@ -17,13 +17,9 @@ import torch
 from torch import LongTensor, Tensor
 
 from seqgan_music.core.discriminator import Discriminator
-from seqgan_music.core.generator import Generator
-from seqgan_music.core.sampling import block_size, sample_logits, sample_probs
-
-# Logits sampled at once, in elements: the (rows, V) softmax buffers stay in cache (128 rows at
-# V=5000: 2.5 MB; 3x faster than 4096 rows on the 2-core CPU), while small vocabularies take more
-# rows per call. A constant, not memory-derived, so a seed gives the same draws on every machine.
-LOGIT_CHUNK = 1 << 19
+from seqgan_music.core.generator import Generator, lstm_cell
+from seqgan_music.core.precision import compute_dtype
+from seqgan_music.core.sampling import head_matrix, sample_rows
 
 
 class RolloutPolicy:
@@ -51,49 +47,6 @@ class RolloutPolicy:
         self.generator.load_state_dict(d)
 
 
-def _lstm_cell(x_gates: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Tensor, Tensor]:
-    """One LSTM step from the input's gate pre-activations (R, 4H); PyTorch's gate order i,f,g,o."""
-    gates = torch.addmm(x_gates, h, w_hh.t())  # (R, 4H)
-    i, f, g, o = gates.chunk(4, dim=1)
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-def _augmented_head(policy: Generator, temperature: float) -> tuple[Tensor, int]:
-    """The head as one (H+1, V') matrix for [h, 1] rows: bias folded in (no bias copy per call),
-    divided by the temperature, V padded to whole sampling blocks with logit -1e30 (probability
-    exactly 0). Returns it and the block width."""
-    weight, bias = policy.head.weight, policy.head.bias  # (V, H), (V,)
-    vocab = weight.shape[0]
-    block = block_size(vocab)
-    padded = -(-vocab // block) * block if block else vocab
-    head = weight.new_zeros(weight.shape[1] + 1, padded)  # (H+1, V')
-    head[:-1, :vocab] = weight.t()
-    head[-1, :vocab] = bias
-    head[-1, vocab:] = -1e30
-    if temperature > 0:
-        head /= temperature
-    return head, block
-
-
-def _sample_rows(
-    h: Tensor, head: Tensor, block: int, vocab: int, temperature: float, rng
-) -> Tensor:
-    """(R, H) LSTM outputs -> (R,) sampled next tokens, the (R, V) logits taken in chunks."""
-    h = torch.cat([h, h.new_ones(h.shape[0], 1)], dim=1)  # (R, H+1): the bias row of `head`
-    out = torch.empty(h.shape[0], dtype=torch.long, device=h.device)
-    rows = max(1, LOGIT_CHUNK // head.shape[1])
-    for start in range(0, h.shape[0], rows):
-        part = slice(start, start + rows)
-        logits = h[part] @ head  # (r, V')
-        if temperature <= 0:
-            out[part] = logits.argmax(-1)
-        else:
-            probs = torch.softmax(logits, dim=-1)
-            out[part] = sample_probs(probs, rng, block=block).squeeze(-1).clamp_(max=vocab - 1)
-    return out
-
-
 def sample_rollouts(
     samples: LongTensor,
     policy: Generator,
@@ -106,39 +59,37 @@ def sample_rollouts(
     continues it with the policy (the n-th independent roll-out of prefix length t)."""
     batch, length = samples.shape
     groups, per_group = length - 1, rollout_num * batch  # prefix lengths t = 1..T-1; rows per t
-    lstm = policy.lstm
-    # The input half of the gates depends on the token only: one (V+1, 4H) table.
-    table = torch.addmm(
-        lstm.bias_ih_l0 + lstm.bias_hh_l0, policy.embedding.weight, lstm.weight_ih_l0.t()
-    )
-    w_hh = lstm.weight_hh_l0
-    head, block = _augmented_head(policy, temperature)
-    # Teacher forced: after inputs [START, y_1..y_t] the state is the prefix-t state.
-    x_gates = table[policy._inputs(samples)]  # (B, T, 4H)
-    h = c = samples.new_zeros(batch, lstm.hidden_size, dtype=table.dtype)
-    hs, cs = [], []
-    for k in range(length):
-        h, c = _lstm_cell(x_gates[:, k], h, c, w_hh)
-        hs.append(h)
-        cs.append(c)
-    h = torch.stack(hs[1:])  # (T-1, B, H): state after prefix t = 1..T-1
-    c = torch.stack(cs[1:])
-    # y_{t+1}: the prefix's logits are shared; the N roll-outs draw from them independently.
-    first = sample_logits(policy.head(h), temperature, rng, num=rollout_num)  # (T-1, B, N)
-    token = first.permute(0, 2, 1).reshape(-1)  # (T-1 * N * B,), rows ordered (t, n, b)
-    h = h.unsqueeze(1).expand(groups, rollout_num, batch, -1).reshape(groups * per_group, -1)
-    c = c.unsqueeze(1).expand(groups, rollout_num, batch, -1).reshape(groups * per_group, -1)
-    # out[g, k, n*B + b]: position k of roll-out n from prefix g+1; starts as copies of the samples.
-    out = samples.t().unsqueeze(1).expand(length, rollout_num, batch)  # (T, N, B)
-    out = out.reshape(1, length, per_group).repeat(groups, 1, 1)  # (T-1, T, N*B)
-    diag = torch.arange(groups, device=samples.device)
-    out[diag, diag + 1] = token.view(groups, per_group)
-    for j in range(1, length - 1):
-        active = groups - j  # prefixes t <= T-1-j still have positions left: a leading slice
-        rows = active * per_group
-        h, c = _lstm_cell(table[token[:rows]], h[:rows], c[:rows], w_hh)
-        token = _sample_rows(h, head, block, policy.config.vocab_size, temperature, rng)
-        out[diag[:active], diag[:active] + 1 + j] = token.view(active, per_group)
+    vocab, device = policy.config.vocab_size, samples.device
+    dtype = compute_dtype(device, policy.head.weight.dtype)  # the head's; the LSTM stays float32
+    with torch.autocast(device.type, enabled=False):
+        table, w_hh = policy.gate_table(), policy.lstm.weight_hh_l0  # (V+1, 4H): input gates
+        head, block = head_matrix(policy.head.weight, policy.head.bias, temperature, dtype)
+        # Teacher forced: after inputs [START, y_1..y_t] the state is the prefix-t state.
+        x_gates = table[policy._inputs(samples)]  # (B, T, 4H)
+        h = c = table.new_zeros(batch, policy.config.hidden_dim)
+        hs, cs = [], []
+        for k in range(length):
+            h, c = lstm_cell(x_gates[:, k], h, c, w_hh)
+            hs.append(h)
+            cs.append(c)
+        h = torch.stack(hs[1:]).flatten(0, 1)  # ((T-1)*B, H): state after prefix t = 1..T-1
+        c = torch.stack(cs[1:]).flatten(0, 1)
+        # y_{t+1}: the prefix's logits are shared; the N roll-outs draw from them independently.
+        first = sample_rows(h, head, block, vocab, temperature, rng, num=rollout_num)
+        token = first.view(groups, batch, rollout_num).permute(0, 2, 1).reshape(-1)  # (t, n, b)
+        h = h.view(groups, 1, batch, -1).expand(-1, rollout_num, -1, -1).reshape(-1, h.shape[1])
+        c = c.view(groups, 1, batch, -1).expand(-1, rollout_num, -1, -1).reshape(-1, c.shape[1])
+        # out[g, k, n*B + b]: position k of roll-out n from prefix g+1; starts as the samples.
+        out = samples.t().unsqueeze(1).expand(length, rollout_num, batch)  # (T, N, B)
+        out = out.reshape(1, length, per_group).repeat(groups, 1, 1)  # (T-1, T, N*B)
+        diag = torch.arange(groups, device=device)
+        out[diag, diag + 1] = token.view(groups, per_group)
+        for j in range(1, length - 1):
+            active = groups - j  # prefixes t <= T-1-j still have positions left: a leading slice
+            rows = active * per_group
+            h, c = lstm_cell(table[token[:rows]], h[:rows], c[:rows], w_hh)
+            token = sample_rows(h, head, block, vocab, temperature, rng)[:, 0]
+            out[diag[:active], diag[:active] + 1 + j] = token.view(active, per_group)
     # (T-1, T, N*B) -> (T-1, N, B, T)
     return out.permute(0, 2, 1).contiguous().view(groups, rollout_num, batch, length)
 
@@ -171,36 +122,48 @@ def rollout_rewards(
     was_training = discriminator.training
     discriminator.eval()
     try:
+        d = discriminator.scorer()  # itself, or a copy in bf16 under bf16 autocast
         rows_total = batch * (1 + (length - 1) * rollout_num)
-        tables = discriminator.conv_tables() if discriminator._use_tables(rows_total) else None
-        pools = discriminator.prefix_pools(samples, tables)  # per conv: (B, T+1, n)
+        tables = d.conv_tables() if d._use_tables(rows_total) else None
+        pools = d.prefix_pools(samples, tables)  # per conv: (B, T+1, n)
         rewards = samples.new_empty(batch, length, dtype=torch.float32)
         full = torch.cat([p[:, length] for p in pools], dim=1)  # (B, F): all of Y's windows
-        rewards[:, -1] = torch.sigmoid(discriminator._head(full))
+        rewards[:, -1] = torch.sigmoid(d._head(full))
         if length == 1:
             return rewards
         rollouts = sample_rollouts(samples, policy, rollout_num, temperature=temperature, rng=rng)
-        flat = rollouts.view(-1, length)  # (R, T), R = (T-1)*N*B, rows ordered (t, n, b)
-        num_rows, per_group = flat.shape[0], rollout_num * batch
-        # Chunks never straddle two prefix lengths, so each chunk shares one prefix length;
-        # a prefix length's N*B roll-outs split into equal chunks of at most max_chunk rows.
-        chunk = max_chunk or default_chunk(discriminator, samples.device)
-        size = -(-per_group // -(-per_group // chunk))  # ceil(per_group / number of pieces)
-        starts = [g + o for g in range(0, num_rows, per_group) for o in range(0, per_group, size)]
-        bounds = [*starts, num_rows]
-        source = torch.arange(batch, device=samples.device).repeat(rollout_num)  # (N*B,): b
-        probs = []
-        for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-            t = start // per_group + 1  # prefix length of these roll-outs
-            rows = source[start % per_group : start % per_group + stop - start]
-            kept = [p[:, t].index_select(0, rows) for p in pools]  # (r, n_i)
-            logits = discriminator.logits_from_prefix(flat[start:stop], t, kept, tables)
-            probs.append(torch.sigmoid(logits))
+        probs = _score(d, rollouts.view(-1, length), pools, tables, max_chunk)
         # (R,) -> (T-1, N, B) -> mean over the N roll-outs -> (B, T-1)
-        rewards[:, :-1] = torch.cat(probs).view(length - 1, rollout_num, batch).mean(1).t()
+        rewards[:, :-1] = probs.view(length - 1, rollout_num, batch).mean(1).t()
         return rewards
     finally:
         discriminator.train(was_training)
+
+
+def _score(
+    d: Discriminator,
+    flat: LongTensor,
+    pools: list[Tensor],
+    tables: list[Tensor] | None,
+    max_chunk: int | None,
+) -> Tensor:
+    """D(roll-out) for the (R, T) roll-outs ordered (t, n, b), R = (T-1)*N*B, in chunks."""
+    batch = pools[0].shape[0]
+    num_rows, per_group = flat.shape[0], flat.shape[0] // (flat.shape[1] - 1)  # N*B per t
+    # Chunks never straddle two prefix lengths, so each chunk shares one prefix length;
+    # a prefix length's N*B roll-outs split into equal chunks of at most max_chunk rows.
+    chunk = max_chunk or default_chunk(d, flat.device)
+    size = -(-per_group // -(-per_group // chunk))  # ceil(per_group / number of pieces)
+    starts = [g + o for g in range(0, num_rows, per_group) for o in range(0, per_group, size)]
+    bounds = [*starts, num_rows]
+    source = torch.arange(batch, device=flat.device).repeat(per_group // batch)  # (N*B,): b
+    probs = []
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        t = start // per_group + 1  # prefix length of these roll-outs
+        rows = source[start % per_group : start % per_group + stop - start]
+        kept = [p[:, t].index_select(0, rows) for p in pools]  # (r, n_i)
+        probs.append(torch.sigmoid(d.logits_from_prefix(flat[start:stop], t, kept, tables)))
+    return torch.cat(probs)
 
 
 def _draw(logits: Tensor, temperature: float, rng: torch.Generator | None) -> Tensor:

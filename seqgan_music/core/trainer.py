@@ -34,7 +34,7 @@ from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_che
 from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
-from seqgan_music.core.precision import autocast, resolve_precision
+from seqgan_music.core.precision import adam, autocast, resolve_precision
 from seqgan_music.core.rollout import RolloutPolicy, rollout_rewards
 from seqgan_music.core.sampling import sample_in_chunks
 from seqgan_music.errors import CheckpointError, ConfigError
@@ -112,9 +112,9 @@ class SeqGANTrainer:
             self.discriminator = Discriminator(config.discriminator).to(self.device)
         tc = config.train
         # Separate Adam instances for MLE and policy gradient, as the original code.
-        self.g_mle_opt = torch.optim.Adam(self.generator.parameters(), lr=tc.g_lr)
-        self.g_pg_opt = torch.optim.Adam(self.generator.parameters(), lr=tc.pg_lr)
-        self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=tc.d_lr)
+        self.g_mle_opt = adam(self.generator.parameters(), tc.g_lr)
+        self.g_pg_opt = adam(self.generator.parameters(), tc.pg_lr)
+        self.d_opt = adam(self.discriminator.parameters(), tc.d_lr)
         self.rollout = RolloutPolicy(self.generator)
         self.phase, self.step = "g_pretrain", 0
         self.history: list[dict[str, Any]] = []

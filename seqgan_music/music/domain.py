@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,16 +17,19 @@ from seqgan_music.core.domain import (
     Preset,
     register_domain,
 )
+from seqgan_music.core.files import refuse_existing
 from seqgan_music.core.metrics import bleu, evaluate_samples, nearest_mse
 from seqgan_music.core.model import Model
 from seqgan_music.core.splits import SPLITS
-from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.errors import SeqGANMusicError, SeqGANMusicWarning
 from seqgan_music.music.presets import PRESETS, REST_PENALTY, REST_TOKEN
 from seqgan_music.music.tunes import ABC_SUFFIXES, MIDI_SUFFIXES
 
 NAMED_CORPORA = ("embedded", "nottingham")
 TUNE_SUFFIXES = MIDI_SUFFIXES + ABC_SUFFIXES
 LOWEST_PITCH_OFFSET = 20  # MIDI pitch = token + 20 (token 1 = A0 = MIDI 21)
+DEFAULT_STEPS = 128  # a composed tune's default length: 51 s at 0.4 s a step (Magenta: 128 too)
+LONG_FACTOR = 4  # --length beyond this many times the trained length draws a warning
 
 
 def _holds_tunes(path: Path) -> bool:
@@ -98,19 +102,26 @@ class MusicDomain(DomainBase):
         from seqgan_music.music.render import write_piano_roll_png, write_wav
 
         _check_render_options(options)
+        paths = numbered_paths(_music_out(out), options.num)
+        extras = [".wav"] * options.wav + [".png"] * options.png
+        refuse_existing([q for p in paths for q in (p, *(p.with_suffix(x) for x in extras))],
+                        options.force)  # fmt: skip
         model_step = float(model.tokenizer.step_seconds)
         # A step stays one quarter note: --tempo changes only how long it lasts when rendered.
         step = 60.0 / options.tempo if options.tempo is not None else model_step
-        prefix = _primer_prefix(model, options, model_step)
+        length = compose_length(model, options.length)
+        prefix = _primer_prefix(model, options, model_step, length)
+        progress = options.progress
         samples = model.sample(
             options.num,
-            length=options.length,
+            length=length,
             temperature=options.temperature,
             seed=options.seed,
             prefix=prefix,
+            on_step=None if progress is None else (lambda t: progress(t, length)),
         )
         results = []
-        for row, path in zip(samples, numbered_paths(out or Path("tune.mid"), options.num)):
+        for row, path in zip(samples, paths):
             path.parent.mkdir(parents=True, exist_ok=True)
             write_midi(row, path, step_seconds=step, program=options.program, qpm=options.tempo,
                        restrike=options.restrike)  # fmt: skip
@@ -123,6 +134,34 @@ class MusicDomain(DomainBase):
             low, high = (int(pitches.min()), int(pitches.max())) if len(pitches) else (None, None)
             results.append(Composition(row, path, len(row) * step, low, high, None, tuple(extras)))
         return results
+
+
+def _music_out(out: Path | None) -> Path:
+    """--out for MIDI: a .mid/.midi name or a folder (no suffix); anything else is refused, since
+    MIDI bytes under tune.wav or tune.txt would mislead every program that opens them."""
+    out = out or Path("tune.mid")
+    if out.suffix.lower() not in ("", *MIDI_SUFFIXES):
+        raise SeqGANMusicError(
+            f"--out {out}: a music model writes MIDI files; give a .mid name or a folder "
+            "(--wav and --png write previews beside each tune)"
+        )
+    return out
+
+
+def compose_length(model: Model, length: int | None) -> int:
+    """--length, by default `DEFAULT_STEPS` (Magenta's melody generator's 128); a warning when it
+    goes far past the length the model was trained on (`LONG_FACTOR` times)."""
+    trained = model.config.generator.seq_len
+    if length is None:
+        return max(DEFAULT_STEPS, trained)
+    if length > LONG_FACTOR * trained:
+        warnings.warn(
+            f"--length {length} is {length / trained:.0f} times the {trained} steps the model was "
+            "trained on: past that, melodies tend to wander or repeat",
+            SeqGANMusicWarning,
+            stacklevel=2,
+        )
+    return length
 
 
 def numbered_paths(out: Path, num: int) -> list[Path]:
@@ -141,11 +180,21 @@ def _check_render_options(options: ComposeOptions) -> None:
         raise SeqGANMusicError(f"--tempo must be positive, not {options.tempo}")
 
 
-def _primer_prefix(model: Model, options: ComposeOptions, step_seconds: float) -> list[int] | None:
-    """The primer's first quarter of the tune length, read on the grid the model was trained on."""
+def _primer_prefix(
+    model: Model, options: ComposeOptions, step_seconds: float, length: int
+) -> list[int] | None:
+    """The primer's first --primer-steps (default: a quarter of the tune length, at most the
+    trained length) steps, read on the grid the model was trained on."""
     if options.primer is None:
+        if options.primer_steps is not None:
+            raise SeqGANMusicError("--primer-steps needs --primer (the tune to continue)")
         return None
     from seqgan_music.music.tunes import read_primer
 
-    steps = max(1, (options.length or model.config.generator.seq_len) // 4)
+    default = max(1, min(length // 4, model.config.generator.seq_len))
+    steps = default if options.primer_steps is None else options.primer_steps
+    if not 1 <= steps < length:
+        raise SeqGANMusicError(
+            f"--primer-steps must be 1..{length - 1} (below --length), not {steps}"
+        )
     return [int(t) for t in read_primer(options.primer, steps, step_seconds=step_seconds)]

@@ -16,6 +16,7 @@ from seqgan_music.core.domain import (
     Preset,
     register_domain,
 )
+from seqgan_music.core.files import atomic_write_text, refuse_existing
 from seqgan_music.core.metrics import bleu, evaluate_samples
 from seqgan_music.core.model import Model
 from seqgan_music.core.splits import SPLITS
@@ -98,8 +99,9 @@ class TextDomain(DomainBase):
 
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """Decoded lines, written to `out` (one a line) when it is given."""
-        if options.primer is not None:
-            raise SeqGANMusicError("--primer is for music models; this checkpoint is text")
+        _refuse_music_options(out, options)
+        if out is not None:
+            refuse_existing([out], options.force)
         samples = model.sample(
             options.num, length=options.length, temperature=options.temperature, seed=options.seed
         )
@@ -107,7 +109,24 @@ class TextDomain(DomainBase):
         path = None
         if out is not None:
             path = Path(out)
-            path.parent.mkdir(parents=True, exist_ok=True)
             lines = "\n".join(t.replace("\n", " / ") for t in texts) + "\n"
-            path.write_text(lines, encoding="utf-8")
+            atomic_write_text(path, lines)
         return [Composition(tokens=row, path=path, text=t) for row, t in zip(samples, texts)]
+
+
+# What a text model cannot write: music and audio files, and the music-only options.
+_NOT_TEXT_SUFFIXES = (".mid", ".midi", ".abc", ".wav", ".png")
+
+
+def _refuse_music_options(out: Path | None, options: ComposeOptions) -> None:
+    music_only = {"--primer": options.primer is not None, "--primer-steps": options.primer_steps
+                  is not None, "--wav": options.wav, "--png": options.png,
+                  "--restrike": options.restrike, "--tempo": options.tempo is not None,
+                  "--program": options.program != 0}  # fmt: skip
+    given = [flag for flag, used in music_only.items() if used]
+    if given:
+        raise SeqGANMusicError(f"{given[0]} is for music models; this checkpoint is text")
+    if out is not None and (out.suffix.lower() in _NOT_TEXT_SUFFIXES or out.suffix == ""):
+        raise SeqGANMusicError(
+            f"--out {out}: a text model writes its samples as text, one a line; give a .txt name"
+        )

@@ -24,7 +24,7 @@ def _discriminator(
     return d
 
 
-METHODS = ("tables", "matmul")
+METHODS = ("tables", "matmul", "conv1d")
 
 
 def _plain_forward(d: Discriminator, tokens: torch.Tensor) -> torch.Tensor:
