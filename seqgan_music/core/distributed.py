@@ -94,9 +94,23 @@ def init_from_env(device: torch.device) -> torch.device:
         backend = "nccl" if device.type == "cuda" else "gloo"
         timeout = datetime.timedelta(seconds=timeout_s())
         with _collective():
-            dist.init_process_group(backend, timeout=timeout)
+            dist.init_process_group(backend, timeout=timeout, **_attempt_store(timeout))
         atexit.register(_destroy)
     return device
+
+
+def _attempt_store(timeout: datetime.timedelta) -> dict:
+    """Under torchrun, the process group's keys in the agent's store, under a prefix of this
+    attempt: after `--max-restarts` restarts the group, the store still holds the dead attempt's
+    addresses, and a rank that read one failed to connect (seen with gloo on torch 2.13)."""
+    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True":
+        return {}  # plain env:// (MASTER_ADDR, MASTER_PORT): torch's default
+    world, me = env_world_size(), int(os.environ["RANK"])
+    store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world,
+                          is_master=False, timeout=timeout)  # fmt: skip
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+    return {"store": dist.PrefixStore(f"seqgan/attempt{attempt}", store), "rank": me,
+            "world_size": world}  # fmt: skip
 
 
 def _destroy() -> None:
