@@ -229,7 +229,7 @@ def _one_line(err: click.UsageError) -> click.UsageError:
     cls=_Group,
     epilog="Examples:\n\n  seqgan-music train\n\n  seqgan-music compose --out tune.mid\n\n"
     "  seqgan-music evaluate --checkpoint checkpoints/mle --checkpoint checkpoints/seqgan "
-    "--data nottingham"
+    "--data nottingham",
 )
 @click.version_option(__version__, prog_name="seqgan-music")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
