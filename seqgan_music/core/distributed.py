@@ -62,8 +62,10 @@ def world_size() -> int:
 
 
 def rank() -> int:
-    """This process's global rank; RANK from the environment before the group exists."""
-    return dist.get_rank() if is_initialized() else int(os.environ.get("RANK", "0"))
+    """This process's global rank; torchrun's RANK before the group exists (0 alone)."""
+    if is_initialized():
+        return dist.get_rank()
+    return int(os.environ.get("RANK", "0")) if env_world_size() > 1 else 0
 
 
 def is_main() -> bool:
