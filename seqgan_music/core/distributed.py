@@ -150,12 +150,12 @@ def average_gradients(parameters: Iterable[torch.nn.Parameter], weight: float) -
         return
     params = [p for p in parameters if p.requires_grad]
     grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-    flat = torch.cat([g.reshape(-1) for g in grads]) * weight
+    flat = torch.cat([g.reshape(-1) for g in grads]).mul_(weight)
     with _collective():
         dist.all_reduce(flat)
     offset = 0
-    for p in params:
-        p.grad = flat[offset : offset + p.numel()].view_as(p).clone()
+    for p in params:  # views into the reduced buffer: no copy (optimisers read them in place)
+        p.grad = flat[offset : offset + p.numel()].view_as(p)
         offset += p.numel()
 
 
