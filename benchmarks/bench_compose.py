@@ -1,5 +1,6 @@
 """End-to-end `seqgan-music compose` time: a fresh process that imports torch, loads the shipped
-model (or --checkpoint), samples and writes a MIDI file, as a user runs it.
+model (or --checkpoint), samples and writes the default four 128-step tunes, as a user runs it
+(--force: each run overwrites the last one's files).
 
     python benchmarks/bench_compose.py [--repeats 5] [--checkpoint PATH]
 
@@ -25,7 +26,8 @@ def main() -> None:
     times = []
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "-m", "seqgan_music", "compose", "--out",
-                   str(Path(tmp) / "tune.mid"), "--seed", "0", "--device", "cpu"]  # fmt: skip
+                   str(Path(tmp) / "tune.mid"), "--seed", "0", "--device", "cpu",
+                   "--force"]  # fmt: skip
         if args.checkpoint:
             command += ["--checkpoint", args.checkpoint]
         for _ in range(args.repeats):

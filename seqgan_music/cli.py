@@ -279,7 +279,15 @@ def _launch_ranks(nproc: int) -> None:
 )
 @click.option("--run-name", default=None, help="Run folder name (default: run-<date>-<time>).")
 @device_option
-@click.option("--seed", type=int, default=None, help="Random seed (CPU runs repeat exactly).")
+@click.option(
+    "--seed", type=int, default=None, help="Random seed of training (CPU runs repeat exactly)."
+)
+@click.option(
+    "--split-seed",
+    type=int,
+    default=None,
+    help="Seed of the 80/10/10 split of a corpus without its own (default 0, whatever --seed).",
+)
 @click.option("--resume", is_flag=True, help="Continue the latest (or --run-name) run.")
 @tokenizer_option
 @seq_len_option
@@ -311,6 +319,7 @@ def train(
     run_name: str | None,
     device: str,
     seed: int | None,
+    split_seed: int | None,
     resume: bool,
     tokenizer: str | None,
     seq_len: int | None,
@@ -331,7 +340,7 @@ def train(
         overrides["precision"] = precision
     merged = api.merge_settings(
         config_file, overrides=overrides, data=None if data == "embedded" else data,
-        preset=preset, seed=seed, tokenizer=tokenizer, seq_len=seq_len,
+        preset=preset, seed=seed, split_seed=split_seed, tokenizer=tokenizer, seq_len=seq_len,
     )  # fmt: skip
     bars = None if quiet else ProgressBars(threads)
     try:

@@ -65,11 +65,56 @@ def evaluate(
     real = domain.real_data(dataset, n)
     reference = None if real is None else domain.score(real, dataset.test, dataset)
     rows = comparison_table(scores, reference=reference)
-    return _report(rows, out_dir)
+    split = "test" if references is dataset.test else "valid"
+    source = data if data is not None else models[0].run.data
+    n_real = None if real is None else len(real)
+    context = describe_evaluation(
+        rows, str(source), split, len(references), n, n_real, seed, temperature
+    )
+    return _report(rows, out_dir, context)
 
 
-def _report(rows: list[dict[str, Any]], out_dir: str | Path | None) -> EvaluationReport:
-    markdown = table_to_markdown(rows)
+# How to read each kind of row: (start of the metric's name, the sentence), first match wins.
+_DIRECTIONS = (
+    ("Self-BLEU", "Self-BLEU: lower is more diverse (each sample against the other samples)"),
+    ("BLEU", "BLEU: higher is closer to the held-out data"),
+    ("MSE", "MSE: lower is closer (squared semitones to the nearest held-out window)"),
+    ("distinct", "distinct-n: higher is more varied"),
+    ("overlap", "overlap: higher means the statistic's distribution is closer to the data's"),
+    ("NLL", "NLL: lower is better"),
+)
+
+
+def describe_evaluation(
+    rows: list[dict[str, Any]], source: str, split: str, n_references: int, n_samples: int,
+    n_real: int | None, seed: int, temperature: float,
+) -> str:  # fmt: skip
+    """The lines above the table: what was scored against what, and how to read it."""
+    names = [str(r.get("metric", "")) for r in rows]
+    how = []
+    for prefix, sentence in _DIRECTIONS:
+        if any(n.startswith(prefix) for n in names) and sentence not in how:
+            how.append(sentence)
+    lines = [
+        f"Corpus {source}, scored against its {split} split ({n_references} windows); "
+        f"{n_samples} samples per model (seed {seed}, temperature {temperature:g}).",
+        "Reading it: " + "; ".join(how) + "; other statistics are best near the real data's."
+        if how
+        else "",
+        "p: Welch's t-test between the first model and each other one, on per-sample scores.",
+    ]
+    if n_real is not None:
+        lines.append(
+            f"Real data: {n_real} windows of the valid split, scored against the {split} split "
+            "exactly as a model's samples are: the level of music (or text) the model imitates."
+        )
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def _report(
+    rows: list[dict[str, Any]], out_dir: str | Path | None, context: str = ""
+) -> EvaluationReport:
+    markdown = (context + "\n" if context else "") + table_to_markdown(rows)
     json_path = md_path = None
     if out_dir is not None:
         out = Path(out_dir)
@@ -93,7 +138,7 @@ def _held_out(model: Model, data: str | Path | None) -> Dataset:
         source,
         tokenizer=run.tokenizer_name,
         seq_len=model.config.generator.seq_len,
-        seed=int(run.seed or 0),
+        seed=run.held_out_seed(),
         progress=False,
         fitted_tokenizer=model.tokenizer,
         domain=model.domain,

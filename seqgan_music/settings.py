@@ -17,7 +17,7 @@ from typing import Any
 from seqgan_music.errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {"data": "embedded", "preset": "default", "seed": 0}
-TOP_LEVEL = ("data", "preset", "seed", "tokenizer", "seq_len")
+TOP_LEVEL = ("data", "preset", "seed", "split_seed", "tokenizer", "seq_len")
 
 
 def read_config_file(path: str | Path | None) -> dict[str, Any]:

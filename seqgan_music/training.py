@@ -22,6 +22,7 @@ from seqgan_music.core.domain import Dataset, get_domain, preset_config
 from seqgan_music.core.files import RunLock, atomic_write_text
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.metadata import RunMetadata
+from seqgan_music.core.splits import DEFAULT_SPLIT_SEED
 from seqgan_music.core.tokenizer import tokenizer_from_dict, tokenizer_to_dict
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, branch_mle
 from seqgan_music.datasets import load_dataset
@@ -108,16 +109,22 @@ def _run_folder(
 
 def _dataset(
     data: str | Path, tokenizer: str | None, seq_len: int | None, seed: int | None,
-    progress: bool, start_from: Path | None,
+    progress: bool, start_from: Path | None, split_seed: int | None = None,
 ) -> tuple[Dataset, RunMetadata]:  # fmt: skip
     """The corpus, encoded as the run it continues was (its source, tokenizer, length, split)."""
-    run = RunMetadata(data=str(data), tokenizer_name=tokenizer, seq_len=seq_len, seed=seed)
+    run = RunMetadata(
+        data=str(data),
+        tokenizer_name=tokenizer,
+        seq_len=seq_len,
+        seed=seed,
+        split_seed=DEFAULT_SPLIT_SEED if split_seed is None else split_seed,
+    )
     if start_from is not None:  # its models are checked before the corpus is read
         payload = read_checkpoint(start_from)
         check_models(start_from, payload, ("generator", "discriminator", "rollout"))
         run = RunMetadata.from_dict(payload.get("metadata", {}))
         run.data = run.data or str(data)
-        run.seed = run.seed or 0  # the split seed: the same items must stay held out
+        run.split_seed = run.held_out_seed()  # the same items must stay held out
     run.seed = run.seed or 0
     # Resuming or branching keeps the checkpoint's vocabulary: ids must mean what they meant.
     fitted = tokenizer_from_dict(run.tokenizer) if run.tokenizer else None
@@ -125,7 +132,7 @@ def _dataset(
     if not main:
         distributed.barrier()  # rank 0 fills the corpus cache first, the others then read it
     dataset = load_dataset(
-        run.data, tokenizer=run.tokenizer_name, seq_len=run.seq_len, seed=run.seed,
+        run.data, tokenizer=run.tokenizer_name, seq_len=run.seq_len, seed=run.split_seed,
         progress=progress and main, fitted_tokenizer=fitted, domain=run.domain,
     )  # fmt: skip
     if main:
@@ -135,7 +142,9 @@ def _dataset(
     return dataset, run
 
 
-def _metadata(dataset: Dataset, data: str | Path, seed: int, preset: str) -> dict[str, Any]:
+def _metadata(
+    dataset: Dataset, data: str | Path, seed: int, preset: str, split_seed: int
+) -> dict[str, Any]:
     from seqgan_music import __version__
 
     return RunMetadata(
@@ -145,6 +154,7 @@ def _metadata(dataset: Dataset, data: str | Path, seed: int, preset: str) -> dic
         data=str(data),
         seq_len=dataset.seq_len,
         seed=seed,
+        split_seed=split_seed,
         preset=preset,
         corpus=dataset.manifest,
         package_version=__version__,
@@ -168,6 +178,7 @@ def train(
     callback: Callable[[TrainEvent], None] | None = None,
     progress: bool = True,
     max_units: int | None = None,
+    split_seed: int | None = None,
 ) -> TrainResult:
     """Train SeqGAN (Algorithm 1) on a corpus; write checkpoints, metrics CSV and curve PNG.
 
@@ -175,6 +186,8 @@ def train(
     (after pre-training), config.json, metrics.csv and curve.png; `out_dir/latest` names the run.
     `resume` continues the run's checkpoint exactly where it stopped; `init_from` starts a new run
     from another run's state (with `overrides`, e.g. {"mode": "mle"} for the MLE baseline).
+    `seed` seeds training only; a corpus without its own split is split with `split_seed`
+    (default `DEFAULT_SPLIT_SEED`; a resumed or branched run keeps its checkpoint's).
     """
     out_dir = Path(out_dir)
     # Under torchrun: join the process group; rank 0 alone writes files, the others wait for it.
@@ -182,7 +195,7 @@ def train(
     main = distributed.is_main()
     resume = resume or _torchrun_restart(out_dir, run_name, init_from)
     run_dir, start_from = _run_folder(out_dir, run_name, resume, init_from)
-    dataset, run = _dataset(data, tokenizer, seq_len, seed, progress, start_from)
+    dataset, run = _dataset(data, tokenizer, seq_len, seed, progress, start_from, split_seed)
     valid = dataset.valid if len(dataset.valid) else dataset.train
     run_dir.mkdir(parents=True, exist_ok=True)
     # rank 0 writes the folder and holds its lock: a second writer gets a one-line error
@@ -223,7 +236,7 @@ def _trainer(
         config, preset, data = fresh
         config = build_config(dataset, preset, overrides) if config is None else (
             config.with_train(**overrides) if overrides else config)  # fmt: skip
-        metadata = _metadata(dataset, data, run.seed, preset)
+        metadata = _metadata(dataset, data, run.seed, preset, run.held_out_seed())
         return SeqGANTrainer(config.with_train(seed=run.seed), train_data, metadata=metadata, **kw)
     if not resume and (overrides or {}).get("mode") == "mle":  # the MLE baseline's branch
         return branch_mle(start_from, train_data, overrides=overrides, **kw)

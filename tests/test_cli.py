@@ -585,4 +585,43 @@ def test_a_text_model_refuses_music_outputs(workdir: Path) -> None:
     assert_one_line_error(result, "--png is for music models")
     assert not (workdir / "s.mid").exists() and not (workdir / "s2.txt").exists()
     result = run("compose", "--checkpoint", out / "w")  # no --out: printed only
-    assert result.exit_code == 0 and len(result.stdout.strip().splitlines()) == 4
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 4  # one may be empty
+
+
+def test_the_split_has_its_own_seed_not_the_training_seed(workdir: Path, monkeypatch) -> None:
+    from seqgan_music import training
+    from seqgan_music.core.metadata import RunMetadata
+
+    split_seeds = []
+    real = training.load_dataset
+
+    def spy(*args, **kwargs):
+        split_seeds.append(kwargs["seed"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "load_dataset", spy)
+    out = workdir / "split-seeds"
+    for name, extra in (("seed5", ["--seed", "5"]), ("split5", ["--split-seed", "5"])):
+        result = run("train", "--data", workdir / "tunes", "--preset", "tiny", "--out", out,
+                     "--run-name", name, "--quiet", *extra)  # fmt: skip
+        assert result.exit_code == 0, result.output
+    result = run("train", "--resume", "--out", out, "--run-name", "split5", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert split_seeds == [0, 5, 5]  # --seed leaves the split alone; a resume keeps its own
+    meta = torch.load(out / "split5" / "checkpoint.pt", weights_only=True)["metadata"]
+    assert (meta["seed"], meta["split_seed"]) == (0, 5)
+    # a checkpoint from before split_seed existed was split with its training seed
+    assert RunMetadata(seed=7).held_out_seed() == 7
+    assert RunMetadata(seed=7, split_seed=0).held_out_seed() == 0
+
+
+def test_evaluate_says_what_it_scored_and_how_to_read_it(trained: Path, workdir: Path) -> None:
+    result = run("evaluate", "--checkpoint", trained, "--checkpoint", trained, "--name", "a",
+                 "--name", "b", "--num", "30")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert f"Corpus {workdir / 'tunes'}, scored against its test split (" in out
+    assert "30 samples per model (seed 0, temperature 1)" in out
+    assert "BLEU: higher is closer" in out and "MSE: lower is closer" in out
+    assert "Self-BLEU: lower is more diverse" in out
+    assert "Real data: " in out and "windows of the valid split" in out

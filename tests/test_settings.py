@@ -12,6 +12,7 @@ def test_given_values_win_over_the_file_and_the_file_over_defaults(tmp_path):
     merged = api.merge_settings(path, overrides={"rollout_num": 2}, seed=9, seq_len=None)
     assert merged == {
         "data": "embedded", "preset": "tiny", "seed": 9, "tokenizer": "word", "seq_len": None,
+        "split_seed": None,
         "overrides": {"adv_rounds": 3, "rollout_num": 2},
     }  # fmt: skip
     assert (api.merge_settings(None)["preset"], api.merge_settings(None)["seed"]) == ("default", 0)

@@ -23,10 +23,16 @@ class RunMetadata:
     data: str | None = None
     seq_len: int | None = None
     seed: int | None = None
+    split_seed: int | None = None  # absent in checkpoints from before it was its own setting
     preset: str | None = None
     corpus: dict[str, Any] | None = None
     package_version: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. "training" notes, "oracle" source
+
+    def held_out_seed(self) -> int:
+        """The seed the run's corpus was split with: `split_seed`, or, in a checkpoint written
+        before it existed, the run's `seed` (which then split the corpus too)."""
+        return int(self.split_seed if self.split_seed is not None else (self.seed or 0))
 
     def to_dict(self) -> dict[str, Any]:
         """The checkpoint's plain-dict form; unset fields are left out."""
