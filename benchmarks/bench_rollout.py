@@ -23,7 +23,11 @@ from seqgan_music.core.config import PAPER_FILTERS, DiscriminatorConfig, Generat
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.rollout import rollout_rewards, rollout_rewards_reference
-from seqgan_music.music.presets import MUSIC_FILTERS
+
+try:  # bench_precision.py imports this file to measure older checkouts too
+    from seqgan_music.music.presets import MUSIC_FILTERS
+except ImportError:  # before the domain packages (issue 9)
+    from seqgan_music.core.config import MUSIC_FILTERS
 
 CASES = {
     "a": dict(name="paper oracle", V=5000, T=20, B=64, N=16, emb=32, hidden=32,

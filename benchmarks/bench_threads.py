@@ -8,7 +8,7 @@ busy (single-threaded matmul loops, standing in for other jobs), and prints wall
 - one thread (`--threads 1`, the CLI's default),
 - all cores with OMP_WAIT_POLICY=PASSIVE (waiting threads sleep).
 
-    python benchmarks/bench_threads.py [--load 1] [--repeats 2]
+    python benchmarks/bench_threads.py [--load 1] [--repeats 2] [--skip-default]
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 
 WORKLOAD = """
 import time, torch
-from seqgan_music.core.config import MUSIC_FILTERS, DiscriminatorConfig, GeneratorConfig
+from seqgan_music.core.config import DiscriminatorConfig, GeneratorConfig
+from seqgan_music.music.presets import MUSIC_FILTERS
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.rollout import rollout_rewards
@@ -60,10 +61,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--load", type=int, default=1, help="busy processes started alongside")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--skip-default", action="store_true", help="leave out torch's default")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
-    settings = {
-        "torch default": {},
+    settings = {} if args.skip_default else {"torch default": {}}
+    settings |= {
         "1 thread": {"OMP_NUM_THREADS": "1"},
         f"{cores} threads, OMP_WAIT_POLICY=PASSIVE": {"OMP_NUM_THREADS": str(cores),
                                                       "OMP_WAIT_POLICY": "PASSIVE"},
@@ -74,12 +76,18 @@ def main() -> None:
         load = (
             Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
         )
-        print(f"{cores} cores, {args.load} busy process(es) started, load average {' '.join(load)}")
-        for name, env in settings.items():
-            results = [run(env) for _ in range(args.repeats)]
-            times = ", ".join(f"{t:.1f}" for t, _ in results)
-            print(f"  {name} ({results[0][1]} threads): {min(t for t, _ in results):.1f} s wall "
-                  f"(runs: {times})")  # fmt: skip
+        print(
+            f"{cores} cores, {args.load} busy process(es) started, load average {' '.join(load)}",
+            flush=True,
+        )
+        results: dict[str, list[tuple[float, int]]] = {name: [] for name in settings}
+        for _ in range(args.repeats):  # round robin, so a change of load hits every setting
+            for name, env in settings.items():
+                results[name].append(run(env))
+        for name, runs in results.items():
+            times = ", ".join(f"{t:.1f}" for t, _ in runs)
+            print(f"  {name} ({runs[0][1]} threads): {min(t for t, _ in runs):.1f} s wall "
+                  f"(runs: {times})", flush=True)  # fmt: skip
     finally:
         for proc in loads:
             proc.kill()

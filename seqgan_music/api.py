@@ -66,6 +66,7 @@ __all__ = [
     "data_summary",
     "domain_for",
     "download_corpus",
+    "encoding_tokenizer",
     "evaluate",
     "export_model",
     "describe_checkpoint",
@@ -76,6 +77,7 @@ __all__ = [
     "load_checkpoint",
     "load_dataset",
     "merge_settings",
+    "music_encodings",
     "oracle_presets",
     "plot_learning_curve",
     "preset_config",
@@ -93,26 +95,50 @@ __all__ = [
 def prepare_corpus(
     data: str = "embedded",
     *,
-    seq_len: int = 32,
+    seq_len: int | None = None,
     stride: int | None = None,
-    step_seconds: float = 0.4,
+    step_seconds: float | None = None,
     seed: int = 0,
     progress: bool = True,
     refresh: bool = False,
+    encoding: str | None = None,
+    **options: Any,
 ) -> Any:
-    """Encode a music corpus to cached token windows (`seqgan-music data prepare`)."""
+    """Encode a music corpus to cached token windows (`seqgan-music data prepare`), in the music
+    encoding `encoding` ("paper", the default, or "beat"); `options` are that encoding's own
+    (beat: steps_per_quarter, stride_bars)."""
     from seqgan_music.music.corpus import prepare_corpus as prepare
-    from seqgan_music.music.encoding import EncodingConfig
+    from seqgan_music.music.encodings import encoding_config
 
-    encoding = EncodingConfig(step_seconds=step_seconds, seq_len=seq_len, stride=stride or seq_len)
-    return prepare(data, encoding=encoding, seed=seed, progress=progress, refresh=refresh)
+    config = encoding_config(encoding, seq_len, stride=stride, step_seconds=step_seconds, **options)
+    return prepare(data, encoding=config, seed=seed, progress=progress, refresh=refresh)
 
 
-def data_summary(data: str = "embedded", *, seed: int = 0, progress: bool = False) -> Any:
+def data_summary(
+    data: str = "embedded", *, seed: int = 0, progress: bool = False, encoding: str | None = None
+) -> Any:
     """A prepared music corpus with its manifest (`seqgan-music data info`)."""
     from seqgan_music.music.corpus import prepare_corpus as prepare
+    from seqgan_music.music.encodings import encoding_config
 
-    return prepare(data, seed=seed, progress=progress)
+    return prepare(data, encoding=encoding_config(encoding), seed=seed, progress=progress)
+
+
+def music_encodings() -> list[str]:
+    """The music encodings `--encoding` takes (music/encodings.py: "beat", "paper")."""
+    from seqgan_music.music.encodings import available_encodings
+
+    return available_encodings()
+
+
+def encoding_tokenizer(encoding: str | None, tokenizer: str | None = None) -> str | None:
+    """The tokenizer a music encoding uses (None: none asked for, keep `tokenizer`); an encoding
+    and a tokenizer of another one are an error."""
+    if encoding is None:
+        return tokenizer
+    from seqgan_music.music.encodings import music_encoding
+
+    return music_encoding(encoding, tokenizer).tokenizer
 
 
 def download_corpus(name: str, dest: str | Path, *, url: str | None = None) -> Path:

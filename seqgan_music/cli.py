@@ -43,8 +43,8 @@ def _set_threads(ctx: click.Context, param: click.Parameter, value: int | None) 
 
 threads_option = click.option(
     "--threads", type=click.IntRange(min=1), default=None, callback=_set_threads,
-    help="CPU threads (default: $OMP_NUM_THREADS, else 1: on a shared CPU more threads can be "
-    "many times slower).",
+    help="CPU threads (default: $OMP_NUM_THREADS, else every core, waiting passively so a busy "
+    "machine does not slow them many times over).",
 )  # fmt: skip
 settings_option = click.option(
     "--set", "settings", multiple=True, metavar="NAME=VALUE",
@@ -221,8 +221,14 @@ tokenizer_option = click.option(
     "--tokenizer", default=None, help="Tokenizer for text corpora: char, word, ..."
 )
 seq_len_option = click.option(
-    "--seq-len", type=int, default=None, help="Sequence length (music default 32)."
-)
+    "--seq-len", type=int, default=None,
+    help="Sequence length (music: 32 steps with --encoding paper, 48 with beat).",
+)  # fmt: skip
+encoding_option = click.option(
+    "--encoding", default=None, metavar="paper|beat",
+    help="Music encoding: paper (a pitch every 0.4 s, the default) or beat (a sixteenth-note "
+    "grid of note-on, hold and rest on the file's own tempo and metre).",
+)  # fmt: skip
 
 
 def _command_line_args(ctx: click.Context, skip: tuple[str, ...]) -> list[str]:
@@ -291,6 +297,7 @@ def _launch_ranks(nproc: int) -> None:
 @click.option("--resume", is_flag=True, help="Continue the latest (or --run-name) run.")
 @tokenizer_option
 @seq_len_option
+@encoding_option
 @click.option(
     "--init-from",
     type=click.Path(exists=True, path_type=Path),
@@ -323,6 +330,7 @@ def train(
     resume: bool,
     tokenizer: str | None,
     seq_len: int | None,
+    encoding: str | None,
     init_from: Path | None,
     settings: tuple[str, ...],
     nproc: int,
@@ -340,7 +348,9 @@ def train(
         overrides["precision"] = precision
     merged = api.merge_settings(
         config_file, overrides=overrides, data=None if data == "embedded" else data,
-        preset=preset, seed=seed, split_seed=split_seed, tokenizer=tokenizer, seq_len=seq_len,
+        preset=preset, seed=seed, split_seed=split_seed,
+        tokenizer=api.encoding_tokenizer(encoding, tokenizer),
+        seq_len=seq_len,
     )  # fmt: skip
     bars = None if quiet else ProgressBars(threads)
     try:
@@ -402,6 +412,11 @@ def train(
     help="Steps per tune (music default 128 = 51 s at 0.4 s a step; text: the trained length).",
 )
 @click.option(
+    "--bars", type=int, default=None,
+    help="Bars per tune, sampled in one pass past the training window (beat models: bars of the "
+    "training data's or the primer's metre; paper models: 4 steps a bar).",
+)  # fmt: skip
+@click.option(
     "--primer",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
@@ -441,6 +456,7 @@ def compose(
     seed: int | None,
     temperature: float,
     length: int | None,
+    bars: int | None,
     primer: Path | None,
     primer_steps: int | None,
     force: bool,
@@ -473,6 +489,7 @@ def compose(
             seed=seed,
             temperature=temperature,
             length=length,
+            bars=bars,
             primer=primer,
             program=program,
             tempo=tempo,
@@ -591,6 +608,7 @@ def evaluate(
 )
 @tokenizer_option
 @seq_len_option
+@encoding_option
 @settings_option
 @device_option
 @precision_option
@@ -605,6 +623,7 @@ def compare(
     num_samples: int,
     tokenizer: str | None,
     seq_len: int | None,
+    encoding: str | None,
     settings: tuple[str, ...],
     device: str,
     precision: str | None,
@@ -627,7 +646,7 @@ def compare(
             overrides=overrides,
             num_samples=num_samples,
             device=device,
-            tokenizer=tokenizer,
+            tokenizer=api.encoding_tokenizer(encoding, tokenizer),
             seq_len=seq_len,
             callback=bars,
             progress=not quiet,
@@ -650,24 +669,33 @@ def data() -> None:
     "data prepare --data midi_data/nottingham --stride 16",
 )
 @data_option
-@click.option("--seq-len", type=int, default=32, show_default=True, help="Window length (steps).")
-@click.option("--stride", type=int, default=None, help="Window stride (default: --seq-len).")
+@encoding_option
 @click.option(
-    "--step-seconds",
-    type=float,
-    default=0.4,
-    show_default=True,
-    help="Sampling interval in seconds.",
+    "--seq-len", type=int, default=None, help="Window length in steps (paper 32, beat 48)."
 )
+@click.option("--stride", type=int, default=None, help="paper: window stride (default: --seq-len).")
+@click.option(
+    "--step-seconds", type=float, default=None, help="paper: sampling interval (default 0.4 s)."
+)
+@click.option(
+    "--steps-per-quarter", type=int, default=None, help="beat: grid steps a quarter note (4)."
+)
+@click.option(
+    "--stride-bars", type=int, default=None,
+    help="beat: bars between window starts (default: windows do not overlap).",
+)  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the tune split.")
 @click.option("--refresh", is_flag=True, help="Rebuild even when a cached copy exists.")
 @quiet_option
 @friendly_errors
 def data_prepare(
     data: str,
-    seq_len: int,
+    encoding: str | None,
+    seq_len: int | None,
     stride: int | None,
-    step_seconds: float,
+    step_seconds: float | None,
+    steps_per_quarter: int | None,
+    stride_bars: int | None,
     seed: int,
     refresh: bool,
     quiet: bool,
@@ -676,20 +704,24 @@ def data_prepare(
     from seqgan_music import api
 
     corpus = api.prepare_corpus(data, seq_len=seq_len, stride=stride, step_seconds=step_seconds,
-                                seed=seed, progress=not quiet, refresh=refresh)  # fmt: skip
+                                seed=seed, progress=not quiet, refresh=refresh, encoding=encoding,
+                                steps_per_quarter=steps_per_quarter,
+                                stride_bars=stride_bars)  # fmt: skip
     click.echo(corpus.summary)
     click.echo(f"cache: {corpus.manifest.get('cache_file')}")
 
 
 @data.command("info", epilog="Example:\n\n  seqgan-music data info --data midi_data/nottingham")
 @data_option
+@encoding_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the tune split.")
 @friendly_errors
-def data_info(data: str, seed: int) -> None:
+def data_info(data: str, encoding: str | None, seed: int) -> None:
     """Show a prepared corpus: windows per split, files used and skipped (with reasons)."""
     from seqgan_music import api
 
-    corpus = api.data_summary(data, seed=seed, progress=True)  # a bar while not cached yet
+    # a bar while not cached yet
+    corpus = api.data_summary(data, seed=seed, progress=True, encoding=encoding)
     click.echo(corpus.summary)
     skipped = corpus.manifest.get("skipped", [])
     for entry in skipped[:20]:

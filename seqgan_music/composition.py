@@ -22,6 +22,7 @@ def compose(
     seed: int | None = None,
     temperature: float = 1.0,
     length: int | None = None,
+    bars: int | None = None,
     primer: str | Path | None = None,
     program: int = 0,
     tempo: float | None = None,
@@ -47,5 +48,5 @@ def compose(
         raise SeqGANMusicError(f"--temperature must be positive, not {temperature}")
     model = model or load_checkpoint(checkpoint, device=device)
     options = ComposeOptions(num, seed, temperature, length, primer, program, tempo, restrike,
-                             wav, png, force, primer_steps, progress)  # fmt: skip
+                             wav, png, force, primer_steps, progress, bars)  # fmt: skip
     return get_domain(model.domain).compose(model, Path(out) if out is not None else None, options)

@@ -15,7 +15,7 @@ from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_che
 from seqgan_music.core.curves import pyplot, read_rows_csv, write_rows_csv
 from seqgan_music.core.files import atomic_write_text
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent
-from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.errors import CheckpointError, SeqGANMusicError
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LATEST_FILE = "latest"
@@ -150,9 +150,12 @@ def export_model(
     """
     path = find_checkpoint(checkpoint)
     payload = read_checkpoint(path)
-    parts = tuple(p for p in ("generator", "discriminator", "rollout") if p in payload)
-    check_models(path, payload, parts or ("generator",))  # a broken model is never exported
-    metadata = dict(payload.get("metadata", {}))
+    parts = ("generator", *(p for p in ("discriminator", "rollout") if p in payload))
+    check_models(path, payload, parts)  # a broken model is never exported
+    metadata = payload.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{path}: its metadata is not a dict")
+    metadata = dict(metadata)
     if notes:
         metadata["training"] = notes
     slim = {

@@ -99,7 +99,10 @@ def _one_line(result: object, fragment: str) -> None:
     assert len(lines) == 1 and fragment in lines[0], result.stderr
 
 
-@pytest.mark.parametrize("how", ["shape", "config disagrees", "absurd model", "nan"])
+BROKEN = ["shape", "config disagrees", "absurd model", "nan", "no generator"]
+
+
+@pytest.mark.parametrize("how", BROKEN)
 def test_every_command_refuses_a_broken_checkpoint(good: dict, how: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.pt"
     save_checkpoint(bad, _broken(good, how))

@@ -29,6 +29,14 @@ def _midi_pitch_samples():
     return tunes, tunes
 
 
+def _midi_beat_samples():
+    # Tunes rendered by the codec from beat tokens (0 rest, 1 hold, 2..89 note-on of A0..C8).
+    codec = get_tokenizer_class("midi-beat")()
+    rows = ([41, 1, 1, 41, 0, 43, 1, 45], [2, 89, 1, 1, 0, 0, 30, 31])
+    tunes = [codec.decode(tokens) for tokens in rows]
+    return tunes, tunes
+
+
 # name -> a function returning (items to fit on, items to encode). Add a row for a new tokenizer.
 SAMPLES = {
     "char": lambda: (["床前明月光\n疑是地上霜", "abc, def!"], ["床前明月光", "unseen \u00e9 text"]),
@@ -37,6 +45,7 @@ SAMPLES = {
         ["yes, we're proud of the economy!", "Completely unseen words."],
     ),
     "midi-pitch": _midi_pitch_samples,
+    "midi-beat": _midi_beat_samples,
     "ids": lambda: ([[0, 1, 2]], [[4, 0, 4999], [17]]),  # the oracle's: ids as they are
 }
 

@@ -134,7 +134,7 @@ class Discriminator(nn.Module):
         if self.conv_method == "conv1d":  # the former way: the benchmarks' baseline
             x = source.view(source.shape[0], -1, emb)[:, first:].transpose(1, 2)
             return F.conv1d(x, conv.weight.to(x.dtype)).transpose(1, 2)
-        x = source[:, first * emb :].unfold(1, w * emb, emb)  # (R, L, w*E), offset-major
+        x = _Windows.apply(source[:, first * emb :], w, emb)  # (R, L, w*E), offset-major
         weight = conv.weight.permute(0, 2, 1).reshape(conv.out_channels, w * emb)
         return x @ weight.t().to(x.dtype)
 
@@ -219,6 +219,25 @@ class Discriminator(nn.Module):
         source = tokens if tables is not None else self._embed(tokens)
         new = self._pooled(source, firsts, tables)
         return self._head(torch.maximum(new, torch.cat(prefix_pooled, dim=1).to(new.dtype)))
+
+
+class _Windows(torch.autograd.Function):
+    """(R, T*E) -> the (R, T-w+1, w*E) windows, contiguous. Backward adds the w offsets' slices
+    (3x faster than unfold's generic backward at the paper D), summing in float32."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, w: int, emb: int) -> Tensor:
+        ctx.w, ctx.emb, ctx.rows, ctx.dtype = w, emb, x.shape[0], x.dtype
+        return x.unfold(1, w * emb, emb).contiguous()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
+        w, emb, windows = ctx.w, ctx.emb, grad.shape[1]
+        out = grad.new_zeros(ctx.rows, windows + w - 1, emb, dtype=torch.float32)
+        parts = grad.view(ctx.rows, windows, w, emb)
+        for k in range(w):
+            out[:, k : k + windows] += parts[:, :, k]
+        return out.view(ctx.rows, -1).to(ctx.dtype), None, None
 
 
 def _truncated_normal_(tensor: Tensor, std: float) -> Tensor:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from seqgan_music.core.config import SeqGANConfig
+from seqgan_music.core.files import atomic_write_text
 from seqgan_music.core.plugins import import_modules, load_plugins, register_into
 from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import ConfigError, SeqGANMusicError
@@ -85,6 +86,7 @@ class ComposeOptions:
     force: bool = False  # overwrite existing files (refused otherwise)
     primer_steps: int | None = None  # how much of the primer to keep (default: a quarter)
     progress: Callable[[int, int], None] | None = None  # (steps sampled, length), long composes
+    bars: int | None = None  # a length in bars (music), instead of `length` steps
 
 
 @dataclass
@@ -98,6 +100,23 @@ class Composition:
     highest: int | None = None
     text: str | None = None  # text domains: the decoded sample
     extras: tuple[Path, ...] = ()
+
+
+def draw_samples(
+    model: Model, options: ComposeOptions, prefix: list[int] | None = None
+) -> np.ndarray:
+    """The (num, length) samples `compose` asks for, seeded, continuing `prefix` if given."""
+    return model.sample(
+        options.num, length=options.length, temperature=options.temperature, seed=options.seed,
+        prefix=prefix,
+    )  # fmt: skip
+
+
+def write_lines(out: Path | None, lines: list[str]) -> Path | None:
+    """Write one sample a line to `out` (UTF-8, atomically); None when there is no `out`."""
+    if out is None:
+        return None
+    return atomic_write_text(out, "\n".join(lines) + "\n")
 
 
 @runtime_checkable

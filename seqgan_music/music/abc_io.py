@@ -131,3 +131,37 @@ def read_abc_tunes(
         info = {"moved_notes": moved, "seconds": round(end, 3), "repeats_expanded": expanded}
         out.append((label, tokens, info))
     return out
+
+
+def read_abc_melodies_in_quarters(path: str | Path) -> list[tuple[str, dict | None, dict]]:
+    """Every tune of an ABC file for the beat encoding: (label, melody or None, info).
+
+    The melody is what `score_to_notes` reads, in quarter notes, with the first time signature;
+    an opening pickup bar (music21's `paddingLeft`) makes the first full bar start after it.
+    """
+    path = Path(path)
+    out: list[tuple[str, dict | None, dict]] = []
+    for i, score in enumerate(_scores(path)):
+        label = f"{path.name}#{i}"
+        try:
+            signatures = list(score.recurse().getElementsByClass(music21.meter.TimeSignature))
+            part = score.parts[0] if score.parts else score
+            measures = list(part.getElementsByClass(music21.stream.Measure))
+            pickup = float(measures[0].duration.quarterLength) if measures else 0.0
+            if not measures or not float(measures[0].paddingLeft or 0.0) > 0:
+                pickup = 0.0
+            starts, ends, pitches, end, expanded = score_to_notes(score, qpm=60.0)  # s = quarters
+        except ABC_LOAD_ERRORS as err:
+            out.append((label, None, {"reason": f"unreadable tune ({type(err).__name__})"}))
+            continue
+        if not np.isfinite(end) or end * 60.0 / ABC_QPM > MAX_TUNE_SECONDS:
+            out.append((label, None, {"reason": f"absurd length ({end:.0f} quarters)"}))
+            continue
+        ts = signatures[0] if signatures else None
+        melody = {
+            "starts": starts, "ends": ends, "pitches": pitches, "end": float(end),
+            "time_signatures": [(pickup, ts.numerator, ts.denominator)] if ts else [],
+            "qpm": ABC_QPM, "track": 0,
+        }  # fmt: skip
+        out.append((label, melody, {"repeats_expanded": expanded}))
+    return out

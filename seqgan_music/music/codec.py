@@ -68,12 +68,12 @@ class MidiPitchCodec:
             return read_tune_tokens(item, self.step_seconds, self.encoding.track).tolist()
         return midi_to_tokens(item, self.step_seconds, self.encoding.track).tolist()
 
-    def decode(self, ids: Sequence[int]) -> Any:
-        """Tokens -> a PrettyMIDI (write it with `.write(path)`)."""
-        return tokens_to_midi(
-            np.asarray(ids, dtype=np.int64), self.step_seconds, program=self.program,
-            velocity=self.velocity, restrike=self.restrike,
-        )  # fmt: skip
+    def decode(self, ids: Sequence[int], **render: Any) -> Any:
+        """Tokens -> a PrettyMIDI (write it with `.write(path)`). `render` overrides the saved
+        rendering for this call: step_seconds, program, velocity, restrike, qpm (the tempo)."""
+        options = {"step_seconds": self.step_seconds, "program": self.program,
+                   "velocity": self.velocity, "restrike": self.restrike, **render}  # fmt: skip
+        return tokens_to_midi(np.asarray(ids, dtype=np.int64), **options)
 
     def to_dict(self) -> dict[str, Any]:
         enc = self.encoding  # the keys checkpoints have always had (no train-only transposition)

@@ -30,13 +30,9 @@ from tqdm import tqdm
 from seqgan_music.core.files import atomic_write, atomic_write_text
 from seqgan_music.core.splits import SPLITS, seeded_split
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.encoding import (
-    REST,
-    EncodingConfig,
-    tokens_to_windows,
-    transpose_windows,
-)
-from seqgan_music.music.tunes import ABC_SUFFIXES, MIDI_SUFFIXES, parse_file
+from seqgan_music.music.encoding import REST, EncodingConfig
+from seqgan_music.music.encodings import DEFAULT_ENCODING, config_from_dict, encoding_of
+from seqgan_music.music.tunes import ABC_SUFFIXES, MIDI_SUFFIXES
 
 # bump when the cache layout, the reading or the split rule changes (2: mido; 3: core/splits.py)
 CACHE_FORMAT = 3
@@ -53,7 +49,7 @@ class Corpus:
     valid: np.ndarray
     test: np.ndarray
     manifest: dict[str, Any] = field(default_factory=dict)
-    encoding: EncodingConfig = field(default_factory=EncodingConfig)
+    encoding: Any = field(default_factory=EncodingConfig)  # a registered encoding's config
     from_cache: bool = False
 
     def split(self, name: str) -> np.ndarray:
@@ -203,12 +199,12 @@ def given_split(root: Path, files: list[Path]) -> dict[Path, str] | None:
 _END = object()
 
 
-def _parse_task(task: tuple[str, float, int | None]) -> list[tuple[str, Any, dict]]:
-    return parse_file(Path(task[0]), task[1], task[2])
+def _parse_task(task: tuple[str, Any]) -> list[tuple[str, Any, dict]]:
+    return encoding_of(task[1]).parse(Path(task[0]), task[1])
 
 
 def parse_files(
-    files: list[Path], enc: EncodingConfig, workers: int | None, progress: bool, desc: str
+    files: list[Path], enc: Any, workers: int | None, progress: bool, desc: str
 ) -> list[list[tuple[str, Any, dict]]]:
     """`parse_file` over all files, on `workers` processes (default: all cores), in file order."""
     if workers is None:
@@ -216,7 +212,7 @@ def parse_files(
             len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         )
     workers = max(1, min(workers or 1, len(files)))
-    tasks = [(str(f), enc.step_seconds, enc.track) for f in files]
+    tasks = [(str(f), enc) for f in files]
     bar = dict(total=len(tasks), desc=desc, unit="file", disable=not progress, file=sys.stderr)
     if workers == 1:
         return list(_bar_from_first(map(_parse_task, tasks), bar))
@@ -262,10 +258,12 @@ def _relative(path: Path, root: Path) -> Path:
     return path.relative_to(root) if path.is_relative_to(root) else path
 
 
-def cache_key(root: Path, files: list[Path], enc: EncodingConfig, seed: int) -> tuple[str, dict]:
-    """sha256 over the files' relative paths and contents and the parameters; also the entries
-    that cannot be read (`entry_problem`, or a read error), with the reason, recorded as skipped."""
-    h = hashlib.sha256(json.dumps([CACHE_FORMAT, enc.to_dict(), seed, parser_versions()]).encode())
+def cache_key(root: Path, files: list[Path], enc: Any, seed: int) -> tuple[str, dict]:
+    """sha256 over the files' relative paths and contents and the parameters (the encoding's name
+    among them); also the entries that cannot be read (`entry_problem`, or a read error), with the
+    reason, recorded as skipped."""
+    params = [CACHE_FORMAT, encoding_of(enc).name, enc.to_dict(), seed, parser_versions()]
+    h = hashlib.sha256(json.dumps(params).encode())
     unreadable = {}
     for f in files:
         h.update(os.fsencode(_relative(f, root)) + b"\0")  # a name need not be UTF-8
@@ -285,7 +283,11 @@ def save_corpus(corpus: Corpus, npz_path: Path) -> None:
     """Write `corpus` as .npz (windows) + .json (manifest, encoding) beside it, atomically."""
     arrays = {s: corpus.split(s) for s in SPLITS}
     atomic_write(npz_path, lambda fh: np.savez(fh, **arrays))
-    meta = {"manifest": corpus.manifest, "encoding": corpus.encoding.to_dict()}
+    meta = {
+        "manifest": corpus.manifest,
+        "encoding": corpus.encoding.to_dict(),
+        "encoding_name": encoding_of(corpus.encoding).name,
+    }
     atomic_write_text(npz_path.with_suffix(".json"), json.dumps(meta, indent=1))
 
 
@@ -294,7 +296,7 @@ def load_corpus(npz_path: Path) -> Corpus:
     meta = json.loads(npz_path.with_suffix(".json").read_text())
     with np.load(npz_path) as z:
         arrays = {s: z[s].astype(np.int64) for s in SPLITS}
-    enc = EncodingConfig.from_dict(meta["encoding"])
+    enc = config_from_dict(meta["encoding"], meta.get("encoding_name", DEFAULT_ENCODING))
     return Corpus(**arrays, manifest=meta["manifest"], encoding=enc, from_cache=True)
 
 
@@ -307,12 +309,13 @@ def _stack(windows: list[np.ndarray], seq_len: int) -> np.ndarray:
 
 def _usable_tunes(
     parsed: dict[Path, list[tuple[str, Any, dict]]], rel: dict[Path, str], seq_len: int,
-    skipped: list[dict[str, str]],
-) -> tuple[dict[str, tuple[Path, np.ndarray, dict]], int]:  # fmt: skip
-    """{tune: (file, tokens, info)} of the tunes long enough to train on, and how many notes were
-    moved into range; every other tune is appended to `skipped` with its reason."""
+    skipped: list[dict[str, str]], counted: tuple[str, ...] = ("moved_notes",),
+) -> tuple[dict[str, tuple[Path, np.ndarray, dict]], Counter]:  # fmt: skip
+    """{tune: (file, tokens, info)} of the tunes long enough to train on, and the sums of their
+    `counted` info (notes moved into range, ...); every other tune is appended to `skipped` with
+    its reason."""
     tunes: dict[str, tuple[Path, np.ndarray, dict]] = {}
-    moved = 0
+    totals = Counter({k: 0 for k in counted})
     for f, results in parsed.items():
         multi = len(results) > 1
         for label, tokens, info in results:
@@ -325,8 +328,8 @@ def _usable_tunes(
                 skipped.append({"file": tune, "reason": f"shorter than {seq_len} steps"})
             else:
                 tunes[tune] = (f, tokens, info)
-                moved += info.get("moved_notes", 0)
-    return tunes, moved
+                totals.update({k: int(info.get(k, 0)) for k in counted})
+    return tunes, totals
 
 
 def _assign_splits(
@@ -344,7 +347,7 @@ def _assign_splits(
 
 
 def build_corpus(
-    name: str, root: Path, files: list[Path], enc: EncodingConfig, seed: int,
+    name: str, root: Path, files: list[Path], enc: Any, seed: int,
     unreadable: dict[Path, str], workers: int | None, progress: bool, use_folders: bool = True,
 ) -> Corpus:  # fmt: skip
     """Parse, window and split; skipped files and tunes are listed in the manifest."""
@@ -354,7 +357,8 @@ def build_corpus(
         zip(todo, parse_files(todo, enc, workers, progress, f"parsing {name}"), strict=True)
     )
     skipped = [{"file": rel[f], "reason": why} for f, why in unreadable.items()]
-    tunes, moved = _usable_tunes(parsed, rel, enc.seq_len, skipped)
+    scheme = encoding_of(enc)
+    tunes, totals = _usable_tunes(parsed, rel, enc.seq_len, skipped, scheme.counted)
     if not tunes:
         why = Counter(s["reason"] for s in skipped).most_common(3)
         raise SeqGANMusicError(
@@ -368,7 +372,8 @@ def build_corpus(
     windows: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
     used = []
     for t, s in assign.items():
-        w = tokens_to_windows(tunes[t][1], enc.seq_len, enc.stride)
+        w, window_counts = scheme.windows(tunes[t][1], tunes[t][2], enc)
+        totals.update(window_counts)
         windows[s].append(w)
         used.append(
             {
@@ -381,10 +386,11 @@ def build_corpus(
         )
     arrays = {s: _stack(windows[s], enc.seq_len) for s in SPLITS}
     if enc.transpose is not None:  # augmentation is for training only: valid/test stay as heard
-        arrays["train"] = transpose_windows(arrays["train"], *enc.transpose)
+        arrays["train"] = scheme.augment(arrays["train"], *enc.transpose)
     counts = {f"{s}_windows": int(len(arrays[s])) for s in SPLITS}
     counts |= {f"{s}_tunes": sum(1 for u in used if u["split"] == s) for s in SPLITS}
-    counts |= {"files": len(files), "skipped": len(skipped), "moved_notes": int(moved)}
+    moved = totals["moved_notes"]
+    counts |= {"files": len(files), "skipped": len(skipped), **dict(totals)}
     reasons = Counter(s["reason"].split(" (")[0] for s in skipped)
     why = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
     summary = (
@@ -393,19 +399,30 @@ def build_corpus(
         f"{len(skipped)} skipped"
         + (f" ({why})" if skipped else "")
         + (f"; {moved} notes moved by octaves into range" if moved else "")
+        + _loss_note(totals)
     )
     manifest = {
         "source": name, "root": str(root), "split_rule": split_rule, "seed": seed,
-        "encoding": enc.to_dict(), "counts": counts, "summary": summary,
+        "encoding_name": scheme.name, "encoding": enc.to_dict(), "counts": counts,
+        "summary": summary,
         "parsers": parser_versions(), "skipped": skipped, "used": used,
     }  # fmt: skip
     return Corpus(**arrays, manifest=manifest, encoding=enc)
 
 
+def _loss_note(totals: Counter) -> str:
+    """'; of N notes: a off-grid, b dropped, ...' for an encoding that counts quantisation."""
+    lost = {k: v for k, v in totals.items() if k not in ("moved_notes", "notes") and v}
+    if not lost:
+        return ""
+    parts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in lost.items())
+    return f"; of {totals['notes']} notes: {parts}" if "notes" in totals else f"; {parts}"
+
+
 def prepare_corpus(
     source: str | Path,
     *,
-    encoding: EncodingConfig = EncodingConfig(),
+    encoding: Any = EncodingConfig(),
     cache_dir: Path | None = None,
     seed: int = 0,
     workers: int | None = None,

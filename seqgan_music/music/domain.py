@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +18,19 @@ from seqgan_music.core.domain import (
     Preset,
     register_domain,
 )
-from seqgan_music.core.files import refuse_existing
+from seqgan_music.core.files import atomic_write, refuse_existing
 from seqgan_music.core.metrics import bleu, evaluate_samples, nearest_mse
 from seqgan_music.core.model import Model
 from seqgan_music.core.splits import SPLITS
+from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import SeqGANMusicError, SeqGANMusicWarning
+from seqgan_music.music.encoding import REST, token_to_pitch
 from seqgan_music.music.presets import PRESETS, REST_PENALTY, REST_TOKEN
 from seqgan_music.music.tunes import ABC_SUFFIXES, MIDI_SUFFIXES
 
 NAMED_CORPORA = ("embedded", "nottingham")
 TUNE_SUFFIXES = MIDI_SUFFIXES + ABC_SUFFIXES
-LOWEST_PITCH_OFFSET = 20  # MIDI pitch = token + 20 (token 1 = A0 = MIDI 21)
+PAPER_STEPS_PER_BAR = 4  # compose --bars with the paper's grid: a step is written as a quarter
 DEFAULT_STEPS = 128  # a composed tune's default length: 51 s at 0.4 s a step (Magenta: 128 too)
 LONG_FACTOR = 4  # --length beyond this many times the trained length draws a warning
 
@@ -46,24 +49,30 @@ class MusicDomain(DomainBase):
     PRESETS: Mapping[str, Preset] = PRESETS
 
     def claims(self, source: str, tokenizer: str | None) -> bool:
-        return tokenizer is None and (source in NAMED_CORPORA or _holds_tunes(Path(source)))
+        """Tune sources, with no tokenizer named or one of the music encodings' tokenizers."""
+        from seqgan_music.music.encodings import encoding_for_tokenizer
+
+        ours = tokenizer is None or encoding_for_tokenizer(tokenizer) is not None
+        return ours and (source in NAMED_CORPORA or _holds_tunes(Path(source)))
 
     def load(self, source: str, options: LoadOptions) -> Dataset:
-        from seqgan_music.music.codec import MidiPitchCodec
+        """Windows in the encoding the tokenizer names (`midi-pitch`: the paper's, the default;
+        `midi-beat`: the beat grid), with the fitted tokenizer of a checkpoint when given."""
         from seqgan_music.music.corpus import prepare_corpus
-        from seqgan_music.music.encoding import EncodingConfig
+        from seqgan_music.music.encodings import music_encoding
 
-        seq_len = options.seq_len or EncodingConfig().seq_len
-        encoding = EncodingConfig(seq_len=seq_len, stride=seq_len)  # non-overlapping windows
+        scheme = music_encoding(None, options.tokenizer)
+        config = scheme.make_config(options.seq_len)
         corpus = prepare_corpus(
-            source, encoding=encoding, seed=options.seed, progress=options.progress
+            source, encoding=config, seed=options.seed, progress=options.progress
         )
         manifest = {
             "source": str(source),
+            "encoding": scheme.name,
             "counts": {s: len(corpus.split(s)) for s in SPLITS},
             "summary": corpus.summary,
         }
-        codec = MidiPitchCodec.from_encoding(encoding)
+        codec = options.fitted_tokenizer or scheme.make_codec(config, corpus.manifest)
         return Dataset("music", corpus.train, corpus.valid, corpus.test, codec, manifest)
 
     def score(
@@ -73,32 +82,33 @@ class MusicDomain(DomainBase):
         their distribution overlaps with the references."""
         from seqgan_music.music.metrics import metric_overlaps, musical_metrics
 
-        scores = evaluate_samples(
-            samples,
-            references,
-            bleu_orders=(4,),
-            mse=True,
-            ignore_token=REST_TOKEN,
-            rest_penalty=REST_PENALTY,
-        )
-        scores.update(musical_metrics(samples))
-        scores.update({f"overlap_{k}": v for k, v in metric_overlaps(samples, references).items()})
+        tok = dataset.tokenizer
+        frames, ref_frames = _pitch_frames(tok, samples), _pitch_frames(tok, references)
+        scores = evaluate_samples(samples, references, bleu_orders=(4,), mse=False)
+        scores = {"BLEU-4": scores.pop("BLEU-4"), "MSE": _mse(frames, ref_frames), **scores}
+        scores.update(musical_metrics(frames))
+        scores.update({f"overlap_{k}": v for k, v in metric_overlaps(frames, ref_frames).items()})
+        if hasattr(tok, "bar_steps"):  # beat tokens carry rhythm: its metrics beside the pitch's
+            from seqgan_music.music.rhythm_metrics import rhythm_metrics, rhythm_overlaps
+
+            grid = (tok.steps_per_quarter, tok.bar_steps)
+            scores.update(rhythm_metrics(samples, *grid))
+            overlaps = rhythm_overlaps(samples, references, *grid)
+            scores.update({f"overlap_{k}": v for k, v in overlaps.items()})
         return scores
 
     def validation_scores(
         self, samples: np.ndarray, references: np.ndarray, dataset: Dataset
     ) -> dict[str, np.ndarray]:
         """BLEU-4 and MSE: the per-unit diagnostics of a training run."""
+        tok = dataset.tokenizer
         return {
             "BLEU-4": bleu(samples, references, 4),
-            "MSE": nearest_mse(
-                samples, references, ignore_token=REST_TOKEN, rest_penalty=REST_PENALTY
-            ),
+            "MSE": _mse(_pitch_frames(tok, samples), _pitch_frames(tok, references)),
         }
 
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """MIDI files (tune.mid, tune-2.mid, ...), with .wav previews and piano rolls if asked."""
-        from seqgan_music.music.midi_io import write_midi
         from seqgan_music.music.render import write_piano_roll_png, write_wav
 
         _check_render_options(options)
@@ -106,6 +116,14 @@ class MusicDomain(DomainBase):
         extras = [".wav"] * options.wav + [".png"] * options.png
         refuse_existing([q for p in paths for q in (p, *(p.with_suffix(x) for x in extras))],
                         options.force)  # fmt: skip
+        if hasattr(model.tokenizer, "bar_steps"):  # a beat-grid model: bars of its own metre
+            from seqgan_music.music.beat_compose import compose_beat
+
+            return [Composition(**t) for t in compose_beat(model, paths, options)]
+        if options.bars is not None:  # the paper's grid: a step is written as a quarter note
+            if options.bars < 1:
+                raise SeqGANMusicError(f"--bars must be at least 1, not {options.bars}")
+            options = replace(options, length=options.bars * PAPER_STEPS_PER_BAR)
         model_step = float(model.tokenizer.step_seconds)
         # A step stays one quarter note: --tempo changes only how long it lasts when rendered.
         step = 60.0 / options.tempo if options.tempo is not None else model_step
@@ -123,17 +141,29 @@ class MusicDomain(DomainBase):
         results = []
         for row, path in zip(samples, paths):
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_midi(row, path, step_seconds=step, program=options.program, qpm=options.tempo,
-                       restrike=options.restrike)  # fmt: skip
+            tune = model.tokenizer.decode(row, step_seconds=step, program=options.program,
+                                          qpm=options.tempo, restrike=options.restrike)  # fmt: skip
+            atomic_write(path, tune.write)
             extras = []
             if options.wav:
                 extras.append(write_wav(row, path.with_suffix(".wav"), step_seconds=step))
             if options.png:
                 extras.append(write_piano_roll_png(row, path.with_suffix(".png"), step))
-            pitches = row[row > 0] + LOWEST_PITCH_OFFSET
+            pitches = token_to_pitch(row[row != REST])
             low, high = (int(pitches.min()), int(pitches.max())) if len(pitches) else (None, None)
             results.append(Composition(row, path, len(row) * step, low, high, None, tuple(extras)))
         return results
+
+
+def _pitch_frames(tokenizer: Tokenizer, windows: np.ndarray) -> np.ndarray:
+    """The sounding pitch per step (0 rest, 1..88): what MSE and the pitch metrics read; a beat
+    tokenizer says how to get it from its tokens, the paper's tokens are it already."""
+    to_frames = getattr(tokenizer, "pitch_frames", None)
+    return to_frames(windows) if to_frames is not None else windows
+
+
+def _mse(frames: np.ndarray, references: np.ndarray) -> np.ndarray:
+    return nearest_mse(frames, references, ignore_token=REST_TOKEN, rest_penalty=REST_PENALTY)
 
 
 def _music_out(out: Path | None) -> Path:

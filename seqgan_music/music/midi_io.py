@@ -148,12 +148,21 @@ def read_midi_notes(data: bytes) -> tuple[list[dict[str, Any]], float, dict[str,
     """(tracks as `choose_melody_track` takes them, end time in seconds, counts) from MIDI bytes.
 
     One instrument per (program, channel, track), in the order pretty_midi creates them; the end
-    is the last note-off, controller, text, signature or tempo event, as pretty_midi's.
+    is the last note-off, controller, text, signature or tempo event, as pretty_midi's. Each track
+    also carries its notes' ticks ("start_ticks", "end_ticks": the beat encoding's grid).
     """
+    rows, end, counts, _ = _read_midi(data)
+    return rows, end, counts
+
+
+def _read_midi(data: bytes) -> tuple[list[dict[str, Any]], float, dict[str, int], dict[str, Any]]:
+    """`read_midi_notes` and the file's beat grid: {"resolution", "end_tick", "time_signatures"
+    [(tick, numerator, denominator)], "qpm" (the first tempo)}."""
     midi = mido.MidiFile(file=io.BytesIO(data), charset="latin1")
     tracks = [_absolute(t) for t in midi.tracks]
+    grid = {"resolution": midi.ticks_per_beat, "end_tick": 0, "time_signatures": [], "qpm": 120.0}
     if not tracks:
-        return [], 0.0, {"zero_length_notes": 0}
+        return [], 0.0, {"zero_length_notes": 0}, grid
     seconds = _tick_clock(tracks[0], midi.ticks_per_beat)
     notes: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}
     counts = {"zero_length_notes": 0}
@@ -175,15 +184,38 @@ def read_midi_notes(data: bytes) -> tuple[list[dict[str, Any]], float, dict[str,
             "starts": seconds(arr[:, 0]),
             "ends": seconds(arr[:, 1]),
             "pitches": arr[:, 2],
+            "start_ticks": arr[:, 0],
+            "end_ticks": arr[:, 1],
         })  # fmt: skip
         end_ticks.append(int(arr[:, 1].max()))
-    return rows, float(seconds(max(end_ticks))), counts
+    grid |= _grid_events(tracks[0]) | {"end_tick": int(max(end_ticks))}
+    return rows, float(seconds(max(end_ticks))), counts, grid
+
+
+def _grid_events(track0: list[tuple[int, Any]]) -> dict[str, Any]:
+    """Time signatures and the first tempo of track 0 (where MIDI files keep them)."""
+    signatures = [(int(t), m.numerator, m.denominator) for t, m in track0
+                  if m.type == "time_signature"]  # fmt: skip
+    tempi = [m.tempo for _, m in track0 if m.type == "set_tempo"]
+    return {"time_signatures": signatures, "qpm": 6e7 / tempi[0] if tempi else 120.0}
 
 
 def tracks_to_tokens_info(
     tracks: list[dict[str, Any]], end: float, step_seconds: float = 0.4, track: int | None = None
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Tokens of the melody track (or `track`) of a note list; info: track, moved_notes, seconds."""
+    track = checked_melody_track(tracks, end, track)
+    info = {"track": int(track), "moved_notes": 0, "seconds": round(float(end), 3)}
+    if track < 0:  # no notes at all: all rests (a rendered silence round-trips; corpora skip it)
+        return notes_to_tokens([], [], [], end, step_seconds), info
+    t = tracks[track]
+    pitches, info["moved_notes"] = fold_into_range(t["pitches"])
+    return notes_to_tokens(t["starts"], t["ends"], pitches, end, step_seconds), info
+
+
+def checked_melody_track(tracks: list[dict[str, Any]], end: float, track: int | None) -> int:
+    """The melody track (the rule of `choose_melody_track`, or `track`; -1: no notes at all),
+    after refusing drum-only files, a missing track and absurd lengths."""
     if track is None:
         track = choose_melody_track(tracks)
         if track < 0 and any(t["is_drum"] for t in tracks):
@@ -194,12 +226,7 @@ def tracks_to_tokens_info(
         raise SeqGANMusicError(
             f"absurd length ({end:.0f} s > {MAX_TUNE_SECONDS:.0f} s): bad tempo?"
         )
-    info = {"track": int(track), "moved_notes": 0, "seconds": round(float(end), 3)}
-    if track < 0:  # no notes at all: all rests (a rendered silence round-trips; corpora skip it)
-        return notes_to_tokens([], [], [], end, step_seconds), info
-    t = tracks[track]
-    pitches, info["moved_notes"] = fold_into_range(t["pitches"])
-    return notes_to_tokens(t["starts"], t["ends"], pitches, end, step_seconds), info
+    return track
 
 
 def midi_to_tokens_info(
@@ -281,3 +308,65 @@ def synthesize(pm: pretty_midi.PrettyMIDI, sample_rate: int) -> np.ndarray:
     if audio.size < length:
         audio = np.pad(audio, (0, length - audio.size))
     return (audio / peak * 0.9 if peak > 0 else audio).astype(np.float32)
+
+
+# ---- the beat-grid encoding (music/beat.py): notes in quarter notes of the file's own ticks ----
+
+
+def read_midi_melody_in_quarters(path: str | Path, track: int | None = None) -> dict[str, Any]:
+    """The melody of a MIDI file on its own beat grid (ticks / resolution: the tempo map does not
+    move it), the track chosen by the paper encoding's rule. {"starts", "ends" (quarters),
+    "pitches", "end", "time_signatures" [(quarter, numerator, denominator)], "qpm" (the first
+    tempo), "track", "zero_length_notes"}."""
+    path = Path(path)
+    return midi_bytes_melody_in_quarters(path.read_bytes(), track, path.name)
+
+
+def midi_bytes_melody_in_quarters(
+    data: bytes, track: int | None = None, name: str = "MIDI data"
+) -> dict[str, Any]:
+    """`read_midi_melody_in_quarters` of a file's bytes."""
+    if not data:
+        raise SeqGANMusicError(f"{name}: empty file")
+    try:
+        tracks, end, counts, grid = _read_midi(data)
+    except MIDI_LOAD_ERRORS as err:
+        raise SeqGANMusicError(f"{name}: not a readable MIDI file ({_cause(err)})") from err
+    track = checked_melody_track(tracks, end, track)
+    res = float(grid["resolution"])
+    none = np.zeros(0, dtype=np.int64)
+    t = tracks[track] if track >= 0 else {"start_ticks": none, "end_ticks": none, "pitches": none}
+    return {
+        "starts": t["start_ticks"] / res, "ends": t["end_ticks"] / res,
+        "pitches": np.asarray(t["pitches"], dtype=np.int64), "end": grid["end_tick"] / res,
+        "time_signatures": [(tick / res, a, b) for tick, a, b in grid["time_signatures"]],
+        "qpm": float(grid["qpm"]), "track": int(track), **counts,
+    }  # fmt: skip
+
+
+def beat_notes_to_midi(
+    notes: list[tuple[int, int, int]], n_steps: int, steps_per_quarter: int, *, qpm: float,
+    time_signature: tuple[int, int] = (4, 4), program: int = 0, velocity: int = 90,
+) -> pretty_midi.PrettyMIDI:  # fmt: skip
+    """(start step, end step, pitch) notes -> one instrument at `qpm` quarter notes a minute, the
+    time signature at 0, an end marker at `n_steps` (so trailing rests survive)."""
+    if not 0 <= program <= 127 or not 1 <= velocity <= 127:
+        raise ValueError(
+            f"program must be in 0..127 and velocity in 1..127, not {program}, {velocity}"
+        )
+    if not qpm > 0:
+        raise ValueError(f"the tempo must be positive, not {qpm}")
+    step = 60.0 / (qpm * steps_per_quarter)
+    resolution = 480 * steps_per_quarter // np.gcd(480, steps_per_quarter)  # a step is whole ticks
+    pm = pretty_midi.PrettyMIDI(resolution=resolution, initial_tempo=qpm)
+    num, den = time_signature
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(int(num), int(den), 0.0))
+    inst = pretty_midi.Instrument(program=program, name="seqgan-music")
+    for start, end, pitch in notes:
+        inst.notes.append(
+            pretty_midi.Note(velocity=velocity, pitch=pitch, start=start * step, end=end * step)
+        )
+    if n_steps:
+        pm.text_events.append(pretty_midi.Text(END_TEXT, n_steps * step))
+    pm.instruments.append(inst)
+    return pm

@@ -26,7 +26,12 @@ def write_wav(
 ) -> Path:  # fmt: skip
     """A 16-bit mono WAV of the tokens (pretty_midi's sine synthesis); all rests give silence."""
     tokens = np.asarray(tokens, dtype=np.int64).ravel()
-    audio = synthesize(tokens_to_midi(tokens, step_seconds), sample_rate)
+    return write_midi_wav(tokens_to_midi(tokens, step_seconds), path, sample_rate)
+
+
+def write_midi_wav(pm: Any, path: str | Path, sample_rate: int = 22050) -> Path:
+    """A 16-bit mono WAV of a PrettyMIDI (sine synthesis); silence stays silence."""
+    audio = synthesize(pm, sample_rate)
     pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
 
     def write(fh: Any) -> None:  # a partial file on a full disk is removed, not left behind

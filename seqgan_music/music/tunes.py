@@ -6,6 +6,7 @@ its kind is read. A file that breaks a parser is reported with its reason, never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ UNEXPECTED_PARSE_ERRORS = (
 def parse_file(path: Path, step_seconds: float, track: int | None) -> list[tuple[str, Any, dict]]:
     """Every tune of one file as (label, tokens or None, info with "reason" when None)."""
     path = Path(path)
-    try:
+
+    def read() -> list[tuple[str, Any, dict]]:
         if path.suffix.lower() in ABC_SUFFIXES:
             from seqgan_music.music.abc_io import read_abc_tunes
 
@@ -35,6 +37,17 @@ def parse_file(path: Path, step_seconds: float, track: int | None) -> list[tuple
 
         tokens, info = read_midi_tune(path, step_seconds, track)
         return [(path.name, tokens, info)]
+
+    return guarded_parse(path, read)
+
+
+def guarded_parse(
+    path: Path, read: Callable[[], list[tuple[str, Any, dict]]]
+) -> list[tuple[str, Any, dict]]:
+    """`read()` (every tune of one file, as `parse_file` returns them), with any failure of the
+    file turned into one skipped entry and its reason: a file never stops a corpus."""
+    try:
+        return read()
     except SeqGANMusicError as err:
         return [(path.name, None, {"reason": str(err).removeprefix(f"{path.name}: ")})]
     except OSError as err:

@@ -22,8 +22,11 @@ from seqgan_music.core.domain import (
     DomainBase,
     LoadOptions,
     Preset,
+    draw_samples,
     register_domain,
+    write_lines,
 )
+from seqgan_music.core.files import refuse_existing
 from seqgan_music.core.model import Model
 from seqgan_music.core.sampling import sample_in_chunks
 from seqgan_music.core.splits import SPLITS
@@ -151,11 +154,9 @@ class OracleDomain(DomainBase):
 
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """Samples as lines of token ids, written to `out` when it is given."""
-        samples = model.sample(
-            options.num, length=options.length, temperature=options.temperature, seed=options.seed
-        )
-        texts = [" ".join(str(int(t)) for t in row) for row in samples]
         if out is not None:
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            Path(out).write_text("\n".join(texts) + "\n", encoding="utf-8")
-        return [Composition(tokens=row, path=out, text=t) for row, t in zip(samples, texts)]
+            refuse_existing([out], options.force)
+        samples = draw_samples(model, options)
+        texts = [" ".join(str(int(t)) for t in row) for row in samples]
+        path = write_lines(out, texts)
+        return [Composition(tokens=row, path=path, text=t) for row, t in zip(samples, texts)]

@@ -14,9 +14,11 @@ from seqgan_music.core.domain import (
     DomainBase,
     LoadOptions,
     Preset,
+    draw_samples,
     register_domain,
+    write_lines,
 )
-from seqgan_music.core.files import atomic_write_text, refuse_existing
+from seqgan_music.core.files import refuse_existing
 from seqgan_music.core.metrics import bleu, evaluate_samples
 from seqgan_music.core.model import Model
 from seqgan_music.core.splits import SPLITS
@@ -102,15 +104,9 @@ class TextDomain(DomainBase):
         _refuse_music_options(out, options)
         if out is not None:
             refuse_existing([out], options.force)
-        samples = model.sample(
-            options.num, length=options.length, temperature=options.temperature, seed=options.seed
-        )
+        samples = draw_samples(model, options)
         texts = [decode_until_eos(row.tolist(), model.tokenizer) for row in samples]
-        path = None
-        if out is not None:
-            path = Path(out)
-            lines = "\n".join(t.replace("\n", " / ") for t in texts) + "\n"
-            atomic_write_text(path, lines)
+        path = write_lines(out, [t.replace("\n", " / ") for t in texts])  # a poem on one line
         return [Composition(tokens=row, path=path, text=t) for row, t in zip(samples, texts)]
 
 

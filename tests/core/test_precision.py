@@ -166,3 +166,18 @@ def test_d_trained_in_bf16_reaches_the_fp32_held_out_accuracy(method):
     fp32, bf16 = _held_out_accuracy("fp32", method), _held_out_accuracy("bf16", method)
     assert fp32 > 0.6 and bf16 > 0.6  # both learned
     assert abs(bf16 - fp32) < 0.042
+
+
+def test_default_threads(monkeypatch):
+    from seqgan_music import threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert threads.default_threads() == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert "torch" in threads.sys.modules
+    assert threads.default_threads() == 1  # torch loaded: PASSIVE can no longer take effect
+    monkeypatch.delitem(threads.sys.modules, "torch")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "passive")
+    assert threads.default_threads() >= 1
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert threads.default_threads() == 1
