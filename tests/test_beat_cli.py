@@ -92,6 +92,10 @@ def test_compose_bars_writes_a_whole_tune_with_tempo_and_metre(trained: Path, wo
     assert pm.get_tempo_changes()[1][0] == pytest.approx(100.0)
     tokens, info = read_beat_tune(out)
     assert len(tokens) == 256 and info["off_grid_notes"] == 0
+    default = workdir / "out" / "default.mid"
+    result = run("compose", "--checkpoint", trained, "--out", default, "--num", "1", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    assert "128 steps" in result.output  # 8 bars of 4/4 by default
     faster = workdir / "out" / "fast.mid"
     result = run("compose", "--checkpoint", trained, "--out", faster, "--bars", "2", "--tempo",
                  "150", "--seed", "3", "--wav", "--png")  # fmt: skip

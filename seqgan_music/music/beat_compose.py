@@ -15,18 +15,20 @@ import numpy as np
 from seqgan_music.core.files import atomic_write
 from seqgan_music.errors import SeqGANMusicError
 
+DEFAULT_BARS = 8  # a tune's default length: 128 sixteenths in 4/4, Magenta's default too
 PRIMER_SHARE = 4  # with --primer, its first quarter of the tune's bars (at least one) is given
 
 
 def beat_length(codec: Any, bars: int | None, length: int | None, metre: tuple[int, int]) -> int:
-    """Steps to sample: `bars` bars of `metre`, else `length`, else the training window."""
+    """Steps to sample: `bars` bars of `metre`, else `length`, else `DEFAULT_BARS` bars."""
     from seqgan_music.music.beat import bar_steps
 
+    bar = bar_steps(*metre, codec.steps_per_quarter)
     if bars is not None:
         if bars < 1:
             raise SeqGANMusicError(f"--bars must be at least 1, not {bars}")
-        return bars * bar_steps(*metre, codec.steps_per_quarter)
-    return length if length is not None else codec.seq_len
+        return bars * bar
+    return length if length is not None else max(codec.seq_len, DEFAULT_BARS * bar)
 
 
 def compose_beat(model: Any, out_paths: list[Path], options: Any) -> list[dict[str, Any]]:
