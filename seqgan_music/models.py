@@ -21,8 +21,14 @@ def load_checkpoint(
     torch_device = resolve_device(device)
     payload = read_checkpoint(ckpt, expect_domain=domain)
     metadata = payload.get("metadata", {})
-    if not isinstance(metadata, dict) or "tokenizer" not in metadata or "domain" not in metadata:
-        raise CheckpointError(f"{ckpt}: not a seqgan-music training checkpoint (no tokenizer)")
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("tokenizer"), dict)
+        or (not isinstance(metadata.get("domain"), str))
+    ):
+        raise CheckpointError(
+            f"{ckpt}: not a seqgan-music training checkpoint (no tokenizer or domain)"
+        )
     config = check_models(ckpt, payload, ("generator",))  # before any weights are allocated
     tokenizer = _tokenizer(ckpt, metadata["tokenizer"])
     generator = checkpoint_generator(payload, device=torch_device)

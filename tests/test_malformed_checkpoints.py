@@ -137,3 +137,19 @@ def test_invalid_settings_are_config_errors() -> None:
     dataset = api.Dataset("music", windows, windows, windows, _Tok())
     with pytest.raises(ConfigError, match="unknown preset 'huge' for music; choose one of"):
         api.build_config(dataset, "huge")
+
+
+def test_run_metadata_of_the_wrong_types_is_refused() -> None:
+    assert RunMetadata.from_dict({"domain": "music", "seq_len": 32, "x": 1}).extra == {"x": 1}
+    for bad in ({"seq_len": "x"}, {"domain": ["music"]}, {"tokenizer": "char"}, {"seed": True}):
+        with pytest.raises(CheckpointError, match="run metadata"):
+            RunMetadata.from_dict(bad)
+    with pytest.raises(CheckpointError, match="must be a dict"):
+        RunMetadata.from_dict([])
+
+
+def test_a_checkpoint_naming_no_domain_is_refused(good: dict, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pt"
+    save_checkpoint(bad, {**good, "metadata": {**good["metadata"], "domain": ["oracle"]}})
+    result = _run("compose", "--checkpoint", bad, "--out", tmp_path / "s.txt")
+    _one_line(result, "no tokenizer or domain")

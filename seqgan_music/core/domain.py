@@ -234,7 +234,7 @@ def available_domains() -> list[str]:
 def get_domain(name: str) -> Domain:
     """The domain registered as `name` (one shared instance); the error lists the choices."""
     choices = available_domains()
-    if name not in _REGISTRY:
+    if not isinstance(name, str) or name not in _REGISTRY:  # a checkpoint may hold anything
         raise UnknownDomainError(f"unknown domain {name!r}; choose one of: {', '.join(choices)}")
     if name not in _INSTANCES:
         _INSTANCES[name] = _REGISTRY[name]()

@@ -45,4 +45,17 @@ class RunMetadata:
             raise CheckpointError(f"run metadata must be a dict, not {type(d).__name__}")
         known = {f.name for f in fields(cls)} - {"extra"}
         kw = {k: v for k, v in d.items() if k in known}
+        for name, value in kw.items():
+            kind = _TYPES.get(name, object)
+            if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+                raise CheckpointError(
+                    f"run metadata {name} must be {kind.__name__}, not {type(value).__name__}"
+                )
         return cls(**kw, extra={k: v for k, v in d.items() if k not in known})
+
+
+# The JSON-native type of each field (None is allowed for all): what a checkpoint must hold.
+_TYPES: dict[str, type] = {
+    "domain": str, "tokenizer": dict, "tokenizer_name": str, "data": str, "seq_len": int,
+    "seed": int, "split_seed": int, "preset": str, "corpus": dict, "package_version": str,
+}  # fmt: skip
