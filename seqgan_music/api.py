@@ -32,7 +32,7 @@ from seqgan_music.core.precision import autocast
 from seqgan_music.core.trainer import TrainEvent
 from seqgan_music.datasets import load_dataset
 from seqgan_music.errors import ConfigError, SeqGANMusicError
-from seqgan_music.evaluation import EvaluationReport, compare, evaluate
+from seqgan_music.evaluation import EvaluationReport, compare, compare_seeds, evaluate
 from seqgan_music.models import load_checkpoint
 from seqgan_music.runs import (
     CHECKPOINT_NAME,
@@ -62,6 +62,7 @@ __all__ = [
     "available_domains",
     "build_config",
     "compare",
+    "compare_seeds",
     "compose",
     "data_summary",
     "domain_for",

@@ -39,11 +39,13 @@ def evaluate(
     temperature: float = 1.0,
     out_dir: str | Path | None = None,
     device: str = "auto",
+    subject: str | None = None,
 ) -> EvaluationReport:
     """Sample from each checkpoint, score against the corpus's test split, print-ready table.
 
-    The first two models get Welch's t-test p-values; the domain's "real data" (held-out data
-    scored as if it were a model: the valid split against the test split) is the ceiling.
+    Welch's t-test p-values compare every model with the first (with `subject`, that model with
+    every other); the domain's "real data" (held-out data scored as if it were a model: the valid
+    split against the test split) is the ceiling.
     """
     if not checkpoints:
         raise SeqGANMusicError("give at least one --checkpoint")
@@ -64,12 +66,12 @@ def evaluate(
         scores[name] = domain.score(samples, references, dataset)
     real = domain.real_data(dataset, n)
     reference = None if real is None else domain.score(real, dataset.test, dataset)
-    rows = comparison_table(scores, reference=reference)
+    rows = comparison_table(scores, reference=reference, subject=subject)
     split = "test" if references is dataset.test else "valid"
     source = data if data is not None else models[0].run.data
     n_real = None if real is None else len(real)
     context = describe_evaluation(
-        rows, str(source), split, len(references), n, n_real, seed, temperature
+        rows, str(source), split, len(references), n, n_real, seed, temperature, subject
     )
     return _report(rows, out_dir, context)
 
@@ -87,7 +89,7 @@ _DIRECTIONS = (
 
 def describe_evaluation(
     rows: list[dict[str, Any]], source: str, split: str, n_references: int, n_samples: int,
-    n_real: int | None, seed: int, temperature: float,
+    n_real: int | None, seed: int, temperature: float, subject: str | None = None,
 ) -> str:  # fmt: skip
     """The lines above the table: what was scored against what, and how to read it."""
     names = [str(r.get("metric", "")) for r in rows]
@@ -101,7 +103,8 @@ def describe_evaluation(
         "Reading it: " + "; ".join(how) + "; other statistics are best near the real data's."
         if how
         else "",
-        "p: Welch's t-test between the first model and each other one, on per-sample scores.",
+        f"p: Welch's t-test between {subject or 'the first model'} and each other one, on "
+        "per-sample scores.",
     ]
     if n_real is not None:
         lines.append(
@@ -145,6 +148,9 @@ def _held_out(model: Model, data: str | Path | None) -> Dataset:
     )
 
 
+BEST_MLE, MLE_BRANCH, SEQGAN = "MLE (best valid)", "MLE (+epochs)", "SeqGAN"
+
+
 def compare(
     data: str | Path = "embedded",
     *,
@@ -159,11 +165,12 @@ def compare(
     callback: Any = None,
     progress: bool = True,
 ) -> EvaluationReport:
-    """MLE vs SeqGAN from the same pre-trained generator, then the Table-4-style evaluation.
+    """The fair comparison: three generators from one MLE pre-training, evaluated on test.
 
-    SeqGAN trains in `out_dir/seqgan` (pre-training + adversarial phase); the MLE baseline starts
-    from its `checkpoint-pretrained.pt` and trains by MLE for as many epochs as SeqGAN had
-    adversarial rounds (the paper's learning-curve protocol, `core.trainer.branch_mle`).
+    SeqGAN trains in `out_dir/seqgan`; its G pre-training ends at the epoch of lowest validation
+    NLL (early stopping), saved as `checkpoint-pretrained.pt`: row 1, the strongest MLE model.
+    Row 2, the paper's MLE baseline, trains on from it by MLE for as many epochs as SeqGAN has
+    adversarial rounds; row 3 is SeqGAN. p-values compare SeqGAN with each MLE row.
     """
     out = Path(out_dir)
     common = dict(preset=preset, out_dir=out, seed=seed, device=device, tokenizer=tokenizer,
@@ -173,19 +180,68 @@ def compare(
     mle_overrides = {**(overrides or {}), "mode": "mle"}
     mle = train(data, overrides=mle_overrides, run_name="mle", init_from=pretrained, **common)
     report = evaluate(
-        [mle.checkpoint, seqgan.checkpoint],
+        [pretrained, mle.checkpoint, seqgan.checkpoint],
         data=data,
-        names=["MLE", "SeqGAN"],
+        names=[BEST_MLE, MLE_BRANCH, SEQGAN],
         num_samples=num_samples,
         seed=seed,
         out_dir=out,
         device=device,
+        subject=SEQGAN,
     )
     summary = {
         "data": str(data),
         "preset": preset,
         "seed": seed,
+        "best_valid_epoch": _best_epoch(seqgan.checkpoint),
+        "adversarial_rounds": _adversarial_rounds(seqgan.history),
         "train_seconds": {"seqgan": seqgan.seconds, "mle": mle.seconds},
     }
     (out / "compare.json").write_text(json.dumps(summary, indent=2) + "\n")
     return report
+
+
+def _best_epoch(checkpoint: Path) -> int | None:
+    from seqgan_music.core.checkpoint import read_checkpoint
+
+    best = read_checkpoint(checkpoint).get("best_g")
+    return None if best is None else int(best["epoch"])
+
+
+def _adversarial_rounds(history: list[dict[str, Any]]) -> int:
+    return sum(1 for h in history if h["phase"] == "adversarial")
+
+
+def compare_seeds(
+    data: str | Path = "embedded",
+    *,
+    seeds: list[int],
+    out_dir: str | Path = "checkpoints/compare",
+    **kwargs: Any,
+) -> EvaluationReport:
+    """`compare` once per seed (in `out_dir/seed-<s>`), then `seeds_report` over them."""
+    out = Path(out_dir)
+    for s in seeds:
+        compare(data, out_dir=out / f"seed-{s}", seed=s, **kwargs)
+    return seeds_report(out, seeds)
+
+
+def seeds_report(out_dir: str | Path, seeds: list[int]) -> EvaluationReport:
+    """Every seed's rows (from `out_dir/seed-<s>/evaluation.json`, as `compare` wrote them, also
+    when the seeds ran as separate `compare --seed <s> --out out_dir/seed-<s>` processes) plus
+    mean ± sd over seeds, written to `out_dir/seeds.md` and `seeds.json`."""
+    from seqgan_music.core.report import seeds_table_markdown, table_from_json
+
+    out = Path(out_dir)
+    per_seed = {}
+    for s in seeds:
+        path = out / f"seed-{s}" / "evaluation.json"
+        if not path.is_file():
+            raise SeqGANMusicError(f"no evaluation for seed {s}: {path} is missing")
+        per_seed[s] = table_from_json(path.read_text())
+    markdown = seeds_table_markdown(per_seed, [BEST_MLE, MLE_BRANCH, SEQGAN], SEQGAN)
+    json_path, md_path = out / "seeds.json", out / "seeds.md"
+    json_path.write_text(json.dumps({str(s): r for s, r in per_seed.items()}, indent=2) + "\n")
+    md_path.write_text(markdown)
+    rows = [dict(row, seed=s) for s, seed_rows in per_seed.items() for row in seed_rows]
+    return EvaluationReport(rows, markdown, json_path, md_path)

@@ -421,7 +421,13 @@ def test_compare_trains_both_branches_from_one_pretrained_generator(workdir: Pat
     result = run("compare", "--data", workdir / "tunes", "--preset", "tiny", "--out", out,
                  "--num", "30", "--quiet")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "p (SeqGAN vs MLE)" in result.output
+    header = next(line for line in result.output.splitlines() if line.startswith("| metric"))
+    assert header.split(" | ")[1:5] == ["better", "MLE (best valid)", "MLE (+epochs)", "SeqGAN"]
+    assert "p (SeqGAN vs MLE (best valid))" in header and "p (SeqGAN vs MLE (+epochs))" in header
+    assert "| BLEU-4 | higher |" in result.output and "| MSE | lower |" in result.output
+    summary = json.loads((out / "compare.json").read_text())
+    best = torch.load(out / "seqgan" / "checkpoint.pt", weights_only=True)["best_g"]
+    assert summary["best_valid_epoch"] == best["epoch"] and summary["adversarial_rounds"] == 2
     seqgan = torch.load(out / "seqgan" / "checkpoint-pretrained.pt", weights_only=True)
     mle = torch.load(out / "mle" / "checkpoint.pt", weights_only=True)
     assert mle["config"]["train"]["mode"] == "mle"
@@ -429,6 +435,20 @@ def test_compare_trains_both_branches_from_one_pretrained_generator(workdir: Pat
     pretraining = [(h["phase"], h["step"]) for h in seqgan["history"]]
     assert [(h["phase"], h["step"]) for h in mle["history"]][: len(pretraining)] == pretraining
     assert (out / "evaluation.md").is_file() and (out / "compare.json").is_file()
+
+
+def test_compare_over_seeds_reports_every_seed_and_the_mean(workdir: Path) -> None:
+    out = workdir / "compare-seeds"
+    result = run("compare", "--data", workdir / "tunes", "--preset", "tiny", "--out", out,
+                 "--num", "20", "--seeds", "0,1", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (out / "seed-0" / "evaluation.md").is_file() and (out / "seed-1" / "seqgan").is_dir()
+    text = (out / "seeds.md").read_text()
+    assert "### Every seed" in text and "Mean ± sd over seeds 0, 1" in text
+    assert "| 0 | BLEU-4 | higher |" in text and "| 1 | BLEU-4 | higher |" in text
+    assert " ± " in text and "of 2" in text
+    assert set(json.loads((out / "seeds.json").read_text())) == {"0", "1"}
+    assert_one_line_error(run("compare", "--seeds", "0,x", "--quiet"), "--seeds")
 
 
 def test_a_second_train_on_the_same_run_folder_is_refused(workdir: Path) -> None:

@@ -102,6 +102,9 @@ class TrainConfig:
     # MLE pre-training of G
     g_pretrain_epochs: int = 120
     g_lr: float = 0.01
+    # end G pre-training with the epoch of lowest validation NLL (early stopping on the valid
+    # split; needs an evaluator that reports valid_nll, else the last epoch is kept)
+    g_early_stop: bool = True
     # D pre-training: rounds of fresh negatives, d_pretrain_epochs epochs each
     d_pretrain_rounds: int = 50
     d_pretrain_epochs: int = 3

@@ -118,6 +118,8 @@ class SeqGANTrainer:
         self.rollout = RolloutPolicy(self.generator)
         self.phase, self.step = "g_pretrain", 0
         self.history: list[dict[str, Any]] = []
+        # the G pre-training epoch with the lowest valid_nll: {"epoch", "valid_nll", "state"}
+        self.best_g: dict[str, Any] | None = None
         self.rank_rng = torch.Generator(device=self.device)  # set per unit by _run_unit
 
     # ---- randomness -------------------------------------------------------------------------
@@ -212,6 +214,8 @@ class SeqGANTrainer:
                 self.phase = "done"  # step keeps the number of adversarial rounds done
                 break
             self.phase, self.step = PHASES[PHASES.index(self.phase) + 1], 0
+            if self.phase == "d_pretrain":
+                self._restore_best_g()
             if self.phase == "adversarial":
                 self.rollout = RolloutPolicy(self.generator)
                 if path is not None:
@@ -244,6 +248,8 @@ class SeqGANTrainer:
                 if self.step % every == 0 or self.step == total:
                     with torch.no_grad():
                         metrics.update(self.evaluate(self.generator))
+        if phase == "g_pretrain":
+            self._note_best_g(metrics)
         self.history.append({"phase": phase, "step": self.step, "metrics": metrics})
         if self.callback is not None:
             seconds = time.perf_counter() - started
@@ -389,6 +395,22 @@ class SeqGANTrainer:
         return {"pg_loss": (pg_total / tc.g_steps).item(),
                 "reward": (reward_total / tc.g_steps).item(), "d_loss": d_loss}  # fmt: skip
 
+    def _note_best_g(self, metrics: dict[str, float]) -> None:
+        """Keep a copy of G after the epoch with the lowest validation NLL so far."""
+        nll = metrics.get("valid_nll")
+        if nll is not None and (self.best_g is None or nll < self.best_g["valid_nll"]):
+            state = {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
+            self.best_g = {"epoch": self.step, "valid_nll": float(nll), "state": state}
+
+    def _restore_best_g(self) -> None:
+        """At the end of G pre-training, early stopping: G becomes its best-validation epoch
+        (the strongest MLE model; D pre-training and both branches start from it)."""
+        if not self.config.train.g_early_stop:
+            return
+        if self.best_g is not None:
+            self.generator.load_state_dict(self.best_g["state"])
+        distributed.broadcast_modules(self.generator)  # only rank 0 evaluates
+
     @torch.no_grad()
     def _d_accuracy(self, phase: str, step: int) -> dict[str, float]:
         """D's accuracy on fresh negatives and on held-out positives after this unit, so a
@@ -423,6 +445,7 @@ class SeqGANTrainer:
             "d_opt": self.d_opt.state_dict(),
             "history": self.history,
             "precision": self.precision,
+            "best_g": self.best_g,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -442,6 +465,7 @@ class SeqGANTrainer:
         if self.phase == "done" and self.step < self.phase_total("adversarial"):
             self.phase = "adversarial"  # more adversarial rounds were asked for
         self.history = copy.deepcopy(list(state["history"]))
+        self.best_g = copy.deepcopy(state.get("best_g"))
         if self.config.train.precision == "auto":  # keep what the run resolved it to
             self.precision = str(state.get("precision", self.precision))
 

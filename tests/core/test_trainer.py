@@ -290,3 +290,37 @@ def test_diagnostics_report_d_accuracy_without_changing_training():
         else:
             assert extra == {"d_acc_fake", "d_acc_valid", "d_p_fake"}
             assert all(0.0 <= got["metrics"][k] <= 1.0 for k in extra)
+
+
+def test_g_pretraining_ends_with_its_best_validation_epoch(tmp_path):
+    nlls = iter([3.0, 1.0, 2.0])  # epoch 2 is the best
+    states = []
+    trainer = SeqGANTrainer(
+        tiny_config(
+            g_pretrain_epochs=3, d_pretrain_rounds=0, adv_rounds=0, eval_every=1
+        ),  # fmt: skip
+        tiny_data(),
+        evaluate=lambda g: {"valid_nll": next(nlls)},
+    )
+    trainer.callback = lambda e: states.append(
+        {k: v.clone() for k, v in trainer.generator.state_dict().items()}
+    )
+    trainer.run(tmp_path / "c.pt")
+    assert trainer.best_g["epoch"] == 2 and trainer.best_g["valid_nll"] == 1.0
+    after = trainer.generator.state_dict()
+    assert all(torch.equal(after[k], states[1][k]) for k in after)
+    assert not all(torch.equal(after[k], states[2][k]) for k in after)
+    pretrained = read_checkpoint(pretrained_path(tmp_path / "c.pt"))
+    assert all(torch.equal(pretrained["generator"][k], states[1][k]) for k in after)
+    # off: the last epoch is kept
+    nlls = iter([3.0, 1.0, 2.0])
+    plain = SeqGANTrainer(
+        tiny_config(
+            g_pretrain_epochs=3, d_pretrain_rounds=0, adv_rounds=0, eval_every=1, g_early_stop=False
+        ),  # fmt: skip
+        tiny_data(),
+        evaluate=lambda g: {"valid_nll": next(nlls)},
+    )
+    plain.run()
+    last = plain.generator.state_dict()
+    assert all(torch.equal(last[k], states[2][k]) for k in last)
