@@ -159,10 +159,12 @@ def main() -> None:
     base = build_config(dataset, args.preset).with_train(seed=args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for text in args.variants or ["default"]:
+    for i, text in enumerate(args.variants or ["default"]):
         row = run_variant(text, parse_variant(text), base, dataset, out)
         with (out / "sweep.jsonl").open("a") as fh:
             fh.write(json.dumps(row) + "\n")
+        if i == 0:
+            print("| " + " | ".join(row) + " |\n|" + "---|" * len(row), flush=True)
         cells = " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values())
         print(f"| {cells} |", flush=True)
 
