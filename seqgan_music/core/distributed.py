@@ -62,8 +62,10 @@ def world_size() -> int:
 
 
 def rank() -> int:
-    """This process's global rank; RANK from the environment before the group exists."""
-    return dist.get_rank() if is_initialized() else int(os.environ.get("RANK", "0"))
+    """This process's global rank; torchrun's RANK before the group exists (0 alone)."""
+    if is_initialized():
+        return dist.get_rank()
+    return int(os.environ.get("RANK", "0")) if env_world_size() > 1 else 0
 
 
 def is_main() -> bool:
@@ -148,12 +150,12 @@ def average_gradients(parameters: Iterable[torch.nn.Parameter], weight: float) -
         return
     params = [p for p in parameters if p.requires_grad]
     grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-    flat = torch.cat([g.reshape(-1) for g in grads]) * weight
+    flat = torch.cat([g.reshape(-1) for g in grads]).mul_(weight)
     with _collective():
         dist.all_reduce(flat)
     offset = 0
-    for p in params:
-        p.grad = flat[offset : offset + p.numel()].view_as(p).clone()
+    for p in params:  # views into the reduced buffer: no copy (optimisers read them in place)
+        p.grad = flat[offset : offset + p.numel()].view_as(p)
         offset += p.numel()
 
 

@@ -48,7 +48,9 @@ def test_shards_cover_every_item_once_and_differ_by_at_most_one():
             assert sizes == sorted(sizes, reverse=True)  # the first n % world ranks get one more
 
 
-def test_helpers_are_no_ops_in_one_process():
+def test_helpers_are_no_ops_in_one_process(monkeypatch):
+    monkeypatch.setenv("RANK", "3")  # a stray RANK without torchrun's WORLD_SIZE: still rank 0
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
     assert (distributed.world_size(), distributed.rank(), distributed.is_main()) == (1, 0, True)
     value = torch.tensor([1.0, 2.0])
     assert distributed.all_sum(value) is value
