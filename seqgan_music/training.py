@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from seqgan_music.core.checkpoint import check_models, read_checkpoint
 from seqgan_music.core.config import SeqGANConfig
 from seqgan_music.core.devices import resolve_device
 from seqgan_music.core.domain import Dataset, get_domain, preset_config
-from seqgan_music.core.files import RunLock, atomic_write_text
+from seqgan_music.core.files import LOCK_NAME, RunLock, atomic_write_text
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.metadata import RunMetadata
 from seqgan_music.core.splits import DEFAULT_SPLIT_SEED
@@ -197,9 +197,8 @@ def train(
     run_dir, start_from = _run_folder(out_dir, run_name, resume, init_from)
     dataset, run = _dataset(data, tokenizer, seq_len, seed, progress, start_from, split_seed)
     valid = dataset.valid if len(dataset.valid) else dataset.train
-    run_dir.mkdir(parents=True, exist_ok=True)
     # rank 0 writes the folder and holds its lock: a second writer gets a one-line error
-    with RunLock(run_dir) if main else contextlib.nullcontext():
+    with _run_folder_kept_if_used(run_dir), RunLock(run_dir) if main else contextlib.nullcontext():
         log = MetricsLog(run_dir / "metrics.csv", callback) if main else None
         valid_t = torch.as_tensor(valid, dtype=torch.long)
         evaluate = validation_metrics(dataset, valid_t.to(torch_device)) if main else None
@@ -222,6 +221,22 @@ def train(
             run_dir, run_dir / CHECKPOINT_NAME, metrics_csv, png, trainer.history, seconds,
             dataset.summary,
         )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _run_folder_kept_if_used(run_dir: Path) -> Iterator[None]:
+    """Create the run folder; a new one that holds nothing but its lock when the run fails (a bad
+    --set or preset is found only once the corpus is loaded) is removed, not left behind."""
+    created = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        if created and distributed.is_main() and {p.name for p in run_dir.iterdir()} <= {LOCK_NAME}:
+            (run_dir / LOCK_NAME).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                run_dir.rmdir()
+        raise
 
 
 def _trainer(

@@ -254,6 +254,8 @@ def test_a_value_error_keeps_its_quotes(trained: Path, workdir: Path) -> None:
     result = run("train", "--data", workdir / "tunes", "--set", "adv_rounds=abc", "--quiet",
                  "--out", workdir / "ck-quotes")  # fmt: skip
     assert_one_line_error(result, "adv_rounds must be of type int, not 'abc'")
+    # the run failed before writing anything: no empty run folder (with only its lock) is left
+    assert not list((workdir / "ck-quotes").glob("run-*")), list((workdir / "ck-quotes").iterdir())
 
 
 def test_text_training_and_sampling(workdir: Path) -> None:
