@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from seqgan_music.core.config import (
+    COMPACT_FILTERS,
     DiscriminatorConfig,
     GeneratorConfig,
     SeqGANConfig,
@@ -18,10 +19,8 @@ from seqgan_music.core.config import (
 from seqgan_music.core.domain import Preset
 
 # A smaller discriminator for music: D dominates the roll-out and D training cost at V=89, T=32
-# (PEERS.md); 256 filters over windows from two steps to the whole 32-step window.
-MUSIC_FILTERS: tuple[tuple[int, int], ...] = (
-    (2, 32), (3, 32), (4, 32), (5, 32), (8, 32), (12, 32), (16, 32), (24, 16), (32, 16),
-)  # fmt: skip
+# (PEERS.md): the core's compact table, 256 filters over windows up to the whole 32 steps.
+MUSIC_FILTERS = COMPACT_FILTERS
 
 # The rest token and the cost of a step where only one of two windows sounds (an octave,
 # squared): the music metrics' settings of the core's nearest-window MSE (README, "Metrics").

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from seqgan_music.core.config import (
+    COMPACT_FILTERS,
     DiscriminatorConfig,
     GeneratorConfig,
     SeqGANConfig,
@@ -12,11 +13,8 @@ from seqgan_music.core.config import (
 )
 from seqgan_music.core.domain import Preset
 
-# 256 filters over windows of 2..32 tokens, a quarter of the paper's count: the text default was
-# tuned with the music domain's discriminator, and these are its numbers (README, text results).
-TEXT_FILTERS: tuple[tuple[int, int], ...] = (
-    (2, 32), (3, 32), (4, 32), (5, 32), (8, 32), (12, 32), (16, 32), (24, 16), (32, 16),
-)  # fmt: skip
+# The text default was tuned with the same compact discriminator as music (README, text results).
+TEXT_FILTERS = COMPACT_FILTERS
 
 
 def text_default(vocab_size: int, seq_len: int) -> SeqGANConfig:
