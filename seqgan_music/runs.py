@@ -57,7 +57,9 @@ class MetricsLog:
         ]  # fmt: skip
         if trainer.phase == "done":  # a finished run resumed: its "done" row is not in history
             total = trainer.phase_total("adversarial")
-            self.rows.append({"phase": "done", "step": trainer.step, "total": total})
+            kept = trainer.selected_round
+            self.rows.append({"phase": "done", "step": trainer.step, "total": total,
+                              **({} if kept is None else {"selected_round": kept})})  # fmt: skip
         write_rows_csv(self.path, self.rows, METRICS_COLUMNS)
 
     def __call__(self, event: TrainEvent) -> None:

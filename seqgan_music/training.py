@@ -57,7 +57,9 @@ def build_config(
     return config.with_train(**(overrides or {}))
 
 
-VALID_SAMPLES = 300  # samples scored per unit for the validation BLEU/MSE (cheap, common seed)
+# samples scored per unit for the validation scores (common seed): enough that the round kept by
+# `select_on` is chosen by more than noise (300 gave +-0.02 in BLEU-4 between equal epochs)
+VALID_SAMPLES = 1000
 VALID_SEED = 20170204  # the same samples' randomness at every point (common random numbers)
 
 

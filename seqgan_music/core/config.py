@@ -100,6 +100,11 @@ _TRAIN_MINIMUM = {
 }  # fmt: skip
 
 
+def selection_metrics(select_on: str) -> list[str]:
+    """The metric names of a `select_on` setting, each with its leading '-' if it has one."""
+    return [item.strip() for item in select_on.split(",") if item.strip()]
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Algorithm 1's schedule and optimisation settings. Defaults are the paper's synthetic run."""
@@ -130,6 +135,12 @@ class TrainConfig:
     temperature: float = 1.0
     mode: str = "seqgan"  # "seqgan", or "mle": the adversarial phase becomes MLE epochs (baseline)
     eval_every: int = 5  # evaluate callback every this many epochs/rounds
+    # Keep the round of the adversarial phase (or of the MLE branch's epochs) with the best
+    # validation scores, as G pre-training keeps its best epoch: comma-separated metrics the
+    # evaluator reports, "-name" where lower is better (e.g. "valid_bleu4,-valid_mse"). A round's
+    # score is the smallest relative gain over the phase's starting G among them; empty (the
+    # paper's protocol) keeps the last round.
+    select_on: str = ""
     seed: int = 0
     # "fp32", "bf16" (autocast-style mixed precision) or "auto" (bf16 where the device has fast
     # bf16 matmul); fp32 here so checkpoints written before the field existed load as fp32.
@@ -149,6 +160,9 @@ class TrainConfig:
             raise ConfigError(f"update_rate must be in [0, 1], not {self.update_rate}")
         if self.precision not in ("fp32", "bf16", "auto"):
             raise ConfigError(f"precision must be fp32, bf16 or auto, not {self.precision!r}")
+        if any(not n.lstrip("-").isidentifier() for n in selection_metrics(self.select_on)):
+            raise ConfigError(f"select_on must be comma-separated metric names, each optionally "
+                              f"with a leading '-', not {self.select_on!r}")  # fmt: skip
         for name, low in _TRAIN_MINIMUM.items():
             if getattr(self, name) < low:
                 raise ConfigError(f"{name} must be at least {low}, not {getattr(self, name)}")

@@ -31,7 +31,7 @@ from torch import Tensor
 
 from seqgan_music.core import distributed
 from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
-from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
+from seqgan_music.core.config import GeneratorConfig, SeqGANConfig, selection_metrics
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.precision import adam, autocast, resolve_precision
@@ -120,6 +120,9 @@ class SeqGANTrainer:
         self.history: list[dict[str, Any]] = []
         # the G pre-training epoch with the lowest valid_nll: {"epoch", "valid_nll", "state"}
         self.best_g: dict[str, Any] | None = None
+        # with `select_on`: the scores of G entering the adversarial phase ("base") and the
+        # round with the best selection score so far ("round", "score", "state")
+        self.best_round: dict[str, Any] | None = None
         self.rank_rng = torch.Generator(device=self.device)  # set per unit by _run_unit
 
     # ---- randomness -------------------------------------------------------------------------
@@ -202,7 +205,8 @@ class SeqGANTrainer:
         if path is not None and not saved:
             self.save(path)
         if units and self.phase == "done" and self.callback is not None:
-            self.callback(TrainEvent("done", self.step, self.phase_total("adversarial"), {}))
+            kept = {} if self.selected_round is None else {"selected_round": self.selected_round}
+            self.callback(TrainEvent("done", self.step, self.phase_total("adversarial"), kept))
 
     def _advance(self, path: Path | None) -> bool:
         """Move past finished phases, saving at each phase end; entering the adversarial phase
@@ -212,12 +216,14 @@ class SeqGANTrainer:
             moved = True
             if self.phase == "adversarial":
                 self.phase = "done"  # step keeps the number of adversarial rounds done
+                self._restore_best_round()
                 break
             self.phase, self.step = PHASES[PHASES.index(self.phase) + 1], 0
             if self.phase == "d_pretrain":
                 self._restore_best_g()
             if self.phase == "adversarial":
                 self.rollout = RolloutPolicy(self.generator)
+                self._note_selection_base()
                 if path is not None:
                     self.save(pretrained_path(path))
         if moved and path is not None:
@@ -250,6 +256,8 @@ class SeqGANTrainer:
                         metrics.update(self.evaluate(self.generator))
         if phase == "g_pretrain":
             self._note_best_g(metrics)
+        elif phase == "adversarial":
+            self._note_best_round(metrics)
         self.history.append({"phase": phase, "step": self.step, "metrics": metrics})
         if self.callback is not None:
             seconds = time.perf_counter() - started
@@ -411,6 +419,55 @@ class SeqGANTrainer:
             self.generator.load_state_dict(self.best_g["state"])
         distributed.broadcast_modules(self.generator)  # only rank 0 evaluates
 
+    def _note_selection_base(self) -> None:
+        """Entering the adversarial phase with `select_on`: score the G it starts from, the
+        yardstick of every round's relative gain."""
+        if not self.config.train.select_on or self.evaluate is None:
+            return
+        with torch.no_grad(), self._seeded("selection_base", 0):
+            base = self.evaluate(self.generator)
+        self.best_round = {"base": {k: float(v) for k, v in base.items()},
+                           "round": None, "score": None, "state": None}  # fmt: skip
+
+    def selection_score(self, metrics: dict[str, float]) -> float | None:
+        """The smallest relative gain of `select_on`'s metrics over the phase's starting G (a
+        round better on every metric scores above 0); None when a metric is missing."""
+        if self.best_round is None:
+            return None
+        base, gains = self.best_round["base"], []
+        for item in selection_metrics(self.config.train.select_on):
+            name, sign = item.lstrip("-"), (-1.0 if item.startswith("-") else 1.0)
+            if name not in metrics or name not in base:
+                return None
+            gains.append(sign * (metrics[name] - base[name]) / max(abs(base[name]), 1e-12))
+        return min(gains) if gains else None
+
+    def _note_best_round(self, metrics: dict[str, float]) -> None:
+        """Keep a copy of G after the round with the best selection score so far (rounds only:
+        the phase's starting G is never chosen, so the kept model is always a trained one)."""
+        score = self.selection_score(metrics)
+        if score is None:
+            return
+        metrics["selection_score"] = score
+        best = self.best_round
+        if best is not None and (best["score"] is None or score > best["score"]):
+            best["state"] = {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
+            best.update(round=self.step, score=float(score))
+
+    def _restore_best_round(self) -> None:
+        """At the end of the adversarial phase with `select_on`: G becomes its best round."""
+        if not self.config.train.select_on:
+            return
+        if self.best_round is not None and self.best_round["state"] is not None:
+            self.generator.load_state_dict(self.best_round["state"])
+        distributed.broadcast_modules(self.generator)  # only rank 0 evaluates
+
+    @property
+    def selected_round(self) -> int | None:
+        """The adversarial round (or MLE-branch epoch) G was set to at the end, if any."""
+        best = self.best_round
+        return None if best is None or best["round"] is None else int(best["round"])
+
     @torch.no_grad()
     def _d_accuracy(self, phase: str, step: int) -> dict[str, float]:
         """D's accuracy on fresh negatives and on held-out positives after this unit, so a
@@ -446,6 +503,7 @@ class SeqGANTrainer:
             "history": self.history,
             "precision": self.precision,
             "best_g": self.best_g,
+            "best_round": self.best_round,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -466,6 +524,7 @@ class SeqGANTrainer:
             self.phase = "adversarial"  # more adversarial rounds were asked for
         self.history = copy.deepcopy(list(state["history"]))
         self.best_g = copy.deepcopy(state.get("best_g"))
+        self.best_round = copy.deepcopy(state.get("best_round"))
         if self.config.train.precision == "auto":  # keep what the run resolved it to
             self.precision = str(state.get("precision", self.precision))
 

@@ -324,3 +324,103 @@ def test_g_pretraining_ends_with_its_best_validation_epoch(tmp_path):
     plain.run()
     last = plain.generator.state_dict()
     assert all(torch.equal(last[k], states[2][k]) for k in last)
+
+
+class ScriptedScores:
+    """An evaluator that reports scripted validation scores, one dict per call, in order."""
+
+    def __init__(self, scores: list[dict[str, float]]) -> None:
+        self.scores = iter(scores)
+
+    def __call__(self, generator) -> dict[str, float]:
+        return dict(next(self.scores))
+
+
+def selection_run(tmp_path, scores, **train):
+    """A run with no G pre-training evaluation to script: the first call scores the G entering
+    the adversarial phase, the next ones its rounds; returns the trainer and G after each round."""
+    cfg = tiny_config(g_pretrain_epochs=1, d_pretrain_rounds=1, adv_rounds=len(scores) - 1,
+                      eval_every=1, g_early_stop=False, **train)  # fmt: skip
+    # G pre-training's epoch is evaluated too: it gets the first score (unused by selection)
+    trainer = SeqGANTrainer(cfg, tiny_data(), evaluate=ScriptedScores([scores[0], *scores]))
+    states = []
+
+    def snapshot(event):
+        if event.phase == "adversarial":
+            states.append({k: v.clone() for k, v in trainer.generator.state_dict().items()})
+
+    trainer.callback = snapshot
+    trainer.run(tmp_path / "c.pt")
+    return trainer, states
+
+
+def same_state(a, b) -> bool:
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_adversarial_phase_ends_with_the_round_better_on_every_score_by_most(tmp_path):
+    base = {"valid_bleu": 0.50, "valid_mse": 20.0}
+    rounds = [
+        {"valid_bleu": 0.60, "valid_mse": 21.0},  # BLEU +20%, MSE 5% worse: score -0.05
+        {"valid_bleu": 0.55, "valid_mse": 18.0},  # +10% and +10%: score 0.10, the best
+        {"valid_bleu": 0.70, "valid_mse": 19.8},  # +40% but MSE only +1%: score 0.01
+        {"valid_bleu": 0.45, "valid_mse": 15.0},  # the last round: BLEU 10% worse
+    ]
+    trainer, states = selection_run(tmp_path, [base, *rounds], select_on="valid_bleu,-valid_mse")
+    assert trainer.selected_round == 2
+    scores = [h["metrics"]["selection_score"] for h in trainer.history if h["phase"] == "adversarial"]
+    assert scores == pytest.approx([-0.05, 0.10, 0.01, -0.10])
+    assert same_state(trainer.generator.state_dict(), states[1])
+    assert not same_state(trainer.generator.state_dict(), states[3])
+    saved = read_checkpoint(tmp_path / "c.pt")
+    assert saved["best_round"]["round"] == 2 and same_state(saved["generator"], states[1])
+    # without select_on (the paper's protocol) the last round is kept
+    plain, plain_states = selection_run(tmp_path / "plain", [base, *rounds])
+    assert plain.selected_round is None
+    assert same_state(plain.generator.state_dict(), plain_states[3])
+
+
+def test_a_round_is_kept_even_when_none_beats_the_starting_generator(tmp_path):
+    base = {"valid_bleu": 0.50}
+    rounds = [{"valid_bleu": 0.40}, {"valid_bleu": 0.45}, {"valid_bleu": 0.30}]
+    trainer, states = selection_run(tmp_path, [base, *rounds], select_on="valid_bleu")
+    assert trainer.selected_round == 2  # the least bad round, never the untrained start
+    assert same_state(trainer.generator.state_dict(), states[1])
+
+
+def test_resume_with_round_selection_is_exact(tmp_path):
+    cfg = tiny_config(adv_rounds=3, eval_every=1, select_on="valid_score")
+
+    def evaluate(generator):  # a real score of G: its NLL on fixed data, higher is "better"
+        return {"valid_score": float(generator.nll(tiny_data(8)))}
+
+    straight = SeqGANTrainer(cfg, tiny_data(), evaluate=evaluate)
+    straight.run()
+    assert straight.selected_round is not None
+    for split in (2, 5, 6):  # before the adversarial phase, after its first round, after two
+        path = tmp_path / f"run{split}.pt"
+        SeqGANTrainer(cfg, tiny_data(), evaluate=evaluate).run(path, max_units=split)
+        resumed = SeqGANTrainer.load(path, tiny_data(), evaluate=evaluate)
+        resumed.run(path)
+        assert resumed.selected_round == straight.selected_round
+        assert_same(params(resumed), params(straight))
+
+
+def test_the_mle_branch_selects_its_epochs_against_the_same_start(tmp_path):
+    base = {"valid_bleu": 0.50}
+    trainer, _ = selection_run(tmp_path, [base, {"valid_bleu": 0.6}], select_on="valid_bleu")
+    pretrained = pretrained_path(tmp_path / "c.pt")
+    assert read_checkpoint(pretrained)["best_round"]["base"] == base
+    epochs = ScriptedScores([{"valid_bleu": 0.52}, {"valid_bleu": 0.51}])
+    branch = trainer_mod.branch_mle(pretrained, tiny_data(), evaluate=epochs,
+                                    overrides={"adv_rounds": 2})  # fmt: skip
+    branch.run()
+    assert branch.config.train.mode == "mle" and branch.selected_round == 1
+
+
+@pytest.mark.parametrize("bad", ["valid bleu", "-", "valid_bleu,,2x"])
+def test_select_on_must_name_metrics(bad):
+    from seqgan_music.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="select_on"):
+        tiny_config(select_on=bad)
