@@ -196,8 +196,10 @@ def compare(
         "best_valid_epoch": _best_epoch(seqgan.checkpoint),
         "adversarial_rounds": _adversarial_rounds(seqgan.history),
         # with the preset's select_on: the round (epoch of the MLE branch) each row was set to
-        "selected_round": {"seqgan": _selected_round(seqgan.checkpoint),
-                           "mle": _selected_round(mle.checkpoint)},  # fmt: skip
+        "selected_round": {
+            "seqgan": _selected_round(seqgan.checkpoint),
+            "mle": _selected_round(mle.checkpoint),
+        },
         "train_seconds": {"seqgan": seqgan.seconds, "mle": mle.seconds},
     }
     (out / "compare.json").write_text(json.dumps(summary, indent=2) + "\n")

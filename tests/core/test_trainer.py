@@ -368,7 +368,8 @@ def test_adversarial_phase_ends_with_the_round_better_on_every_score_by_most(tmp
     ]
     trainer, states = selection_run(tmp_path, [base, *rounds], select_on="valid_bleu,-valid_mse")
     assert trainer.selected_round == 2
-    scores = [h["metrics"]["selection_score"] for h in trainer.history if h["phase"] == "adversarial"]
+    rows = [h["metrics"] for h in trainer.history if h["phase"] == "adversarial"]
+    scores = [m["selection_score"] for m in rows]
     assert scores == pytest.approx([-0.05, 0.10, 0.01, -0.10])
     assert same_state(trainer.generator.state_dict(), states[1])
     assert not same_state(trainer.generator.state_dict(), states[3])
