@@ -439,6 +439,26 @@ def test_compare_trains_both_branches_from_one_pretrained_generator(workdir: Pat
     assert (out / "evaluation.md").is_file() and (out / "compare.json").is_file()
 
 
+def test_compare_keeps_the_best_validation_round_of_both_trained_branches(workdir: Path) -> None:
+    out = workdir / "compare-select"
+    result = run("compare", "--data", workdir / "tunes", "--preset", "tiny", "--out", out,
+                 "--num", "20", "--set", "select_on=valid_bleu4,-valid_mse", "--set",
+                 "adv_rounds=3", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "compare.json").read_text())
+    for branch in ("seqgan", "mle"):
+        state = torch.load(out / branch / "checkpoint.pt", weights_only=True)
+        kept = state["best_round"]
+        assert summary["selected_round"][branch] == kept["round"] and 1 <= kept["round"] <= 3
+        assert all(torch.equal(state["generator"][k], v) for k, v in kept["state"].items())
+        rows = (out / branch / "metrics.csv").read_text().splitlines()
+        header, done = rows[0].split(","), rows[-1].split(",")
+        assert done[0] == "done" and float(done[header.index("selected_round")]) == kept["round"]
+        scores = [float(r.split(",")[header.index("selection_score")]) for r in rows
+                  if r.startswith("adversarial,")]  # fmt: skip
+        assert max(scores) == scores[kept["round"] - 1]
+
+
 def test_compare_over_seeds_reports_every_seed_and_the_mean(workdir: Path) -> None:
     out = workdir / "compare-seeds"
     result = run("compare", "--data", workdir / "tunes", "--preset", "tiny", "--out", out,
