@@ -185,6 +185,8 @@ class SeqGANTrainer:
         units, saved = 0, False
         self._join_ranks()
         snapshot: dict[str, Any] | None = None  # the last unit boundary not yet on disk
+        if self.phase == "adversarial" and self.step == 0 and self.best_round is None:
+            self._note_selection_base()  # e.g. branched with select_on from a checkpoint without
         try:
             self._advance(path)
             while self.phase != "done" and (max_units is None or units < max_units):
@@ -458,8 +460,11 @@ class SeqGANTrainer:
         """At the end of the adversarial phase with `select_on`: G becomes its best round."""
         if not self.config.train.select_on:
             return
-        if self.best_round is not None and self.best_round["state"] is not None:
-            self.generator.load_state_dict(self.best_round["state"])
+        best = self.best_round
+        if best is not None and best["state"] is not None:
+            # the last round's G too: more rounds asked for later continue from it (exact resume)
+            best["last"] = {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
+            self.generator.load_state_dict(best["state"])
         distributed.broadcast_modules(self.generator)  # only rank 0 evaluates
 
     @property
@@ -520,11 +525,14 @@ class SeqGANTrainer:
             for group in opt.param_groups:  # overrides may change learning rates
                 group["lr"] = lr
         self.phase, self.step = state["phase"], int(state["step"])
-        if self.phase == "done" and self.step < self.phase_total("adversarial"):
-            self.phase = "adversarial"  # more adversarial rounds were asked for
         self.history = copy.deepcopy(list(state["history"]))
         self.best_g = copy.deepcopy(state.get("best_g"))
         self.best_round = copy.deepcopy(state.get("best_round"))
+        if self.phase == "done" and self.step < self.phase_total("adversarial"):
+            self.phase = "adversarial"  # more adversarial rounds were asked for
+            last = (self.best_round or {}).pop("last", None)
+            if last is not None:  # G was set to its best round at the end: go on from the last
+                self.generator.load_state_dict(last)
         if self.config.train.precision == "auto":  # keep what the run resolved it to
             self.precision = str(state.get("precision", self.precision))
 

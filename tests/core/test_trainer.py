@@ -425,3 +425,24 @@ def test_select_on_must_name_metrics(bad):
 
     with pytest.raises(ConfigError, match="select_on"):
         tiny_config(select_on=bad)
+
+
+def test_more_rounds_after_a_selected_round_continue_from_the_last_round(tmp_path):
+    # scripted scores (two G epochs, the phase's start, then rounds): round 1 stays the best
+    def scripted():
+        scores = iter([0.0, 0.0, 1.0, 0.5, 0.2, 0.1, 0.0])
+        return lambda generator: {"valid_score": next(scores)}
+
+    def config(rounds):
+        return tiny_config(adv_rounds=rounds, eval_every=1, select_on="valid_score")
+
+    straight = SeqGANTrainer(config(4), tiny_data(), evaluate=scripted())
+    straight.run()
+    path = tmp_path / "run.pt"
+    evaluate = scripted()
+    SeqGANTrainer(config(2), tiny_data(), evaluate=evaluate).run(path)
+    more = SeqGANTrainer.load(path, tiny_data(), evaluate=evaluate,
+                              train_overrides={"adv_rounds": 4})  # fmt: skip
+    more.run()
+    assert straight.selected_round == more.selected_round == 1
+    assert_same(params(more), params(straight))
