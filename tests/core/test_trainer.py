@@ -446,3 +446,15 @@ def test_more_rounds_after_a_selected_round_continue_from_the_last_round(tmp_pat
     more.run()
     assert straight.selected_round == more.selected_round == 1
     assert_same(params(more), params(straight))
+
+
+def test_a_branch_given_select_on_scores_its_own_start(tmp_path):
+    base, epochs = {"valid_bleu": 0.5}, [{"valid_bleu": 0.4}, {"valid_bleu": 0.45}]
+    trainer, _ = selection_run(tmp_path, [base, {"valid_bleu": 0.6}])  # no select_on
+    pretrained = pretrained_path(tmp_path / "c.pt")
+    assert read_checkpoint(pretrained)["best_round"] is None
+    scores = ScriptedScores([base, *epochs])
+    overrides = {"adv_rounds": 2, "select_on": "valid_bleu"}
+    branch = trainer_mod.branch_mle(pretrained, tiny_data(), evaluate=scores, overrides=overrides)
+    branch.run()
+    assert branch.best_round["base"] == base and branch.selected_round == 2
