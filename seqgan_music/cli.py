@@ -412,6 +412,10 @@ def train(
     if result.corpus_summary:
         click.echo(f"corpus: {result.corpus_summary}")
     click.echo(f"trained in {result.seconds:.0f} s; checkpoint: {result.checkpoint}")
+    if result.selected_round is not None:
+        rounds = sum(1 for h in result.history if h["phase"] == "adversarial")
+        click.echo(f"kept adversarial round {result.selected_round} of {rounds}, the best on the "
+                   "validation split (select_on)")  # fmt: skip
     click.echo(
         f"metrics: {result.metrics_csv}"
         + (f"; curve: {result.curve_png}" if result.curve_png else "")

@@ -46,6 +46,7 @@ class TrainResult:
     history: list[dict[str, Any]]
     seconds: float
     corpus_summary: str = ""
+    selected_round: int | None = None  # the adversarial round G was set to (`select_on`)
 
 
 def build_config(
@@ -221,7 +222,7 @@ def train(
         png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
         return TrainResult(
             run_dir, run_dir / CHECKPOINT_NAME, metrics_csv, png, trainer.history, seconds,
-            dataset.summary,
+            dataset.summary, trainer.selected_round,
         )  # fmt: skip
 
 

@@ -459,6 +459,15 @@ def test_compare_keeps_the_best_validation_round_of_both_trained_branches(workdi
         assert max(scores) == scores[kept["round"] - 1]
 
 
+def test_train_says_which_round_it_kept(workdir: Path) -> None:
+    out = workdir / "kept"
+    result = run("train", "--data", workdir / "tunes", "--preset", "tiny", "--out", out,
+                 "--set", "select_on=valid_bleu4", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    kept = torch.load(next(out.glob("*/checkpoint.pt")), weights_only=True)["best_round"]["round"]
+    assert f"kept adversarial round {kept} of 2" in result.output
+
+
 def test_compare_over_seeds_reports_every_seed_and_the_mean(workdir: Path) -> None:
     out = workdir / "compare-seeds"
     result = run("compare", "--data", workdir / "tunes", "--preset", "tiny", "--out", out,
