@@ -88,6 +88,7 @@ def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
     xs = list(range(1, len(rows) + 1))  # one x per unit, phases laid end to end
     boundaries = [i for i in range(1, len(rows)) if rows[i]["phase"] != rows[i - 1]["phase"]]
     quality = sorted({k for r in rows for k in r if k.startswith("valid_") and k != "valid_nll"})
+    kept = _kept_round_x(rows, xs)
     panels = [["valid_nll"], ["reward", "d_acc_fake", "d_acc_valid"], quality]
     panels = [cols for cols in panels if any(r.get(c) for r in rows for c in cols)]
     fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.6 * len(panels)), sharex=True,
@@ -102,6 +103,8 @@ def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
                 target.set_ylabel("valid_mse")
         for boundary in boundaries:
             ax.axvline(boundary + 0.5, color="grey", linestyle=":", linewidth=0.8)
+        if kept is not None:
+            ax.axvline(kept, color="tab:red", linestyle="--", linewidth=0.9, label="kept round")
         ax.legend(fontsize=7, loc="best")
         ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("validation NLL per token")
@@ -111,6 +114,16 @@ def plot_learning_curve(metrics_csv: Path, png: Path) -> Path | None:
     fig.savefig(png, dpi=110)
     plt.close(fig)
     return png
+
+
+def _kept_round_x(rows: list[dict[str, Any]], xs: list[int]) -> int | None:
+    """The x of the adversarial round `select_on` kept (the done row names it), if any."""
+    done = next((r for r in rows if r["phase"] == "done" and r.get("selected_round")), None)
+    if done is None:
+        return None
+    kept = int(float(done["selected_round"]))
+    return next((x for x, r in zip(xs, rows)
+                 if r["phase"] == "adversarial" and int(r["step"]) == kept), None)  # fmt: skip
 
 
 def find_checkpoint(path: str | Path | None = None, out_dir: str | Path = "checkpoints") -> Path:

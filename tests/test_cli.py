@@ -466,6 +466,12 @@ def test_train_says_which_round_it_kept(workdir: Path) -> None:
     assert result.exit_code == 0, result.output
     kept = torch.load(next(out.glob("*/checkpoint.pt")), weights_only=True)["best_round"]["round"]
     assert f"kept adversarial round {kept} of 2" in result.output
+    # the curve marks it: the x of that adversarial row (units laid end to end)
+    from seqgan_music.runs import _kept_round_x, read_metrics
+
+    rows = read_metrics(next(out.glob("*/metrics.csv")))
+    x = _kept_round_x(rows, list(range(1, len(rows) + 1)))
+    assert rows[x - 1]["phase"] == "adversarial" and int(rows[x - 1]["step"]) == kept
 
 
 def test_compare_over_seeds_reports_every_seed_and_the_mean(workdir: Path) -> None:
