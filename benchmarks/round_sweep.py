@@ -19,26 +19,10 @@ import csv
 import statistics
 from pathlib import Path
 
+from sweep import parse_variant  # benchmarks/sweep.py, beside this script
+
 from seqgan_music.threads import configure_threads
 from seqgan_music.training import train
-
-
-def parse_settings(text: str) -> dict[str, object]:
-    """'adv_rounds=24 pg_lr=0.001' -> {"adv_rounds": 24, "pg_lr": 0.001}; 'default' -> {}."""
-    out: dict[str, object] = {}
-    for item in text.split():
-        if item == "default":
-            continue
-        name, _, raw = item.partition("=")
-        value: object = {"true": True, "false": False}.get(raw.lower(), raw)
-        for kind in (int, float):
-            if isinstance(value, str):
-                try:
-                    value = kind(raw)
-                except ValueError:
-                    pass
-        out[name] = value
-    return out
 
 
 def kept_round(metrics_csv: Path) -> dict[str, float] | None:
@@ -84,7 +68,7 @@ def main() -> None:
             run = runs / f"seed-{s}" / "seqgan" if text == "default" else folder / f"s{s}"
             if text != "default" and not args.summarise and not (run / "checkpoint.pt").exists():
                 pretrained = runs / f"seed-{s}" / "seqgan" / "checkpoint-pretrained.pt"
-                train(init_from=pretrained, overrides=parse_settings(text), out_dir=folder,
+                train(init_from=pretrained, overrides=parse_variant(text), out_dir=folder,
                       run_name=f"s{s}", progress=False)  # fmt: skip
             csv_path = run / "metrics.csv"
             kept.append(kept_round(csv_path) if csv_path.exists() else None)
