@@ -527,7 +527,7 @@ class SeqGANTrainer:
         self.phase, self.step = state["phase"], int(state["step"])
         self.history = copy.deepcopy(list(state["history"]))
         self.best_g = copy.deepcopy(state.get("best_g"))
-        self.best_round = copy.deepcopy(state.get("best_round"))
+        self.best_round = self._checked_best_round(copy.deepcopy(state.get("best_round")))
         if self.phase == "done" and self.step < self.phase_total("adversarial"):
             self.phase = "adversarial"  # more adversarial rounds were asked for
             last = (self.best_round or {}).pop("last", None)
@@ -535,6 +535,34 @@ class SeqGANTrainer:
                 self.generator.load_state_dict(last)
         if self.config.train.precision == "auto":  # keep what the run resolved it to
             self.precision = str(state.get("precision", self.precision))
+
+    def _checked_best_round(self, best: Any) -> dict[str, Any] | None:
+        """A checkpoint's `best_round`, refused (ValueError: a CheckpointError in `load`) unless
+        it is None or starting scores, a round, a score and G copies that fit this generator."""
+        if best is None:
+            return None
+        shapes = {k: v.shape for k, v in self.generator.state_dict().items()}
+
+        def fits(copy: Any) -> bool:  # None, or a state dict of this generator's shapes
+            if copy is None:
+                return True
+            return (
+                isinstance(copy, dict)
+                and {k: getattr(v, "shape", None) for k, v in copy.items()} == shapes
+            )
+
+        ok = (
+            isinstance(best, dict)
+            and isinstance(best.get("base"), dict)
+            and all(isinstance(v, (int, float)) for v in best["base"].values())
+            and isinstance(best.get("round"), (int, type(None)))
+            and isinstance(best.get("score"), (int, float, type(None)))
+            and fits(best.get("state"))
+            and fits(best.get("last"))
+        )
+        if not ok:
+            raise ValueError("its best_round record is malformed")
+        return best
 
     def save(self, path: str | Path) -> None:
         """Write a resumable checkpoint atomically (rank 0 writes; the other ranks wait for it)."""

@@ -458,3 +458,21 @@ def test_a_branch_given_select_on_scores_its_own_start(tmp_path):
     branch = trainer_mod.branch_mle(pretrained, tiny_data(), evaluate=scores, overrides=overrides)
     branch.run()
     assert branch.best_round["base"] == base and branch.selected_round == 2
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"base": "x"}, {"base": {}, "round": "2", "score": None, "state": None},
+     {"base": {"a": 1.0}, "round": 1, "score": 0.1, "state": {"w": torch.zeros(2)}}],
+)  # fmt: skip
+def test_a_malformed_best_round_is_a_checkpoint_error(tmp_path, broken):
+    from seqgan_music.core.checkpoint import save_checkpoint
+    from seqgan_music.errors import CheckpointError
+
+    trainer = SeqGANTrainer(tiny_config(adv_rounds=1), tiny_data())
+    trainer.run(tmp_path / "c.pt")
+    state = read_checkpoint(tmp_path / "c.pt")
+    state["best_round"] = broken
+    save_checkpoint(tmp_path / "bad.pt", state)
+    with pytest.raises(CheckpointError, match="best_round"):
+        SeqGANTrainer.load(tmp_path / "bad.pt", tiny_data())
