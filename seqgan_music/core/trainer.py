@@ -21,6 +21,7 @@ import contextlib
 import copy
 import hashlib
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,8 +186,12 @@ class SeqGANTrainer:
         units, saved = 0, False
         self._join_ranks()
         snapshot: dict[str, Any] | None = None  # the last unit boundary not yet on disk
-        if self.phase == "adversarial" and self.step == 0 and self.best_round is None:
+        if self.phase == "adversarial" and self.best_round is None and self.step == 0:
             self._note_selection_base()  # e.g. branched with select_on from a checkpoint without
+        elif self.phase == "adversarial" and self.best_round is None and self._selects():
+            message = ("select_on was set after this run's adversarial phase began: its starting "
+                       "scores are unknown, so the last round is kept")  # fmt: skip
+            warnings.warn(message, stacklevel=2)
         try:
             self._advance(path)
             while self.phase != "done" and (max_units is None or units < max_units):
@@ -421,10 +426,14 @@ class SeqGANTrainer:
             self.generator.load_state_dict(self.best_g["state"])
         distributed.broadcast_modules(self.generator)  # only rank 0 evaluates
 
+    def _selects(self) -> bool:
+        """Whether this rank keeps the best round: `select_on` set and an evaluator to score."""
+        return bool(self.config.train.select_on) and self.evaluate is not None
+
     def _note_selection_base(self) -> None:
         """Entering the adversarial phase with `select_on`: score the G it starts from, the
         yardstick of every round's relative gain."""
-        if not self.config.train.select_on or self.evaluate is None:
+        if not self._selects():
             return
         with torch.no_grad(), self._seeded("selection_base", 0):
             base = self.evaluate(self.generator)

@@ -476,3 +476,13 @@ def test_a_malformed_best_round_is_a_checkpoint_error(tmp_path, broken):
     save_checkpoint(tmp_path / "bad.pt", state)
     with pytest.raises(CheckpointError, match="best_round"):
         SeqGANTrainer.load(tmp_path / "bad.pt", tiny_data())
+
+
+def test_select_on_set_mid_phase_warns_that_the_last_round_is_kept(tmp_path):
+    path = tmp_path / "run.pt"
+    SeqGANTrainer(tiny_config(adv_rounds=2), tiny_data()).run(path, max_units=5)  # round 1 done
+    later = SeqGANTrainer.load(path, tiny_data(), evaluate=lambda g: {"valid_x": 1.0},
+                               train_overrides={"select_on": "valid_x"})  # fmt: skip
+    with pytest.warns(UserWarning, match="last round is kept"):
+        later.run()
+    assert later.selected_round is None
