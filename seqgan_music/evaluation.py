@@ -196,10 +196,7 @@ def compare(
         "best_valid_epoch": _best_epoch(seqgan.checkpoint),
         "adversarial_rounds": _adversarial_rounds(seqgan.history),
         # with the preset's select_on: the round (epoch of the MLE branch) each row was set to
-        "selected_round": {
-            "seqgan": _selected_round(seqgan.checkpoint),
-            "mle": _selected_round(mle.checkpoint),
-        },
+        "selected_round": {"seqgan": seqgan.selected_round, "mle": mle.selected_round},
         "train_seconds": {"seqgan": seqgan.seconds, "mle": mle.seconds},
     }
     (out / "compare.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -211,13 +208,6 @@ def _best_epoch(checkpoint: Path) -> int | None:
 
     best = read_checkpoint(checkpoint).get("best_g")
     return None if best is None else int(best["epoch"])
-
-
-def _selected_round(checkpoint: Path) -> int | None:
-    from seqgan_music.core.checkpoint import read_checkpoint
-
-    best = read_checkpoint(checkpoint).get("best_round")
-    return None if not best or best.get("round") is None else int(best["round"])
 
 
 def _adversarial_rounds(history: list[dict[str, Any]]) -> int:

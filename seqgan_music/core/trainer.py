@@ -410,11 +410,15 @@ class SeqGANTrainer:
         return {"pg_loss": (pg_total / tc.g_steps).item(),
                 "reward": (reward_total / tc.g_steps).item(), "d_loss": d_loss}  # fmt: skip
 
+    def _generator_copy(self) -> dict[str, Tensor]:
+        """G's weights as they are now, detached from further training."""
+        return {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
+
     def _note_best_g(self, metrics: dict[str, float]) -> None:
         """Keep a copy of G after the epoch with the lowest validation NLL so far."""
         nll = metrics.get("valid_nll")
         if nll is not None and (self.best_g is None or nll < self.best_g["valid_nll"]):
-            state = {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
+            state = self._generator_copy()
             self.best_g = {"epoch": self.step, "valid_nll": float(nll), "state": state}
 
     def _restore_best_g(self) -> None:
@@ -462,7 +466,7 @@ class SeqGANTrainer:
         metrics["selection_score"] = score
         best = self.best_round
         if best is not None and (best["score"] is None or score > best["score"]):
-            best["state"] = {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
+            best["state"] = self._generator_copy()
             best.update(round=self.step, score=float(score))
 
     def _restore_best_round(self) -> None:
@@ -472,7 +476,7 @@ class SeqGANTrainer:
         best = self.best_round
         if best is not None and best["state"] is not None:
             # the last round's G too: more rounds asked for later continue from it (exact resume)
-            best["last"] = {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
+            best["last"] = self._generator_copy()
             self.generator.load_state_dict(best["state"])
         distributed.broadcast_modules(self.generator)  # only rank 0 evaluates
 
