@@ -53,9 +53,29 @@ def test_domains_import_no_cli_and_no_other_domain():
             assert not bad, f"{domain}/{path.name} imports {bad}"
 
 
-def test_tune_reading_lives_below_the_codec():
-    imported = _imported_modules(PKG / "music" / "codec.py")
-    assert "seqgan_music.music.corpus" not in imported, "codec.py must not import corpus.py"
+def test_tune_reading_lives_below_the_codecs():
+    for codec in ("paper", "beat"):
+        imported = _imported_modules(PKG / "music" / codec / "tokenizer.py")
+        assert "seqgan_music.music.corpus" not in imported, f"{codec}/tokenizer.py imports corpus"
+
+
+def test_music_io_knows_no_encoding():
+    """music/io reads and writes note lists: no encoding, no tokens (music/paper, music/beat)."""
+    encodings = (
+        "seqgan_music.music.paper",
+        "seqgan_music.music.beat",
+        "seqgan_music.music.encodings",
+    )
+    for path in sorted((PKG / "music" / "io").glob("*.py")):
+        bad = [m for m in _imported_modules(path) if m.startswith(encodings)]
+        assert not bad, f"music/io/{path.name} imports {bad}"
+
+
+def test_encodings_do_not_import_each_other():
+    for a, b in (("paper", "beat"), ("beat", "paper")):
+        for path in sorted((PKG / "music" / a).glob("*.py")):
+            bad = [m for m in _imported_modules(path) if m.startswith(f"seqgan_music.music.{b}")]
+            assert not bad, f"music/{a}/{path.name} imports {bad}"
 
 
 def test_cli_calls_only_the_facade():
@@ -65,12 +85,13 @@ def test_cli_calls_only_the_facade():
 
 
 def test_heavy_libraries_stay_in_one_module():
-    pkg = CORE.parent
-    owners = {"music21": {"abc_io.py"}, "mido": {"midi_io.py"}, "pretty_midi": {"midi_io.py"}}
+    """music/io alone imports the MIDI and ABC libraries, one module each."""
+    owners = {"music21": {"music/io/abc.py"}, "mido": {"music/io/midi.py"},
+              "pretty_midi": {"music/io/midi.py"}}  # fmt: skip
     for lib, allowed in owners.items():
         users = {
-            p.name
-            for p in pkg.rglob("*.py")
+            p.relative_to(PKG).as_posix()
+            for p in PKG.rglob("*.py")
             if any(m == lib or m.startswith(lib + ".") for m in _imported_modules(p))
         }
         assert users <= allowed, f"{lib} imported outside {allowed}: {users - allowed}"

@@ -13,10 +13,10 @@ import torch
 from click.testing import CliRunner
 
 from seqgan_music.cli import cli
-from seqgan_music.music.beat import HOLD, BeatEncodingConfig, notes_to_beat_tokens
-from seqgan_music.music.beat_io import beat_tokens_to_midi, read_beat_tune
+from seqgan_music.music.beat.encoding import HOLD, BeatEncodingConfig, notes_to_beat_tokens
+from seqgan_music.music.beat.tunes import beat_tokens_to_midi, read_beat_tune
 from seqgan_music.music.corpus import prepare_corpus
-from seqgan_music.music.encoding import EncodingConfig
+from seqgan_music.music.paper.encoding import EncodingConfig
 
 SPLITS = {"train": 10, "valid": 3, "test": 3}
 METRES = {0: ((4, 4), 100.0), 1: ((6, 8), 100.0), 2: ((4, 4), 120.0)}  # 4/4 twice as common

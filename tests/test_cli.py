@@ -171,7 +171,7 @@ def test_compose_continues_a_primer(trained: Path, workdir: Path) -> None:
     result = run("compose", "--checkpoint", trained, "--out", out, "--primer", primer,
                  "--length", "40", "--seed", "2")  # fmt: skip
     assert result.exit_code == 0, result.output
-    from seqgan_music.music.tunes import read_primer, read_tune_tokens
+    from seqgan_music.music.paper.tunes import read_primer, read_tune_tokens
 
     steps = 40 // 4
     assert np.array_equal(read_tune_tokens(out)[:steps], read_primer(primer, steps))
@@ -627,7 +627,7 @@ def test_compose_defaults_primer_steps_and_a_long_length_warning(trained, workdi
     result = run("compose", "--checkpoint", trained, "--out", workdir / "p7.mid", "--num", "1",
                  "--primer", primer, "--primer-steps", "7", "--seed", "2")  # fmt: skip
     assert result.exit_code == 0, result.output
-    from seqgan_music.music.tunes import read_primer, read_tune_tokens
+    from seqgan_music.music.paper.tunes import read_primer, read_tune_tokens
 
     assert np.array_equal(read_tune_tokens(workdir / "p7.mid")[:7], read_primer(primer, 7))
     result = run("compose", "--checkpoint", trained, "--out", workdir / "p.mid", "--primer",

@@ -30,9 +30,10 @@ from tqdm import tqdm
 from seqgan_music.core.files import atomic_write, atomic_write_text
 from seqgan_music.core.splits import SPLITS, seeded_split
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.encoding import REST, EncodingConfig
 from seqgan_music.music.encodings import DEFAULT_ENCODING, config_from_dict, encoding_of
-from seqgan_music.music.tunes import ABC_SUFFIXES, MIDI_SUFFIXES
+from seqgan_music.music.io.files import TUNE_SUFFIXES
+from seqgan_music.music.paper.encoding import EncodingConfig
+from seqgan_music.music.pitch import REST
 
 # bump when the cache layout, the reading or the split rule changes (2: mido; 3: core/splits.py)
 CACHE_FORMAT = 3
@@ -84,7 +85,7 @@ def embedded_dir() -> Path:
 
 
 def _is_tune_file(path: Path) -> bool:
-    return path.suffix.lower() in MIDI_SUFFIXES + ABC_SUFFIXES and not path.name.startswith(".")
+    return path.suffix.lower() in TUNE_SUFFIXES and not path.name.startswith(".")
 
 
 def display_path(path: str | Path) -> str:
@@ -141,7 +142,7 @@ def find_tune_entries(root: Path) -> list[Path]:
             continue
         for entry in entries:
             path = Path(entry.path)
-            if path.suffix.lower() in MIDI_SUFFIXES + ABC_SUFFIXES:
+            if path.suffix.lower() in TUNE_SUFFIXES:
                 found.append(path)
             try:
                 is_folder = entry.is_dir()  # follows links

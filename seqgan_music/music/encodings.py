@@ -1,26 +1,32 @@
-"""The music domain's encodings, by name: `paper` (SeqGAN's 0.4 s pitch samples, the default) and
-`beat` (a sixteenth-note grid with note-on, hold and rest: music/beat.py).
+"""The music domain's encodings, by name: `paper` (SeqGAN's 0.4 s pitch samples, the default:
+music/paper/) and `beat` (a sixteenth-note grid with note-on, hold and rest: music/beat/).
 
-Each `MelodyEncoding` says how a file becomes tokens, how a tune's tokens become training windows,
-how windows are augmented, and which registered tokenizer decodes them; the corpus code and the API
-look an encoding up here instead of comparing names. Parsing functions take (path, config) and are
-module-level, so corpus workers (spawned processes) can call them.
+Each `MelodyEncoding` is one row saying everything the music domain does differently per encoding:
+how a file becomes tokens, how a tune's tokens become training windows, how windows are augmented,
+which registered tokenizer decodes them, how its tokens read as pitch frames, its own metrics, how
+it composes. The corpus code, the domain and the API look an encoding up here instead of comparing
+names or probing the tokenizer. Each encoding's package registers its row on import (a new one: a
+package beside music/paper/ and a line in `BUILTIN_MODULES`, or a plugin's entry point in the
+group `seqgan_music.encodings` whose value is its `MelodyEncoding`). Parsing functions take (path,
+config) and are module-level, so corpus workers (spawned processes) can call them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from seqgan_music.core.plugins import import_modules, load_plugins
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.beat import BeatEncodingConfig, transpose_beat_windows
-from seqgan_music.music.encoding import EncodingConfig, tokens_to_windows, transpose_windows
 
 DEFAULT_ENCODING = "paper"
+BUILTIN_MODULES = ("seqgan_music.music.paper", "seqgan_music.music.beat")
+ENTRY_POINT_GROUP = "seqgan_music.encodings"
 
 
 @dataclass(frozen=True)
@@ -34,9 +40,20 @@ class MelodyEncoding:
     counted: tuple[str, ...]  # per-tune info counts summed into the manifest
     make_config: Callable[[int | None], Any]  # seq_len (None: the default) -> config
     make_codec: Callable[[Any, dict[str, Any]], Any]  # (config, corpus manifest) -> tokenizer
+    # (tokenizer, windows (N, T)) -> the sounding key number per step (music/pitch.py), (N, T)
+    pitch_frames: Callable[[Any, np.ndarray], np.ndarray]
+    # (samples, references, tokenizer) -> the encoding's own metrics beside the pitch metrics
+    own_scores: Callable[[np.ndarray, np.ndarray, Any], dict[str, Any]]
+    # (model, out paths, the music domain's compose options) -> per tune: tokens, path, seconds,
+    # lowest, highest, extras (core.domain.Composition's fields)
+    compose: Callable[[Any, list[Path], Any], list[dict[str, Any]]]
+    bar_steps: Callable[[Any], int]  # tokenizer -> steps in one bar of its grid
+    # (tune file, tokenizer, bars) -> the file's first `bars` bars as pitch frames (None: shorter)
+    opening: Callable[[Path, Any, int], np.ndarray | None]
 
 
 _ENCODINGS: dict[str, MelodyEncoding] = {}
+_plugins_loaded = False
 
 
 def register_encoding(encoding: MelodyEncoding) -> MelodyEncoding:
@@ -47,13 +64,24 @@ def register_encoding(encoding: MelodyEncoding) -> MelodyEncoding:
     return encoding
 
 
+def _load() -> dict[str, MelodyEncoding]:
+    """The registry, with the built-ins and the entry-point plugins loaded."""
+    global _plugins_loaded
+    import_modules(BUILTIN_MODULES)
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        group = entry_points(group=ENTRY_POINT_GROUP)  # each value: a MelodyEncoding row
+        load_plugins(group, _ENCODINGS, lambda name: register_encoding, "encoding")
+    return _ENCODINGS
+
+
 def available_encodings() -> list[str]:
-    return sorted(_ENCODINGS)
+    return sorted(_load())
 
 
 def get_encoding(name: str) -> MelodyEncoding:
     """The encoding called `name`; the error lists the choices."""
-    if name not in _ENCODINGS:
+    if name not in _load():
         raise SeqGANMusicError(
             f"unknown encoding {name!r}; choose one of: {', '.join(available_encodings())}"
         )
@@ -62,7 +90,7 @@ def get_encoding(name: str) -> MelodyEncoding:
 
 def encoding_of(config: Any) -> MelodyEncoding:
     """The encoding whose config class `config` is an instance of."""
-    for enc in _ENCODINGS.values():
+    for enc in _load().values():
         if isinstance(config, enc.config_class):
             return enc
     raise SeqGANMusicError(f"no registered encoding takes a {type(config).__name__}")
@@ -70,7 +98,15 @@ def encoding_of(config: Any) -> MelodyEncoding:
 
 def encoding_for_tokenizer(tokenizer: str) -> MelodyEncoding | None:
     """The encoding a tokenizer name belongs to (None: not a music tokenizer)."""
-    return next((e for e in _ENCODINGS.values() if e.tokenizer == tokenizer), None)
+    return next((e for e in _load().values() if e.tokenizer == tokenizer), None)
+
+
+def encoding_of_tokenizer(tokenizer: Any) -> MelodyEncoding:
+    """The encoding of a music model's tokenizer (by its registered name)."""
+    found = encoding_for_tokenizer(getattr(tokenizer, "name", ""))
+    if found is None:
+        raise SeqGANMusicError(f"{type(tokenizer).__name__} is not a music encoding's tokenizer")
+    return found
 
 
 def music_encoding(name: str | None, tokenizer: str | None = None) -> MelodyEncoding:
@@ -105,72 +141,3 @@ def encoding_config(name: str | None, seq_len: int | None = None, **options: Any
 def config_from_dict(d: dict[str, Any], name: str = DEFAULT_ENCODING) -> Any:
     """A config of encoding `name` from its `to_dict()`."""
     return get_encoding(name).config_class.from_dict(d)
-
-
-# ---- the two built-in encodings -----------------------------------------------------------------
-
-
-def _parse_paper(path: Path, config: EncodingConfig) -> list[tuple[str, Any, dict]]:
-    from seqgan_music.music.tunes import parse_file
-
-    return parse_file(path, config.step_seconds, config.track)
-
-
-def _windows_paper(
-    tokens: np.ndarray, info: dict, config: EncodingConfig
-) -> tuple[np.ndarray, dict]:
-    return tokens_to_windows(tokens, config.seq_len, config.stride), {}
-
-
-def _parse_beat(path: Path, config: BeatEncodingConfig) -> list[tuple[str, Any, dict]]:
-    from seqgan_music.music.beat_io import read_beat_tunes
-    from seqgan_music.music.tunes import guarded_parse
-
-    return guarded_parse(path, lambda: read_beat_tunes(path, config))
-
-
-def _windows_beat(
-    tokens: np.ndarray, info: dict, config: BeatEncodingConfig
-) -> tuple[np.ndarray, dict]:
-    from seqgan_music.music.beat_io import tune_windows
-
-    return tune_windows(tokens, info, config)
-
-
-def _config_paper(seq_len: int | None) -> EncodingConfig:
-    seq_len = seq_len or EncodingConfig().seq_len
-    return EncodingConfig(seq_len=seq_len, stride=seq_len)  # non-overlapping windows
-
-
-def _codec_paper(config: EncodingConfig, manifest: dict[str, Any]) -> Any:
-    from seqgan_music.music.codec import MidiPitchCodec
-
-    return MidiPitchCodec.from_encoding(config)
-
-
-def _config_beat(seq_len: int | None) -> BeatEncodingConfig:
-    return BeatEncodingConfig(seq_len=seq_len) if seq_len else BeatEncodingConfig()
-
-
-def _codec_beat(config: BeatEncodingConfig, manifest: dict[str, Any]) -> Any:
-    from seqgan_music.music.beat_codec import MidiBeatCodec
-    from seqgan_music.music.beat_io import corpus_rendering
-
-    return MidiBeatCodec.from_encoding(config, **corpus_rendering(manifest.get("used", [])))
-
-
-register_encoding(
-    MelodyEncoding(
-        "paper", EncodingConfig, "midi-pitch", _parse_paper, _windows_paper, transpose_windows,
-        ("moved_notes",), _config_paper, _codec_paper,
-    )
-)  # fmt: skip
-register_encoding(
-    MelodyEncoding(
-        "beat", BeatEncodingConfig, "midi-beat", _parse_beat, _windows_beat,
-        transpose_beat_windows,
-        ("moved_notes", "zero_length_notes", "off_grid_notes", "lengthened_notes", "dropped_notes",
-         "shortened_notes",
-         "notes"), _config_beat, _codec_beat,
-    )
-)  # fmt: skip

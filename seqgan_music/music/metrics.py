@@ -5,7 +5,8 @@ scale consistency, intervals, repetition); `metric_overlaps` compares, per descr
 distribution over generated sequences with the one over held-out sequences as the overlapped area
 of their Gaussian-KDE densities (the MGEval idea: Yang & Lerch 2018). 1 = indistinguishable.
 
-Tokens are the project's melody tokens: 0 = rest, otherwise MIDI pitch = token + 20.
+Windows are pitch frames (music/pitch.py): 0 = rest, otherwise MIDI pitch = key number + 20;
+every encoding gives its tokens as frames (music/encodings.py `pitch_frames`).
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ import numpy as np
 from scipy import integrate, stats
 
 from seqgan_music.errors import SeqGANMusicError
-
-REST = 0  # the rest token of the melody encoding
-PITCH_OFFSET = 20  # MIDI pitch = token + 20 (token 1 = A0 = MIDI 21)
-OCTAVE = 12
+from seqgan_music.music.pitch import OCTAVE, PITCH_OFFSET, REST
 
 # Scale templates as rows of 12 pitch-class flags, one per tonic. A natural minor scale has the
 # pitch classes of its relative major, so the harmonic minor is what "minor" adds.

@@ -1,4 +1,5 @@
-"""Listening and looking: tokens -> WAV preview (sine synthesis, no soundfont) and piano-roll PNG.
+"""Listening and looking: a PrettyMIDI -> WAV preview (sine synthesis, no soundfont), pitch frames
+(key numbers per step, music/pitch.py) -> piano-roll PNG.
 
 matplotlib is an optional dependency (`pip install seqgan-music[plot]`), imported only when a PNG
 is asked for.
@@ -16,17 +17,8 @@ import numpy as np
 from seqgan_music.core.curves import pyplot
 from seqgan_music.core.files import atomic_write
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.encoding import REST, VOCAB_SIZE, token_to_pitch
-from seqgan_music.music.midi_io import synthesize, tokens_to_midi
-
-
-def write_wav(
-    tokens: np.ndarray | Sequence[int], path: str | Path, step_seconds: float = 0.4,
-    sample_rate: int = 22050,
-) -> Path:  # fmt: skip
-    """A 16-bit mono WAV of the tokens (pretty_midi's sine synthesis); all rests give silence."""
-    tokens = np.asarray(tokens, dtype=np.int64).ravel()
-    return write_midi_wav(tokens_to_midi(tokens, step_seconds), path, sample_rate)
+from seqgan_music.music.io.midi import synthesize
+from seqgan_music.music.pitch import KEYS, REST, key_to_pitch
 
 
 def write_midi_wav(pm: Any, path: str | Path, sample_rate: int = 22050) -> Path:
@@ -47,7 +39,7 @@ def write_midi_wav(pm: Any, path: str | Path, sample_rate: int = 22050) -> Path:
 def tokens_to_piano_roll(tokens: np.ndarray | Sequence[int]) -> np.ndarray:
     """(88, T) boolean roll, row k = MIDI pitch 21 + k; rests are empty columns."""
     t = np.asarray(tokens, dtype=np.int64).ravel()
-    roll = np.zeros((VOCAB_SIZE - 1, t.size), dtype=bool)
+    roll = np.zeros((KEYS, t.size), dtype=bool)
     notes = t != REST
     roll[t[notes] - 1, np.flatnonzero(notes)] = True
     return roll
@@ -80,8 +72,8 @@ def write_piano_roll_png(
         extent = (
             0,
             seq.size * step_seconds,
-            token_to_pitch(lo + 1) - 0.5,
-            token_to_pitch(hi + 1) + 0.5,
+            key_to_pitch(lo + 1) - 0.5,
+            key_to_pitch(hi + 1) + 0.5,
         )
         ax.imshow(roll[lo : hi + 1], aspect="auto", origin="lower", cmap="Greys", extent=extent,
                   interpolation="nearest")  # fmt: skip

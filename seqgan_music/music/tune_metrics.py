@@ -2,7 +2,7 @@
 
 Window metrics (music/metrics.py) look at 32 or 48 steps; a 16-bar tune sampled past the training
 window can drift. Per tune, on the sounding pitch per step (the paper's token space: 0 rest,
-1..88 = MIDI 21..108; a beat tune is read through `beat.beat_tokens_to_frames`):
+1..88 = MIDI 21..108; other encodings are read through their `pitch_frames`, music/encodings.py):
 
 - `key_kept`: share of the sounding steps of the last quarter of the tune that lie in the
   best-fitting major or harmonic-minor scale of its first quarter (1: the tune ends in the key it
@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from seqgan_music.music.metrics import OCTAVE, PITCH_OFFSET, SCALES
+from seqgan_music.music.encodings import encoding_of_tokenizer
+from seqgan_music.music.metrics import SCALES
+from seqgan_music.music.pitch import OCTAVE, PITCH_OFFSET
 
 
 def _pc_hist(frames: np.ndarray) -> np.ndarray:
@@ -99,33 +101,18 @@ def mismatched_pitch_range(tunes: Sequence[np.ndarray]) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
-PAPER_STEPS_PER_BAR = 4  # compose --bars on the paper's grid: a step is written as a quarter note
-
-
 def composed_frames(model: Any, num: int, bars: int, seed: int) -> list[np.ndarray]:
     """`num` tunes of `bars` bars sampled in one pass each (the recurrent state carried past the
     training window), as pitch frames."""
     tok = model.tokenizer
-    if hasattr(tok, "bar_steps"):
-        return list(tok.pitch_frames(model.sample(num, length=bars * tok.bar_steps, seed=seed)))
-    return list(model.sample(num, length=bars * PAPER_STEPS_PER_BAR, seed=seed))
+    encoding = encoding_of_tokenizer(tok)
+    samples = model.sample(num, length=bars * encoding.bar_steps(tok), seed=seed)
+    return list(encoding.pitch_frames(tok, samples))
 
 
 def real_openings(folder: Path, tokenizer: Any, bars: int) -> list[np.ndarray]:
     """The first `bars` bars of every MIDI tune in `folder` in the tokenizer's encoding, as pitch
-    frames (beat: bars of each tune's own metre; paper: `PAPER_STEPS_PER_BAR` steps a bar)."""
-    out = []
-    for path in sorted(Path(folder).glob("*.mid")):
-        if hasattr(tokenizer, "bar_steps"):
-            from seqgan_music.music.beat import bar_starts
-            from seqgan_music.music.beat_io import read_beat_tune
-
-            tokens, info = read_beat_tune(path, tokenizer.encoding)
-            lines = bar_starts(info["time_signatures"], len(tokens), tokenizer.steps_per_quarter)
-            if len(lines) > bars:
-                out.append(tokenizer.pitch_frames(tokens[None, : lines[bars]])[0])
-        else:
-            tokens = np.asarray(tokenizer.encode(path))
-            if len(tokens) >= bars * PAPER_STEPS_PER_BAR:
-                out.append(tokens[: bars * PAPER_STEPS_PER_BAR])
-    return out
+    frames (beat: bars of each tune's own metre; paper: `STEPS_PER_BAR` steps a bar)."""
+    opening = encoding_of_tokenizer(tokenizer).opening
+    found = (opening(path, tokenizer, bars) for path in sorted(Path(folder).glob("*.mid")))
+    return [frames for frames in found if frames is not None]

@@ -59,6 +59,7 @@ def test_a_checkpoint_save_that_fails_removes_its_temporary(tmp_path, monkeypatc
 def test_a_corpus_cache_and_a_wav_that_fail_leave_nothing(tmp_path, monkeypatch):
     from seqgan_music.music import corpus as corpus_mod
     from seqgan_music.music import render
+    from seqgan_music.music.paper.tunes import write_wav
 
     c = corpus_mod.Corpus(*(np.zeros((1, 4), dtype=np.int64) for _ in range(3)))
     monkeypatch.setattr(np, "savez", lambda fh, **a: _full_disk(fh))
@@ -81,7 +82,7 @@ def test_a_corpus_cache_and_a_wav_that_fail_leave_nothing(tmp_path, monkeypatch)
 
     monkeypatch.setattr(render.wave, "open", lambda fh, mode: FullWave(fh))
     with pytest.raises(OSError):
-        render.write_wav([40, 41], tmp_path / "tune.wav")
+        write_wav([40, 41], tmp_path / "tune.wav")
     assert not (tmp_path / "tune.wav").exists() and list(tmp_path.glob(".*")) == []
 
 

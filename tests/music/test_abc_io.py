@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from seqgan_music.music import corpus as corpus_mod
-from seqgan_music.music.abc_io import read_abc_tunes, score_to_notes
+from seqgan_music.music.io.abc import score_to_notes
+from seqgan_music.music.paper.tunes import read_abc_tunes
 
 REPEATS = """X:1
 T:Repeats and endings

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqgan_music.music.beat import (
+from seqgan_music.music.beat.encoding import (
     BEAT_VOCAB_SIZE,
     HOLD,
     REST,
@@ -24,14 +24,14 @@ from seqgan_music.music.beat import (
     quantize_notes,
     transpose_beat_windows,
 )
-from seqgan_music.music.beat_io import (
+from seqgan_music.music.beat.tunes import (
     beat_tokens_to_midi,
     melody_to_beat_tokens,
     read_beat_primer,
     read_beat_tune,
     read_beat_tunes,
 )
-from seqgan_music.music.midi_io import midi_bytes_melody_in_quarters, read_midi_melody_in_quarters
+from seqgan_music.music.io.midi import midi_bytes_melody_in_quarters, read_midi_melody_in_quarters
 
 NOTE = 2  # the first note-on token (MIDI 21)
 

@@ -14,9 +14,8 @@ from seqgan_music.core.splits import seeded_split
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music import corpus as corpus_mod
 from seqgan_music.music.corpus import given_split, prepare_corpus
-from seqgan_music.music.encoding import EncodingConfig
-from seqgan_music.music.midi_io import write_midi
-from seqgan_music.music.tunes import read_primer, read_tune_tokens
+from seqgan_music.music.paper.encoding import EncodingConfig
+from seqgan_music.music.paper.tunes import read_primer, read_tune_tokens, write_midi
 
 ENC = EncodingConfig(seq_len=8, stride=8)
 
@@ -184,18 +183,18 @@ def test_single_file_source_goes_to_train(tmp_path):
 
 
 def test_a_library_crash_on_one_file_is_recorded(tmp_path, monkeypatch):
-    from seqgan_music.music import midi_io
+    from seqgan_music.music.paper import tunes
 
     for i in range(3):
         good_tune(tmp_path / "src" / f"t{i}.mid", i)
-    real = midi_io.read_midi_tune
+    real = tunes.read_midi_tune
 
     def flaky(path, *args):
         if Path(path).name == "t1.mid":
             raise IndexError("list index out of range")
         return real(path, *args)
 
-    monkeypatch.setattr(midi_io, "read_midi_tune", flaky)
+    monkeypatch.setattr(tunes, "read_midi_tune", flaky)
     c = prepare_corpus(
         tmp_path / "src", encoding=ENC, cache_dir=tmp_path / "c", workers=1, progress=False
     )

@@ -10,7 +10,7 @@ import pytest
 
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.download import download_nottingham, nottingham_split
-from seqgan_music.music.midi_io import tokens_to_midi
+from seqgan_music.music.paper.tunes import tokens_to_midi
 
 
 def _zip() -> bytes:

@@ -5,12 +5,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqgan_music.music.encoding import (
+from seqgan_music.music.io.melody import choose_melody_track, covered_seconds
+from seqgan_music.music.paper.encoding import (
     VOCAB_SIZE,
     EncodingConfig,
-    choose_melody_track,
-    covered_seconds,
-    fold_into_range,
     notes_to_tokens,
     pitch_to_token,
     steps_in,
@@ -20,6 +18,7 @@ from seqgan_music.music.encoding import (
     transpose_windows,
     windows_to_tokens,
 )
+from seqgan_music.music.pitch import fold_into_range
 
 
 def test_vocabulary_is_88_keys_and_a_rest():

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.encoding import tokens_to_windows
-from seqgan_music.music.midi_io import (
-    load_midi,
+from seqgan_music.music.io.midi import load_midi
+from seqgan_music.music.paper.encoding import tokens_to_windows
+from seqgan_music.music.paper.tunes import (
     midi_to_tokens,
     midi_to_tokens_info,
     read_midi_tune,

@@ -14,14 +14,13 @@ from seqgan_music.core.tokenizer import (
     tokenizer_from_dict,
     tokenizer_to_dict,
 )
-from seqgan_music.music.codec import MidiPitchCodec
-from seqgan_music.music.encoding import EncodingConfig
-from seqgan_music.music.midi_io import write_midi
+from seqgan_music.music.paper.encoding import EncodingConfig
+from seqgan_music.music.paper.tokenizer import MidiPitchCodec
+from seqgan_music.music.paper.tunes import write_midi, write_wav
 from seqgan_music.music.render import (
     piano_roll_to_tokens,
     tokens_to_piano_roll,
     write_piano_roll_png,
-    write_wav,
 )
 
 

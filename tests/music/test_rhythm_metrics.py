@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from seqgan_music.music.beat import HOLD
-from seqgan_music.music.rhythm_metrics import (
+from seqgan_music.music.beat.encoding import HOLD
+from seqgan_music.music.beat.metrics import (
     inter_onset_intervals,
     note_durations,
     rhythm_metrics,

@@ -21,7 +21,7 @@ PRIMER_SHARE = 4  # with --primer, its first quarter of the tune's bars (at leas
 
 def beat_length(codec: Any, bars: int | None, length: int | None, metre: tuple[int, int]) -> int:
     """Steps to sample: `bars` bars of `metre`, else `length`, else `DEFAULT_BARS` bars."""
-    from seqgan_music.music.beat import bar_steps
+    from seqgan_music.music.beat.encoding import bar_steps
 
     bar = bar_steps(*metre, codec.steps_per_quarter)
     if bars is not None:
@@ -32,9 +32,9 @@ def beat_length(codec: Any, bars: int | None, length: int | None, metre: tuple[i
 
 
 def compose_beat(model: Any, out_paths: list[Path], options: Any) -> list[dict[str, Any]]:
-    """Sample and write one MIDI per path (`options`: core.domain.ComposeOptions); returns per
-    tune its tokens, path, seconds, pitch range and extra files."""
-    from seqgan_music.music.beat_io import read_beat_primer
+    """Sample and write one MIDI per path (`options`: the music domain's compose options);
+    returns per tune its tokens, path, seconds, pitch range and extra files."""
+    from seqgan_music.music.beat.tunes import read_beat_primer
 
     if options.restrike:
         raise SeqGANMusicError("--restrike is for the paper's encoding: beat tokens re-strike")
@@ -85,7 +85,7 @@ def _write(
 def note_gaps(tokens: np.ndarray, frames: np.ndarray, split: int = 4) -> np.ndarray:
     """Frames at `split` columns a step with the last column before each note-on and rest blank,
     so a piano roll shows where notes end and repeated notes are struck again."""
-    from seqgan_music.music.beat import HOLD
+    from seqgan_music.music.beat.encoding import HOLD
 
     cols = np.repeat(np.asarray(frames, dtype=np.int64), split)
     ends = np.flatnonzero(np.asarray(tokens)[1:] != HOLD)  # a note ends before step k + 1

@@ -1,4 +1,4 @@
-"""The `midi-beat` tokenizer: a tune <-> beat-grid tokens (music/beat.py, vocabulary 90).
+"""The `midi-beat` tokenizer: a tune <-> beat-grid tokens (beat/encoding.py, vocabulary 90).
 
 Its state keeps what rendering needs and the training data decided: the tempo (the median first
 tempo of the training tunes) and the time signature (their most common one), so a model plays back
@@ -15,14 +15,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from seqgan_music.core.tokenizer import register_tokenizer
-from seqgan_music.music.beat import (
+from seqgan_music.music.beat.encoding import (
     BEAT_VOCAB_SIZE,
     DEFAULT_TIME_SIGNATURE,
     BeatEncodingConfig,
     bar_steps,
     beat_tokens_to_frames,
 )
-from seqgan_music.music.beat_io import (
+from seqgan_music.music.beat.tunes import (
     DEFAULT_QPM,
     beat_tokens_to_midi,
     melody_bytes_to_beat_tokens,

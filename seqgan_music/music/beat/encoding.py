@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from seqgan_music.music.encoding import HIGHEST_PITCH, LOWEST_PITCH
+from seqgan_music.music.pitch import HIGHEST_PITCH, LOWEST_PITCH
 
 REST = 0
 HOLD = 1
@@ -111,7 +111,7 @@ def quantize_notes(
     """The monophonic frame of a note list given in (fractional) steps: per step the sounding
     pitch (0: none) and the index of the note it belongs to (-1: none); plus the loss counts.
 
-    Pitches must already be in 21..108 (`encoding.fold_into_range`)."""
+    Pitches must already be in 21..108 (`pitch.fold_into_range`)."""
     on_f = np.asarray(onsets, dtype=np.float64)
     off_f = np.asarray(offsets, dtype=np.float64)
     pitches = np.asarray(pitches, dtype=np.int64)

@@ -1,12 +1,12 @@
-"""MIDI <-> tokens. The only module that imports pretty_midi and mido (tests/test_architecture.py).
+"""MIDI <-> note lists: the only module that imports pretty_midi and mido (test_architecture.py).
 
 Files are read with mido into note lists (`read_midi_notes`), pairing notes as pretty_midi does but
 without its dense tick table: a genuine piece with a huge largest tick (Beethoven's op. 133 from
 music21's corpus: 22,503,601) is read, not refused, and zero-length notes are dropped and counted
 (pretty_midi holds one written as note-off, note-on open until the pitch's next note-off, seconds
-later). Reading picks the melody track (`encoding.choose_melody_track`), folds out-of-range pitches
-by octaves, and samples it at step centres (`encoding.notes_to_tokens`). Writing is the exact
-inverse: one instrument, one note per step run, a tempo at which a step is a quarter note.
+later). `read_midi_melody_in_quarters` gives the melody (`melody.choose_melody_track`) on the file's
+own beat grid. Writing (`notes_to_midi`) makes one instrument with an end marker, so trailing rests
+survive. Tokens are the encodings' business (music/paper, music/beat), not this module's.
 """
 
 from __future__ import annotations
@@ -24,13 +24,7 @@ import pretty_midi
 
 from seqgan_music.core.files import atomic_write
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.encoding import (
-    MAX_TUNE_SECONDS,
-    choose_melody_track,
-    fold_into_range,
-    notes_to_tokens,
-    tokens_to_notes,
-)
+from seqgan_music.music.io.melody import checked_melody_track
 
 # What parsing a broken file can raise (truncated, random bytes, zero tempo, huge ticks...).
 MIDI_LOAD_ERRORS = (
@@ -200,102 +194,55 @@ def _grid_events(track0: list[tuple[int, Any]]) -> dict[str, Any]:
     return {"time_signatures": signatures, "qpm": 6e7 / tempi[0] if tempi else 120.0}
 
 
-def tracks_to_tokens_info(
-    tracks: list[dict[str, Any]], end: float, step_seconds: float = 0.4, track: int | None = None
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """Tokens of the melody track (or `track`) of a note list; info: track, moved_notes, seconds."""
-    track = checked_melody_track(tracks, end, track)
-    info = {"track": int(track), "moved_notes": 0, "seconds": round(float(end), 3)}
-    if track < 0:  # no notes at all: all rests (a rendered silence round-trips; corpora skip it)
-        return notes_to_tokens([], [], [], end, step_seconds), info
-    t = tracks[track]
-    pitches, info["moved_notes"] = fold_into_range(t["pitches"])
-    return notes_to_tokens(t["starts"], t["ends"], pitches, end, step_seconds), info
+def pretty_midi_notes(pm: pretty_midi.PrettyMIDI) -> tuple[list[dict[str, Any]], float]:
+    """(tracks, end time in seconds) of a PrettyMIDI (a rendered tune, say)."""
+    return _tracks(pm), pm.get_end_time()
 
 
-def checked_melody_track(tracks: list[dict[str, Any]], end: float, track: int | None) -> int:
-    """The melody track (the rule of `choose_melody_track`, or `track`; -1: no notes at all),
-    after refusing drum-only files, a missing track and absurd lengths."""
-    if track is None:
-        track = choose_melody_track(tracks)
-        if track < 0 and any(t["is_drum"] for t in tracks):
-            raise SeqGANMusicError("drum-only: no melodic track")
-    elif not 0 <= track < len(tracks):
-        raise SeqGANMusicError(f"track {track} does not exist (the file has {len(tracks)})")
-    if not np.isfinite(end) or end > MAX_TUNE_SECONDS:
-        raise SeqGANMusicError(
-            f"absurd length ({end:.0f} s > {MAX_TUNE_SECONDS:.0f} s): bad tempo?"
-        )
-    return track
+def is_pretty_midi(item: Any) -> bool:
+    return isinstance(item, pretty_midi.PrettyMIDI)
 
 
-def midi_to_tokens_info(
-    pm: pretty_midi.PrettyMIDI, step_seconds: float = 0.4, track: int | None = None
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """`midi_to_tokens` plus what happened: {"track", "moved_notes", "seconds"}."""
-    return tracks_to_tokens_info(_tracks(pm), pm.get_end_time(), step_seconds, track)
-
-
-def midi_to_tokens(
-    pm_or_path: pretty_midi.PrettyMIDI | str | Path,
-    step_seconds: float = 0.4,
-    track: int | None = None,
-) -> np.ndarray:
-    """A whole tune's melody as tokens (0 = rest, 1..88 = MIDI 21..108), one per step."""
-    if isinstance(pm_or_path, pretty_midi.PrettyMIDI):
-        return midi_to_tokens_info(pm_or_path, step_seconds, track)[0]
-    return read_midi_tune(pm_or_path, step_seconds, track)[0]
-
-
-def tokens_to_midi(
-    tokens: np.ndarray | list[int],
-    step_seconds: float = 0.4,
-    *,
-    program: int = 0,
-    velocity: int = 90,
-    restrike: bool = False,
-    qpm: float | None = None,
-) -> pretty_midi.PrettyMIDI:
-    """Inverse of `midi_to_tokens`: one instrument (General MIDI `program`, 0 = acoustic grand).
-
-    Equal neighbours are one held note unless `restrike`; each step lasts `step_seconds`; the tempo
-    defaults to one step per quarter note (0.4 s -> 150 qpm) so notation software shows a grid.
-    """
-    if not 0 <= program <= 127 or not 1 <= velocity <= 127:
-        raise ValueError(
-            f"program must be in 0..127 and velocity in 1..127, not {program}, {velocity}"
-        )
-    tokens = np.asarray(tokens, dtype=np.int64).ravel()
-    pm = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=qpm or 60.0 / step_seconds)
-    inst = pretty_midi.Instrument(program=program, name="seqgan-music")
-    for start, end, pitch in tokens_to_notes(tokens, step_seconds, restrike):
-        inst.notes.append(pretty_midi.Note(velocity=velocity, pitch=pitch, start=start, end=end))
-    if tokens.size:  # an end marker keeps trailing rests (pretty_midi drops empty instruments)
-        pm.text_events.append(pretty_midi.Text(END_TEXT, tokens.size * step_seconds))
-    pm.instruments.append(inst)
-    return pm
-
-
-def write_midi(tokens: np.ndarray | list[int], path: str | Path, **render: Any) -> Path:
-    """Render tokens with `tokens_to_midi(**render)` and write a .mid file; returns the path."""
-    pm = tokens_to_midi(tokens, **render)
-    return atomic_write(path, pm.write)
-
-
-def read_midi_tune(
-    path: str | Path, step_seconds: float, track: int | None
-) -> tuple[np.ndarray, dict]:
-    """Load and encode one MIDI file (what corpus workers call); info counts zero-length notes."""
+def read_midi_file(path: str | Path) -> tuple[list[dict[str, Any]], float, dict[str, int]]:
+    """`read_midi_notes` of one file; an empty or unparsable file is a SeqGANMusicError."""
     path = Path(path)
     data = path.read_bytes()  # OSError (missing, unreadable) propagates: callers record it
     if not data:
         raise SeqGANMusicError(f"{path.name}: empty file")
     try:
-        tracks, end, counts = read_midi_notes(data)
+        return read_midi_notes(data)
     except MIDI_LOAD_ERRORS as err:
         raise SeqGANMusicError(f"{path.name}: not a readable MIDI file ({_cause(err)})") from err
-    tokens, info = tracks_to_tokens_info(tracks, end, step_seconds, track)
-    return tokens, {**info, **counts}
+
+
+def notes_to_midi(
+    notes: list[tuple[float, float, int]], end: float, *, qpm: float, resolution: int = 480,
+    time_signature: tuple[int, int] | None = None, program: int = 0, velocity: int = 90,
+) -> pretty_midi.PrettyMIDI:  # fmt: skip
+    """(start, end, pitch) notes in seconds -> one instrument (General MIDI `program`) at `qpm`,
+    the time signature (if given) at 0, an end marker at `end` (so trailing rests survive)."""
+    if not 0 <= program <= 127 or not 1 <= velocity <= 127:
+        raise ValueError(
+            f"program must be in 0..127 and velocity in 1..127, not {program}, {velocity}"
+        )
+    if not qpm > 0:
+        raise ValueError(f"the tempo must be positive, not {qpm}")
+    pm = pretty_midi.PrettyMIDI(resolution=resolution, initial_tempo=qpm)
+    if time_signature is not None:
+        num, den = time_signature
+        pm.time_signature_changes.append(pretty_midi.TimeSignature(int(num), int(den), 0.0))
+    inst = pretty_midi.Instrument(program=program, name="seqgan-music")
+    for start, stop, pitch in notes:
+        inst.notes.append(pretty_midi.Note(velocity=velocity, pitch=pitch, start=start, end=stop))
+    if end > 0:  # an end marker keeps trailing rests (pretty_midi drops empty instruments)
+        pm.text_events.append(pretty_midi.Text(END_TEXT, end))
+    pm.instruments.append(inst)
+    return pm
+
+
+def write_pretty_midi(pm: pretty_midi.PrettyMIDI, path: str | Path) -> Path:
+    """Write a PrettyMIDI atomically (a partial file on a full disk is removed)."""
+    return atomic_write(path, pm.write)
 
 
 def synthesize(pm: pretty_midi.PrettyMIDI, sample_rate: int) -> np.ndarray:
@@ -310,12 +257,9 @@ def synthesize(pm: pretty_midi.PrettyMIDI, sample_rate: int) -> np.ndarray:
     return (audio / peak * 0.9 if peak > 0 else audio).astype(np.float32)
 
 
-# ---- the beat-grid encoding (music/beat.py): notes in quarter notes of the file's own ticks ----
-
-
 def read_midi_melody_in_quarters(path: str | Path, track: int | None = None) -> dict[str, Any]:
     """The melody of a MIDI file on its own beat grid (ticks / resolution: the tempo map does not
-    move it), the track chosen by the paper encoding's rule. {"starts", "ends" (quarters),
+    move it), the track chosen by `melody.checked_melody_track`. {"starts", "ends" (quarters),
     "pitches", "end", "time_signatures" [(quarter, numerator, denominator)], "qpm" (the first
     tempo), "track", "zero_length_notes"}."""
     path = Path(path)
@@ -342,31 +286,3 @@ def midi_bytes_melody_in_quarters(
         "time_signatures": [(tick / res, a, b) for tick, a, b in grid["time_signatures"]],
         "qpm": float(grid["qpm"]), "track": int(track), **counts,
     }  # fmt: skip
-
-
-def beat_notes_to_midi(
-    notes: list[tuple[int, int, int]], n_steps: int, steps_per_quarter: int, *, qpm: float,
-    time_signature: tuple[int, int] = (4, 4), program: int = 0, velocity: int = 90,
-) -> pretty_midi.PrettyMIDI:  # fmt: skip
-    """(start step, end step, pitch) notes -> one instrument at `qpm` quarter notes a minute, the
-    time signature at 0, an end marker at `n_steps` (so trailing rests survive)."""
-    if not 0 <= program <= 127 or not 1 <= velocity <= 127:
-        raise ValueError(
-            f"program must be in 0..127 and velocity in 1..127, not {program}, {velocity}"
-        )
-    if not qpm > 0:
-        raise ValueError(f"the tempo must be positive, not {qpm}")
-    step = 60.0 / (qpm * steps_per_quarter)
-    resolution = 480 * steps_per_quarter // np.gcd(480, steps_per_quarter)  # a step is whole ticks
-    pm = pretty_midi.PrettyMIDI(resolution=resolution, initial_tempo=qpm)
-    num, den = time_signature
-    pm.time_signature_changes.append(pretty_midi.TimeSignature(int(num), int(den), 0.0))
-    inst = pretty_midi.Instrument(program=program, name="seqgan-music")
-    for start, end, pitch in notes:
-        inst.notes.append(
-            pretty_midi.Note(velocity=velocity, pitch=pitch, start=start * step, end=end * step)
-        )
-    if n_steps:
-        pm.text_events.append(pretty_midi.Text(END_TEXT, n_steps * step))
-    pm.instruments.append(inst)
-    return pm

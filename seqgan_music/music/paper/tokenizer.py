@@ -13,9 +13,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from seqgan_music.core.tokenizer import register_tokenizer
-from seqgan_music.music.encoding import VOCAB_SIZE, EncodingConfig
-from seqgan_music.music.midi_io import midi_to_tokens, tokens_to_midi
-from seqgan_music.music.tunes import read_tune_tokens
+from seqgan_music.music.paper.encoding import VOCAB_SIZE, EncodingConfig
+from seqgan_music.music.paper.tunes import midi_to_tokens, read_tune_tokens, tokens_to_midi
 
 
 @register_tokenizer("midi-pitch")

@@ -1,4 +1,4 @@
-"""ABC -> notes through music21. The only module that imports music21 (tests/test_architecture.py).
+"""ABC -> note lists through music21, the only module that imports it (tests/test_architecture.py).
 
 Notes and rests of part 0 are read directly, offsets and durations in quarter lengths turned into
 seconds at a fixed tempo (120 qpm, as the Nottingham MIDI files), which avoids music21's MIDI writer
@@ -18,7 +18,7 @@ import music21
 import numpy as np
 
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.encoding import MAX_TUNE_SECONDS, fold_into_range, notes_to_tokens
+from seqgan_music.music.io.melody import MAX_TUNE_SECONDS
 
 ABC_QPM = 120.0
 ABC_LOAD_ERRORS = (
@@ -107,15 +107,15 @@ def score_to_notes(
     return starts, ends, pitches, end * sec, expanded
 
 
-def read_abc_tunes(
-    path: str | Path, step_seconds: float = 0.4
-) -> list[tuple[str, np.ndarray | None, dict[str, Any]]]:
-    """Every tune of an ABC file as (label, tokens or None, info); info has "reason" when None.
+def read_abc_notes(path: str | Path) -> list[tuple[str, dict[str, Any] | None, dict[str, Any]]]:
+    """Every tune of an ABC file as (label, notes or None, info); info has "reason" when None.
 
-    A broken file raises SeqGANMusicError; a broken tune inside a good file is reported, not raised.
+    Notes: {"starts", "ends" (seconds at `ABC_QPM`), "pitches" (MIDI, not folded), "end"}; info:
+    {"seconds", "repeats_expanded"}. A broken file raises SeqGANMusicError; a broken tune inside a
+    good file is reported, not raised.
     """
     path = Path(path)
-    out = []
+    out: list[tuple[str, dict[str, Any] | None, dict[str, Any]]] = []
     for i, score in enumerate(_scores(path)):
         label = f"{path.name}#{i}"
         try:
@@ -126,10 +126,8 @@ def read_abc_tunes(
         if not np.isfinite(end) or end > MAX_TUNE_SECONDS:
             out.append((label, None, {"reason": f"absurd length ({end:.0f} s)"}))
             continue
-        folded, moved = fold_into_range(pitches)
-        tokens = notes_to_tokens(starts, ends, folded, end, step_seconds)
-        info = {"moved_notes": moved, "seconds": round(end, 3), "repeats_expanded": expanded}
-        out.append((label, tokens, info))
+        notes = {"starts": starts, "ends": ends, "pitches": pitches, "end": end}
+        out.append((label, notes, {"seconds": round(end, 3), "repeats_expanded": expanded}))
     return out
 
 

@@ -22,14 +22,10 @@ from typing import Any
 import numpy as np
 
 from seqgan_music.errors import ConfigError
+from seqgan_music.music.pitch import KEYS, REST, key_to_pitch, pitch_to_key
 
-REST = 0
-LOWEST_PITCH = 21  # A0, token 1
-HIGHEST_PITCH = 108  # C8, token 88
-VOCAB_SIZE = HIGHEST_PITCH - LOWEST_PITCH + 2  # 88 keys + rest = 89
-MAX_TUNE_SECONDS = 3600.0  # longer "tunes" come from absurd tempos or ticks: skipped as corrupt
-MONOPHONY_TOLERANCE = 0.1  # a track is "monophonic" if at most this share of its notes overlap
-MELODY_MIN_COVERAGE = 0.5  # a melody candidate sounds for at least this share of the longest
+VOCAB_SIZE = KEYS + 1  # 88 keys + rest = 89
+STEPS_PER_BAR = 4  # compose --bars on the paper's grid: a step is written as a quarter note
 
 
 @dataclass(frozen=True)
@@ -39,7 +35,7 @@ class EncodingConfig:
     step_seconds: float = 0.4
     seq_len: int = 32
     stride: int = 32  # = seq_len: non-overlapping windows
-    track: int | None = None  # None: the melody rule of `choose_melody_track`
+    track: int | None = None  # None: the melody rule of `io.melody.choose_melody_track`
     transpose: tuple[int, int] | None = None  # (lo, hi) semitones: train-split augmentation
 
     def __post_init__(self) -> None:
@@ -71,26 +67,10 @@ class EncodingConfig:
         return cls(**kw)
 
 
-# ---- pitches <-> tokens -------------------------------------------------------------------------
+# ---- pitches <-> tokens: the paper's tokens are key numbers (music/pitch.py) ------------------
 
-
-def fold_into_range(pitches: np.ndarray) -> tuple[np.ndarray, int]:
-    """Move pitches outside MIDI 21..108 by octaves into range; return them and how many moved."""
-    p = np.asarray(pitches, dtype=np.int64)
-    up = np.maximum(0, -((p - LOWEST_PITCH) // 12))  # octaves to raise pitches below 21
-    down = np.maximum(0, -((HIGHEST_PITCH - p) // 12))  # octaves to lower pitches above 108
-    folded = p + 12 * up - 12 * down
-    return folded, int(np.count_nonzero(folded != p))
-
-
-def pitch_to_token(pitches: np.ndarray) -> np.ndarray:
-    """MIDI pitch (21..108) -> token (1..88)."""
-    return np.asarray(pitches, dtype=np.int64) - (LOWEST_PITCH - 1)
-
-
-def token_to_pitch(tokens: np.ndarray) -> np.ndarray:
-    """Token (1..88) -> MIDI pitch (21..108); rests (0) map to 20, so mask them first."""
-    return np.asarray(tokens, dtype=np.int64) + (LOWEST_PITCH - 1)
+pitch_to_token = pitch_to_key  # MIDI pitch (21..108) -> token (1..88)
+token_to_pitch = key_to_pitch  # token (1..88) -> MIDI pitch (21..108); mask rests (0) first
 
 
 # ---- notes <-> tokens ---------------------------------------------------------------------------
@@ -107,7 +87,7 @@ def notes_to_tokens(
 ) -> np.ndarray:
     """Sample a note list at step centres (module docstring): the highest sounding pitch, or 0.
 
-    Pitches must already be in 21..108 (`fold_into_range`).
+    Pitches must already be in 21..108 (`pitch.fold_into_range`).
     """
     n = steps_in(end_time, step_seconds)
     tokens = np.zeros(n, dtype=np.int64)
@@ -143,56 +123,6 @@ def tokens_to_notes(
             notes.append((k * step_seconds, j * step_seconds, int(token_to_pitch(t[k]))))
         k = j
     return notes
-
-
-# ---- track choice -------------------------------------------------------------------------------
-
-
-def overlap_share(starts: np.ndarray, ends: np.ndarray) -> float:
-    """Share of notes starting while an earlier note of the track still sounds (10 ms slack)."""
-    if len(starts) < 2:
-        return 0.0
-    order = np.argsort(starts, kind="stable")
-    s, e = np.asarray(starts)[order], np.asarray(ends)[order]
-    still_sounding = np.maximum.accumulate(e)[:-1] > s[1:] + 0.01
-    return float(np.mean(still_sounding))
-
-
-def covered_seconds(starts: np.ndarray, ends: np.ndarray) -> float:
-    """Seconds during which at least one note of the track sounds (the union of its notes)."""
-    if len(starts) == 0:
-        return 0.0
-    order = np.argsort(starts, kind="stable")
-    s, e = np.asarray(starts, dtype=np.float64)[order], np.asarray(ends, dtype=np.float64)[order]
-    reach = np.maximum.accumulate(e)  # how far the notes so far sound
-    gaps = np.maximum(s[1:] - reach[:-1], 0.0)  # silence before each later note
-    return float(reach[-1] - s[0] - gaps.sum())
-
-
-def choose_melody_track(tracks: list[dict[str, Any]]) -> int:
-    """The default melody rule; `tracks` has one row per instrument: is_drum, starts, ends, pitches.
-
-    Among the non-drum tracks with notes that sound for at least half as long as the longest-
-    sounding one (`MELODY_MIN_COVERAGE`: a cantata's trumpets, heard for a few bars, are not its
-    tune), the highest mean pitch wins; ties go to the (nearly) monophonic track, then the first.
-    Nottingham's melody is track 0 in all 1,037 files and this picks it in all of them; unlike
-    "track 0 if it is monophonic" it picks a chorale's soprano over a first track "Horn 2" and a
-    melody over a bass written first (channels of one track are separate instruments already).
-    Returns -1 when no non-drum track has notes.
-    """
-    candidates = [i for i, t in enumerate(tracks) if not t["is_drum"] and len(t["pitches"])]
-    if not candidates:
-        return -1
-    covered = {i: covered_seconds(tracks[i]["starts"], tracks[i]["ends"]) for i in candidates}
-    longest = max(covered.values())
-    heard = [i for i in candidates if covered[i] >= MELODY_MIN_COVERAGE * longest]
-
-    def rank(i: int) -> tuple[float, bool, int]:
-        t = tracks[i]
-        mono = overlap_share(t["starts"], t["ends"]) <= MONOPHONY_TOLERANCE
-        return (float(np.mean(t["pitches"])), mono, -i)
-
-    return max(heard, key=rank)
 
 
 # ---- tokens <-> windows -------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""Files <-> beat-grid tokens (music/beat.py): reading MIDI and ABC tunes, rendering tokens.
+"""Files <-> beat-grid tokens (beat/encoding.py): reading MIDI and ABC tunes, rendering tokens.
 
-MIDI is read on its own tick grid with its time signatures (music/midi_io.py); ABC through music21
-(music/abc_io.py), pickup bars honoured. Rendering writes real durations, re-struck repeats, the
+MIDI is read on its own tick grid with its time signatures (music/io/midi.py); ABC through music21
+(music/io/abc.py), pickup bars honoured. Rendering writes real durations, re-struck repeats, the
 tempo and the time signature.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.beat import (
+from seqgan_music.music.beat.encoding import (
     DEFAULT_TIME_SIGNATURE,
     HOLD,
     BeatEncodingConfig,
@@ -25,7 +25,9 @@ from seqgan_music.music.beat import (
     quantize_notes,
     steps_for,
 )
-from seqgan_music.music.encoding import MAX_TUNE_SECONDS, fold_into_range
+from seqgan_music.music.io.files import first_tune, guarded_parse, is_abc
+from seqgan_music.music.io.melody import MAX_TUNE_SECONDS
+from seqgan_music.music.pitch import fold_into_range
 
 DEFAULT_QPM = 120.0
 
@@ -33,7 +35,7 @@ DEFAULT_QPM = 120.0
 def melody_to_beat_tokens(
     melody: dict[str, Any], steps_per_quarter: int
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """A melody in quarter notes (`midi_io.read_midi_melody_in_quarters`) -> tokens and what
+    """A melody in quarter notes (`io.midi.read_midi_melody_in_quarters`) -> tokens and what
     happened: the loss counts of `beat.quantize_notes`, notes moved by octaves, the time
     signatures in steps, the first tempo."""
     spq = steps_per_quarter
@@ -56,12 +58,12 @@ def melody_to_beat_tokens(
 def read_beat_tunes(path: str | Path, config: BeatEncodingConfig) -> list[tuple[str, Any, dict]]:
     """Every tune of one MIDI or ABC file as (label, tokens or None, info with "reason" if None)."""
     path = Path(path)
-    if path.suffix.lower() == ".abc":
-        from seqgan_music.music.abc_io import read_abc_melodies_in_quarters
+    if is_abc(path):
+        from seqgan_music.music.io.abc import read_abc_melodies_in_quarters
 
         melodies = read_abc_melodies_in_quarters(path)
     else:
-        from seqgan_music.music.midi_io import read_midi_melody_in_quarters
+        from seqgan_music.music.io.midi import read_midi_melody_in_quarters
 
         melodies = [(path.name, read_midi_melody_in_quarters(path, config.track), {})]
     out = []
@@ -81,7 +83,7 @@ def melody_bytes_to_beat_tokens(
     data: bytes, config: BeatEncodingConfig = BeatEncodingConfig()
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """The tokens and info of MIDI bytes (a rendered tune, say)."""
-    from seqgan_music.music.midi_io import midi_bytes_melody_in_quarters
+    from seqgan_music.music.io.midi import midi_bytes_melody_in_quarters
 
     melody = midi_bytes_melody_in_quarters(data, config.track)
     return melody_to_beat_tokens(melody, config.steps_per_quarter)
@@ -114,29 +116,24 @@ def beat_tokens_to_midi(
     velocity: int = 90,
 ) -> Any:  # fmt: skip
     """Tokens -> a PrettyMIDI with real durations, re-strikes, tempo and time signature."""
-    from seqgan_music.music.midi_io import beat_notes_to_midi
+    from seqgan_music.music.io.midi import notes_to_midi
 
+    if not qpm > 0:
+        raise ValueError(f"the tempo must be positive, not {qpm}")
     t = np.asarray(tokens, dtype=np.int64).ravel()
-    return beat_notes_to_midi(
-        beat_tokens_to_notes(t), t.size, steps_per_quarter, qpm=qpm,
-        time_signature=tuple(time_signature), program=program, velocity=velocity,
-    )  # fmt: skip
+    step = 60.0 / (qpm * steps_per_quarter)
+    notes = [(start * step, end * step, pitch) for start, end, pitch in beat_tokens_to_notes(t)]
+    resolution = 480 * steps_per_quarter // np.gcd(480, steps_per_quarter)  # a step: whole ticks
+    return notes_to_midi(notes, t.size * step, qpm=qpm, resolution=int(resolution),
+                         time_signature=tuple(time_signature), program=program,
+                         velocity=velocity)  # fmt: skip
 
 
 def read_beat_tune(
     path: str | Path, config: BeatEncodingConfig = BeatEncodingConfig()
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """The tokens and info of one MIDI file, or of the first tune of an ABC file."""
-    path = Path(path)
-    if not path.is_file():
-        raise SeqGANMusicError(f"no such file: {path}")
-    try:
-        label, tokens, info = read_beat_tunes(path, config)[0]
-    except OSError as err:
-        raise SeqGANMusicError(f"{path.name}: unreadable ({err.strerror})") from err
-    if tokens is None:
-        raise SeqGANMusicError(f"{path.name}: {info['reason']}")
-    return tokens, info
+    return first_tune(path, lambda p: guarded_parse(p, lambda: read_beat_tunes(p, config)))
 
 
 def read_beat_primer(

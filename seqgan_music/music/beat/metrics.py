@@ -1,4 +1,4 @@
-"""Rhythm metrics on beat-grid windows (music/beat.py tokens: 0 rest, 1 hold, 2.. note-on).
+"""Rhythm metrics on beat-grid windows (beat/encoding.py tokens: 0 rest, 1 hold, 2.. note-on).
 
 Per window: `notes_per_bar` (note-ons per bar of the model's time signature), `strong_beat_share`
 (share of note-ons on the quarter-note grid: the beats of x/4 metres, every other eighth of 6/8),
@@ -10,10 +10,13 @@ A note still sounding at a window's end counts with the length the window shows,
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.beat import HOLD, beat_tokens_to_frames
+from seqgan_music.music.beat.encoding import HOLD, bar_starts, beat_tokens_to_frames
 from seqgan_music.music.metrics import distribution_overlap
 
 
@@ -80,3 +83,31 @@ def rhythm_overlaps(
     g = rhythm_metrics(gen, steps_per_quarter, bar_steps)
     r = rhythm_metrics(real, steps_per_quarter, bar_steps)
     return out | {name: distribution_overlap(g[name], r[name]) for name in g}
+
+
+# ---- what the music domain asks of every encoding (music/encodings.py) ------------------------
+
+
+def pitch_frames(tokenizer: Any, windows: np.ndarray) -> np.ndarray:
+    """The sounding key number per step (0 rest, 1..88): for MSE and the pitch metrics."""
+    return beat_tokens_to_frames(windows)
+
+
+def own_scores(samples: np.ndarray, references: np.ndarray, tokenizer: Any) -> dict[str, Any]:
+    """Beat tokens carry rhythm: its metrics, and their overlaps with the references."""
+    grid = (tokenizer.steps_per_quarter, tokenizer.bar_steps)
+    overlaps = rhythm_overlaps(samples, references, *grid)
+    return {**rhythm_metrics(samples, *grid), **{f"overlap_{k}": v for k, v in overlaps.items()}}
+
+
+def bar_steps(tokenizer: Any) -> int:
+    return tokenizer.bar_steps
+
+
+def opening(path: Path, tokenizer: Any, bars: int) -> np.ndarray | None:
+    """The first `bars` bars of a tune file in its own metre, as pitch frames (None: shorter)."""
+    from seqgan_music.music.beat.tunes import read_beat_tune
+
+    tokens, info = read_beat_tune(path, tokenizer.encoding)
+    lines = bar_starts(info["time_signatures"], len(tokens), tokenizer.steps_per_quarter)
+    return beat_tokens_to_frames(tokens[None, : lines[bars]])[0] if len(lines) > bars else None
