@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sweep import parse_variant  # benchmarks/sweep.py, beside this script
 
-from seqgan_music.threads import configure_threads
+from seqgan_music.core.runtime import configure_threads
 from seqgan_music.training import train
 
 

@@ -15,8 +15,6 @@ import json
 import sys
 import time
 
-import torch
-
 from seqgan_music import api
 from seqgan_music.core.trainer import TrainEvent
 
@@ -30,8 +28,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)  # one thread wastes less on a crowded machine
     start = time.perf_counter()
 
     def report(event: TrainEvent) -> None:
@@ -44,7 +40,8 @@ def main() -> None:
         args.preset,
         args.out,
         oracle_path=args.oracle,
-        device=args.device,
+        # --threads 1 wastes less on a crowded machine; 0 keeps torch's default
+        runtime=api.Runtime.resolve(args.device, threads=args.threads or None, set_threads=False),
         seed=args.seed,
         callback=report,
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqgan_music.api import load_checkpoint
+from seqgan_music.api import Runtime, load_checkpoint
 from seqgan_music.music.tune_metrics import (
     composed_frames,
     mismatched_key_kept,
@@ -51,7 +51,7 @@ def main() -> None:
     columns = {}
     for spec in args.model:
         name, ckpt = spec.split("=", 1)
-        model = load_checkpoint(ckpt, device="cpu")
+        model = load_checkpoint(ckpt, runtime=Runtime.resolve("cpu", set_threads=False))
         tunes = composed_frames(model, args.num, args.bars, args.seed)
         columns[f"{name}: composed"] = summary(tunes)
         columns[f"{name}: real"] = summary(real_openings(args.data, model.tokenizer, args.bars))

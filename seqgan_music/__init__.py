@@ -50,7 +50,8 @@ _LAZY = {
     "Dataset": "seqgan_music.core.domain",
     "DomainBase": "seqgan_music.core.domain",
     "SeqGANMusicError": "seqgan_music.errors",
-    "configure_threads": "seqgan_music.threads",
+    "configure_threads": "seqgan_music.core.runtime",
+    "Runtime": "seqgan_music.core.runtime",
     "ConfigError": "seqgan_music.errors",
 }
 

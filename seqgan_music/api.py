@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from seqgan_music.composition import Composition, compose
-from seqgan_music.core.devices import resolve_device
 from seqgan_music.core.distributed import is_main as is_main_process
 from seqgan_music.core.distributed import launch_local
 from seqgan_music.core.domain import (
@@ -28,7 +27,7 @@ from seqgan_music.core.domain import (
 )
 from seqgan_music.core.metadata import RunMetadata
 from seqgan_music.core.model import Model
-from seqgan_music.core.precision import autocast
+from seqgan_music.core.runtime import Runtime, runtime_or_default
 from seqgan_music.core.trainer import TrainEvent
 from seqgan_music.datasets import load_dataset
 from seqgan_music.errors import ConfigError, SeqGANMusicError
@@ -54,11 +53,11 @@ __all__ = [
     "EvaluationReport",
     "Model",
     "RunMetadata",
+    "Runtime",
     "SHIPPED_CHECKPOINT",
     "SeqGANMusicError",
     "TrainEvent",
     "TrainResult",
-    "autocast",
     "available_domains",
     "build_config",
     "compare",
@@ -87,7 +86,6 @@ __all__ = [
     "read_metrics",
     "register_domain",
     "resolve_oracle",
-    "resolve_device",
     "run_oracle_experiment",
     "train",
 ]
@@ -168,13 +166,12 @@ def run_oracle_experiment(
     out_dir: str | Path = "runs/oracle",
     *,
     oracle_path: str | Path | None = None,
-    device: str = "auto",
+    runtime: Runtime | None = None,
     seed: int = 0,
     callback: Any = None,
-    precision: str | None = None,
 ) -> dict[str, Any]:
     """The paper's synthetic experiment (Table 1, Figure 2): NLL-oracle of MLE vs SeqGAN."""
     from seqgan_music.oracle.experiment import run_oracle_experiment as run
 
-    return run(preset, out_dir, oracle_path=oracle_path, device=resolve_device(device),
-               seed=seed, callback=callback, precision=precision)  # fmt: skip
+    return run(preset, out_dir, oracle_path=oracle_path, runtime=runtime_or_default(runtime),
+               seed=seed, callback=callback)  # fmt: skip

@@ -35,17 +35,36 @@ precision_option = click.option(
 )  # fmt: skip
 
 
-def _set_threads(ctx: click.Context, param: click.Parameter, value: int | None) -> int:
-    from seqgan_music import configure_threads  # before torch loads: not through the facade
-
-    return configure_threads(value)
-
-
 threads_option = click.option(
-    "--threads", type=click.IntRange(min=1), default=None, callback=_set_threads,
+    "--threads", type=click.IntRange(min=1), default=None,
     help="CPU threads (default: $OMP_NUM_THREADS, else every core, waiting passively so a busy "
     "machine does not slow them many times over).",
 )  # fmt: skip
+compile_option = click.option(
+    "--compile", "compile_mode", type=click.Choice(["auto", "on", "off"]), default=None,
+    help="torch.compile the hot paths: on, off, or auto (where it pays); default: the run's "
+    "setting (stored in its checkpoint like --precision).",
+)  # fmt: skip
+
+
+def runtime_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--device, --precision, --threads and --compile, resolved once into one `runtime` argument
+    (seqgan_music.core.runtime.Runtime) that the command passes down; place it below
+    `friendly_errors`, so a bad device is a one-line error."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, device: str, precision: str | None, threads: int | None,
+                compile_mode: str | None, **kwargs: Any) -> Any:  # fmt: skip
+        from seqgan_music import Runtime  # threads are set before torch loads: not the facade
+
+        runtime = Runtime.resolve(device, precision, threads, compile_mode)
+        return fn(*args, runtime=runtime, **kwargs)
+
+    for option in (compile_option, threads_option, precision_option, device_option):
+        wrapper = option(wrapper)
+    return wrapper
+
+
 settings_option = click.option(
     "--set", "settings", multiple=True, metavar="NAME=VALUE",
     help="Override one TrainConfig field, e.g. --set adv_rounds=50 (repeatable).",
@@ -323,7 +342,6 @@ def _launch_ranks(nproc: int) -> None:
     help="Folder for run folders and the 'latest' pointer.",
 )
 @click.option("--run-name", default=None, help="Run folder name (default: run-<date>-<time>).")
-@device_option
 @click.option(
     "--seed", type=int, default=None, help="Random seed of training (CPU runs repeat exactly)."
 )
@@ -353,17 +371,15 @@ def _launch_ranks(nproc: int) -> None:
     "several machines call torchrun, see the README).",
 )
 @settings_option
-@precision_option
-@threads_option
 @quiet_option
 @friendly_errors
+@runtime_options
 def train(
     data: str,
     config_file: Path | None,
     preset: str | None,
     out_dir: Path,
     run_name: str | None,
-    device: str,
     seed: int | None,
     split_seed: int | None,
     resume: bool,
@@ -373,9 +389,8 @@ def train(
     init_from: Path | None,
     settings: tuple[str, ...],
     nproc: int,
-    precision: str | None,
-    threads: int,
     quiet: bool,
+    runtime: Any,
 ) -> None:
     """Pre-train G by MLE, pre-train D, then run SeqGAN's adversarial training (Algorithm 1)."""
     if nproc > 1:
@@ -383,22 +398,20 @@ def train(
     from seqgan_music import api
 
     overrides = _parse_overrides(settings)
-    if precision is not None:
-        overrides["precision"] = precision
     merged = api.merge_settings(
         config_file, overrides=overrides, data=None if data == "embedded" else data,
         preset=preset, seed=seed, split_seed=split_seed,
         tokenizer=api.encoding_tokenizer(encoding, tokenizer),
         seq_len=seq_len,
     )  # fmt: skip
-    bars = None if quiet else ProgressBars(threads)
+    bars = None if quiet else ProgressBars(runtime.threads)
     try:
         result = api.train(
             merged.pop("data"),
             **merged,
             out_dir=out_dir,
             run_name=run_name,
-            device=device,
+            runtime=runtime,
             resume=resume,
             init_from=init_from,
             callback=bars,
@@ -488,10 +501,8 @@ def train(
 @click.option("--restrike", is_flag=True, help="Re-strike repeated pitches instead of holding.")
 @click.option("--wav", is_flag=True, help="Also write a .wav preview (sine synthesis).")
 @click.option("--png", is_flag=True, help="Also write a piano-roll .png (needs matplotlib).")
-@device_option
-@precision_option
-@threads_option
 @friendly_errors
+@runtime_options
 def compose(
     out: str | None,
     checkpoint: Path | None,
@@ -508,9 +519,7 @@ def compose(
     restrike: bool,
     wav: bool,
     png: bool,
-    device: str,
-    precision: str | None,
-    threads: int,
+    runtime: Any,
 ) -> None:
     """Compose new tunes (or text) from a trained checkpoint (fp32 unless --precision says)."""
     from seqgan_music import api
@@ -519,9 +528,8 @@ def compose(
         raise click.BadParameter("is empty: give a file name such as tune.mid, or a folder",
                                  param_hint="--out")  # fmt: skip
     model_path = api.find_checkpoint(checkpoint)
-    model = api.load_checkpoint(model_path, device=device)
-    bar = SamplingBar()
-    with api.autocast(precision or "fp32", api.resolve_device(device)), bar:
+    model = api.load_checkpoint(model_path, runtime=runtime)
+    with SamplingBar() as bar:
         pieces = api.compose(
             Path(out) if out is not None else None,
             model=model,
@@ -539,7 +547,7 @@ def compose(
             restrike=restrike,
             wav=wav,
             png=png,
-            device=device,
+            runtime=runtime,
         )
     # stderr: a text model's samples on stdout stay clean to pipe
     click.echo(f"seqgan-music: composed with {api.describe_checkpoint(model_path)}", err=True)
@@ -596,8 +604,8 @@ def _report_pieces(pieces: list[Any]) -> None:
     default=None,
     help="Folder for evaluation.json and evaluation.md.",
 )
-@device_option
 @friendly_errors
+@runtime_options
 def evaluate(
     checkpoints: tuple[Path, ...],
     data: str | None,
@@ -605,7 +613,7 @@ def evaluate(
     num_samples: int,
     seed: int,
     out_dir: Path | None,
-    device: str,
+    runtime: Any,
 ) -> None:
     """Score models against held-out data: BLEU, MSE, diversity, musical metrics, p-values."""
     from seqgan_music import api
@@ -619,7 +627,7 @@ def evaluate(
         num_samples=num_samples,
         seed=seed,
         out_dir=out_dir,
-        device=device,
+        runtime=runtime,
     )
     click.echo(report.markdown)
     if report.json_path:
@@ -660,11 +668,9 @@ def evaluate(
 @seq_len_option
 @encoding_option
 @settings_option
-@device_option
-@precision_option
-@threads_option
 @quiet_option
 @friendly_errors
+@runtime_options
 def compare(
     data: str,
     preset: str,
@@ -676,20 +682,16 @@ def compare(
     seq_len: int | None,
     encoding: str | None,
     settings: tuple[str, ...],
-    device: str,
-    precision: str | None,
-    threads: int,
     quiet: bool,
+    runtime: Any,
 ) -> None:
     """Three rows from one MLE pre-training: the best-validation MLE generator, the paper's MLE
     baseline trained on as long as SeqGAN, and SeqGAN, scored on the test split (Table 4)."""
     from seqgan_music import api
 
     seed_list = _parse_seeds(seeds)
-    bars = None if quiet else ProgressBars(threads)
+    bars = None if quiet else ProgressBars(runtime.threads)
     overrides = _parse_overrides(settings)
-    if precision is not None:
-        overrides["precision"] = precision
     run_compare = api.compare
     if seed_list is not None:
         run_compare = functools.partial(api.compare_seeds, seeds=seed_list)
@@ -701,7 +703,7 @@ def compare(
             overrides=overrides,
             **({} if seed_list is not None else {"seed": seed}),
             num_samples=num_samples,
-            device=device,
+            runtime=runtime,
             tokenizer=api.encoding_tokenizer(encoding, tokenizer),
             seq_len=seq_len,
             callback=bars,
@@ -836,20 +838,16 @@ def data_download(name: str, dest: Path, url: str | None) -> None:
     "or an oracle .npz. Without it a fresh random N(0,1) oracle is drawn: NOT the paper's.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@device_option
-@precision_option
-@threads_option
 @quiet_option
 @friendly_errors
+@runtime_options
 def oracle(
     preset: str,
     out_dir: Path,
     oracle_path: str | None,
     seed: int,
-    device: str,
-    precision: str | None,
-    threads: int,
     quiet: bool,
+    runtime: Any,
 ) -> None:
     """The paper's synthetic experiment: NLL-oracle of MLE vs SeqGAN (Table 1, Figure 2)."""
     from seqgan_music import api
@@ -861,15 +859,14 @@ def oracle(
             "not the paper's (use --oracle released for the paper's released oracle)",
             err=True,
         )
-    bars = None if quiet else ProgressBars(threads)
+    bars = None if quiet else ProgressBars(runtime.threads)
     try:
         result = api.run_oracle_experiment(
             preset,
             out_dir,
             oracle_path=path,
-            device=device,
+            runtime=runtime,
             seed=seed,
-            precision=precision,
             callback=bars,
         )
     finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from seqgan_music.core.domain import ComposeOptions, Composition, get_domain
 from seqgan_music.core.model import Model
+from seqgan_music.core.runtime import Runtime, runtime_or_default
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.models import load_checkpoint
 
@@ -29,7 +30,7 @@ def compose(
     restrike: bool = False,
     wav: bool = False,
     png: bool = False,
-    device: str = "auto",
+    runtime: Runtime | None = None,
     force: bool = False,
     primer_steps: int | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -38,7 +39,8 @@ def compose(
 
     Music: writes MIDI files (tune.mid, tune-2.mid, ...) and, if asked, .wav previews and piano-roll
     .png. Text: returns decoded lines and writes them to `out` when it is given. Existing files
-    are refused unless `force`; `progress(steps, length)` hears how sampling goes.
+    are refused unless `force`; `progress(steps, length)` hears how sampling goes. Sampling runs
+    on the runtime's device, in fp32 unless its precision says otherwise.
     """
     if out is not None and not str(out).strip():
         raise SeqGANMusicError("--out is empty: give a file name such as tune.mid, or a folder")
@@ -46,7 +48,11 @@ def compose(
         raise SeqGANMusicError(f"--num must be at least 1, not {num}")
     if temperature <= 0:
         raise SeqGANMusicError(f"--temperature must be positive, not {temperature}")
-    model = model or load_checkpoint(checkpoint, device=device)
+    runtime = runtime_or_default(runtime)
+    model = model or load_checkpoint(checkpoint, runtime=runtime)
     options = ComposeOptions(num, seed, temperature, length, primer, program, tempo, restrike,
                              wav, png, force, primer_steps, progress, bars)  # fmt: skip
-    return get_domain(model.domain).compose(model, Path(out) if out is not None else None, options)
+    with runtime.sampling():
+        return get_domain(model.domain).compose(
+            model, Path(out) if out is not None else None, options
+        )

@@ -15,6 +15,7 @@ from typing import Any
 from seqgan_music.core.domain import Dataset, get_domain
 from seqgan_music.core.model import Model
 from seqgan_music.core.report import comparison_table, table_to_json, table_to_markdown
+from seqgan_music.core.runtime import Runtime, runtime_or_default
 from seqgan_music.datasets import load_dataset
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.models import load_checkpoint
@@ -38,18 +39,20 @@ def evaluate(
     seed: int = 0,
     temperature: float = 1.0,
     out_dir: str | Path | None = None,
-    device: str = "auto",
+    runtime: Runtime | None = None,
     subject: str | None = None,
 ) -> EvaluationReport:
     """Sample from each checkpoint, score against the corpus's test split, print-ready table.
 
     Welch's t-test p-values compare every model with the first (with `subject`, that model with
     every other); the domain's "real data" (held-out data scored as if it were a model: the valid
-    split against the test split) is the ceiling.
+    split against the test split) is the ceiling. Sampling runs on the runtime's device in fp32,
+    so scores compare across runs whatever precision they trained in.
     """
     if not checkpoints:
         raise SeqGANMusicError("give at least one --checkpoint")
-    models = [load_checkpoint(c, device=device) for c in checkpoints]
+    runtime = runtime_or_default(runtime)
+    models = [load_checkpoint(c, runtime=runtime) for c in checkpoints]
     domains = {m.domain for m in models}
     if len(domains) != 1:
         raise SeqGANMusicError(f"checkpoints mix domains {sorted(domains)}; compare like with like")
@@ -159,7 +162,7 @@ def compare(
     overrides: dict[str, Any] | None = None,
     seed: int = 0,
     num_samples: int | None = None,
-    device: str = "auto",
+    runtime: Runtime | None = None,
     tokenizer: str | None = None,
     seq_len: int | None = None,
     callback: Any = None,
@@ -173,7 +176,8 @@ def compare(
     adversarial rounds; row 3 is SeqGAN. p-values compare SeqGAN with each MLE row.
     """
     out = Path(out_dir)
-    common = dict(preset=preset, out_dir=out, seed=seed, device=device, tokenizer=tokenizer,
+    runtime = runtime_or_default(runtime)
+    common = dict(preset=preset, out_dir=out, seed=seed, runtime=runtime, tokenizer=tokenizer,
                   seq_len=seq_len, callback=callback, progress=progress)  # fmt: skip
     seqgan = train(data, overrides=overrides, run_name="seqgan", **common)
     pretrained = seqgan.run_dir / "checkpoint-pretrained.pt"
@@ -186,7 +190,7 @@ def compare(
         num_samples=num_samples,
         seed=seed,
         out_dir=out,
-        device=device,
+        runtime=runtime,
         subject=SEQGAN,
     )
     summary = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from seqgan_music.core.checkpoint import check_models, read_checkpoint
-from seqgan_music.core.devices import resolve_device
 from seqgan_music.core.model import Model
+from seqgan_music.core.runtime import Runtime, runtime_or_default
 from seqgan_music.core.tokenizer import Tokenizer, tokenizer_from_dict
 from seqgan_music.core.trainer import checkpoint_generator
 from seqgan_music.errors import CheckpointError, SeqGANMusicError
@@ -14,11 +14,12 @@ from seqgan_music.runs import find_checkpoint
 
 
 def load_checkpoint(
-    path: str | Path | None = None, *, device: str = "auto", domain: str | None = None
+    path: str | Path | None = None, *, runtime: Runtime | None = None, domain: str | None = None
 ) -> Model:
-    """Load a generator and its tokenizer from a checkpoint (weights_only; see find_checkpoint)."""
+    """Load a generator and its tokenizer from a checkpoint (weights_only; see find_checkpoint)
+    onto the runtime's device."""
     ckpt = find_checkpoint(path)
-    torch_device = resolve_device(device)
+    torch_device = runtime_or_default(runtime).device
     payload = read_checkpoint(ckpt, expect_domain=domain)
     metadata = payload.get("metadata", {})
     if (

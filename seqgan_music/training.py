@@ -17,11 +17,11 @@ import torch
 from seqgan_music.core import distributed
 from seqgan_music.core.checkpoint import check_models, read_checkpoint
 from seqgan_music.core.config import SeqGANConfig
-from seqgan_music.core.devices import resolve_device
 from seqgan_music.core.domain import Dataset, get_domain, preset_config
 from seqgan_music.core.files import LOCK_NAME, RunLock, atomic_write_text
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.metadata import RunMetadata
+from seqgan_music.core.runtime import Runtime, runtime_or_default
 from seqgan_music.core.splits import DEFAULT_SPLIT_SEED
 from seqgan_music.core.tokenizer import tokenizer_from_dict, tokenizer_to_dict
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, branch_mle
@@ -172,7 +172,7 @@ def train(
     overrides: dict[str, Any] | None = None,
     out_dir: str | Path = "checkpoints",
     run_name: str | None = None,
-    device: str = "auto",
+    runtime: Runtime | None = None,
     seed: int | None = None,
     resume: bool = False,
     init_from: str | Path | None = None,
@@ -191,10 +191,13 @@ def train(
     from another run's state (with `overrides`, e.g. {"mode": "mle"} for the MLE baseline).
     `seed` seeds training only; a corpus without its own split is split with `split_seed`
     (default `DEFAULT_SPLIT_SEED`; a resumed or branched run keeps its checkpoint's).
+    The runtime's precision and compile, when given, override the run's (and are stored with it).
     """
     out_dir = Path(out_dir)
+    runtime = runtime_or_default(runtime)
+    overrides = {**(overrides or {}), **runtime.train_settings()}  # --precision beats --set
     # Under torchrun: join the process group; rank 0 alone writes files, the others wait for it.
-    torch_device = distributed.init_from_env(resolve_device(device))
+    torch_device = distributed.init_from_env(runtime.device)
     main = distributed.is_main()
     resume = resume or _torchrun_restart(out_dir, run_name, init_from)
     run_dir, start_from = _run_folder(out_dir, run_name, resume, init_from)

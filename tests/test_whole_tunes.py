@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqgan_music.api import load_checkpoint
+from seqgan_music.api import Runtime, load_checkpoint
 from seqgan_music.music.tune_metrics import (
     composed_frames,
     mismatched_key_kept,
@@ -24,7 +24,7 @@ BARS = 16
 
 @pytest.mark.parametrize("encoding", sorted(MODELS))
 def test_16_bar_tunes_keep_their_key_and_range(encoding: str) -> None:
-    model = load_checkpoint(MODELS[encoding], device="cpu")
+    model = load_checkpoint(MODELS[encoding], runtime=Runtime.resolve("cpu", set_threads=False))
     tunes = composed_frames(model, 100, BARS, seed=0)
     assert len(tunes[0]) > model.config.generator.seq_len  # past the training window
     got = tune_metrics(tunes)

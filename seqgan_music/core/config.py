@@ -145,6 +145,9 @@ class TrainConfig:
     # "fp32", "bf16" (autocast-style mixed precision) or "auto" (bf16 where the device has fast
     # bf16 matmul); fp32 here so checkpoints written before the field existed load as fp32.
     precision: str = "fp32"
+    # torch.compile of the hot paths: "auto", "on" or "off" (core/runtime.py, `--compile`); off
+    # here so checkpoints written before the field existed load as they ran.
+    compile: str = "off"
 
     def __post_init__(self) -> None:
         # Values arrive from `--set NAME=VALUE`, TOML and checkpoints: check the type first, so a
@@ -160,6 +163,8 @@ class TrainConfig:
             raise ConfigError(f"update_rate must be in [0, 1], not {self.update_rate}")
         if self.precision not in ("fp32", "bf16", "auto"):
             raise ConfigError(f"precision must be fp32, bf16 or auto, not {self.precision!r}")
+        if self.compile not in ("auto", "on", "off"):
+            raise ConfigError(f"compile must be auto, on or off, not {self.compile!r}")
         if any(not n.lstrip("-").isidentifier() for n in selection_metrics(self.select_on)):
             raise ConfigError(f"select_on must be comma-separated metric names, each optionally "
                               f"with a leading '-', not {self.select_on!r}")  # fmt: skip

@@ -25,6 +25,7 @@ from seqgan_music.core.curves import Line, plot_lines, write_rows_csv
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.metadata import RunMetadata
 from seqgan_music.core.metrics import welch_p_value
+from seqgan_music.core.runtime import Runtime, runtime_or_default
 from seqgan_music.core.sampling import sample_in_chunks
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, branch_mle, pretrained_path
 from seqgan_music.errors import ConfigError, SeqGANMusicError
@@ -121,14 +122,14 @@ class _Setup:
 
 
 def _setup(
-    preset: str, out_dir: str | Path, oracle_path: Any, device: Any, seed: int, precision: Any
+    preset: str, out_dir: str | Path, oracle_path: Any, runtime: Runtime, seed: int
 ) -> _Setup:
     if preset not in PRESETS:
         raise ConfigError(f"unknown oracle preset {preset!r}; choose one of: "
                           f"{', '.join(PRESETS)}")  # fmt: skip
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    device = torch.device(device)
+    device = runtime.device
     oracle, source = read_oracle(oracle_path, seed)
     oracle = oracle.to(device)
     sizes = SIZES[preset]
@@ -137,9 +138,10 @@ def _setup(
     # estimate of its entropy rate, not a floor any single sample respects: greedy decoding
     # scores far lower)
     data_nll = oracle.nll(data)
-    config = PRESETS[preset](oracle.vocab_size, SEQ_LEN).with_train(seed=seed)
-    if precision is not None:  # None: the preset's ("auto")
-        config = config.with_train(precision=precision)
+    # the runtime's precision and compile, when given; else the preset's
+    config = PRESETS[preset](oracle.vocab_size, SEQ_LEN).with_train(
+        seed=seed, **runtime.train_settings()
+    )
     metadata = RunMetadata("oracle", seed=seed, preset=preset, extra={"oracle": source}).to_dict()
     return _Setup(preset, seed, out, device, sizes, oracle, source, data, data_nll, config,
                   metadata)  # fmt: skip
@@ -180,10 +182,9 @@ def run_oracle_experiment(
     out_dir: str | Path,
     *,
     oracle_path: str | Path | None = None,
-    device: str | torch.device = "cpu",
+    runtime: Runtime | None = None,
     seed: int = 0,
     callback: Callable[[TrainEvent], None] | None = None,
-    precision: str | None = None,
 ) -> dict[str, Any]:
     """Run the synthetic experiment; write seqgan.pt, mle.pt, nll_oracle.csv, nll_oracle.png and
     results.json into `out_dir` and return the results dict.
@@ -193,7 +194,7 @@ def run_oracle_experiment(
     of the same preset, seed and oracle are resumed exactly.
     """
     start = time.perf_counter()
-    setup = _setup(preset, out_dir, oracle_path, device, seed, precision)
+    setup = _setup(preset, out_dir, oracle_path, runtime_or_default(runtime), seed)
     sizes, out = setup.sizes, setup.out
     evaluate = _nll_evaluator(setup.oracle, sizes.n_eval, seed + 1)
     seqgan, mle, walls = _train_branches(setup, evaluate, callback)

@@ -169,7 +169,7 @@ def test_d_trained_in_bf16_reaches_the_fp32_held_out_accuracy(method):
 
 
 def test_default_threads(monkeypatch):
-    from seqgan_music import threads
+    from seqgan_music.core import runtime as threads
 
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert threads.default_threads() == 3

@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 
+from seqgan_music.core.runtime import Runtime
 from seqgan_music.core.trainer import checkpoint_generator
 from seqgan_music.oracle.experiment import nll_oracle_per_sample, run_oracle_experiment
 from seqgan_music.oracle.lstm import OracleLSTM
@@ -20,7 +21,8 @@ def test_a_short_oracle_run_in_bf16_reaches_the_fp32_nll_oracle(tmp_path):
     nll = {}
     for precision in ("fp32", "bf16"):
         out = tmp_path / precision
-        run_oracle_experiment("tiny", out, oracle_path=npz, precision=precision)
+        runtime = Runtime.resolve("cpu", precision, set_threads=False)
+        run_oracle_experiment("tiny", out, oracle_path=npz, runtime=runtime)
         payload = torch.load(out / "seqgan.pt", weights_only=True)
         assert payload["precision"] == precision
         generator = checkpoint_generator(payload)
