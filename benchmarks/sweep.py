@@ -124,8 +124,9 @@ def run_variant(name: str, settings: dict[str, Any], base: SeqGANConfig, dataset
 
 def summarise(name, trainer, mle, seqgan, seconds) -> dict[str, Any]:
     adv = [h["metrics"] for h in trainer.history if h["phase"] == "adversarial"]
+    best_mle = trainer.early_stop.best or {}
     row: dict[str, Any] = {"variant": name, "seed": trainer.config.train.seed, "seconds": seconds,
-                           "best_mle_epoch": (trainer.best_g or {}).get("epoch")}  # fmt: skip
+                           "best_mle_epoch": best_mle.get("epoch")}  # fmt: skip
     for metric in (k for k in seqgan if k.startswith(("BLEU", "MSE"))):
         row[f"mle_{metric}"] = float(np.mean(mle[metric]))
         row[f"seqgan_{metric}"] = float(np.mean(seqgan[metric]))

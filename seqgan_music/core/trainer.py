@@ -32,12 +32,13 @@ from torch import Tensor
 
 from seqgan_music.core import distributed
 from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
-from seqgan_music.core.config import GeneratorConfig, SeqGANConfig, selection_metrics
+from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.precision import adam, autocast, resolve_precision
 from seqgan_music.core.rollout import RolloutPolicy, rollout_rewards
 from seqgan_music.core.sampling import sample_in_chunks
+from seqgan_music.core.selection import EarlyStopping, RoundSelection
 from seqgan_music.errors import CheckpointError, ConfigError
 
 PHASES = ("g_pretrain", "d_pretrain", "adversarial", "done")
@@ -119,11 +120,10 @@ class SeqGANTrainer:
         self.rollout = RolloutPolicy(self.generator)
         self.phase, self.step = "g_pretrain", 0
         self.history: list[dict[str, Any]] = []
-        # the G pre-training epoch with the lowest valid_nll: {"epoch", "valid_nll", "state"}
-        self.best_g: dict[str, Any] | None = None
-        # with `select_on`: the scores of G entering the adversarial phase ("base") and the
-        # round with the best selection score so far ("round", "score", "state")
-        self.best_round: dict[str, Any] | None = None
+        # which G each phase ends with (core/selection.py): the G pre-training epoch with the
+        # lowest valid_nll, and with `select_on` the best adversarial round
+        self.early_stop = EarlyStopping()
+        self.selection = RoundSelection(tc.select_on)
         self.rank_rng = torch.Generator(device=self.device)  # set per unit by _run_unit
 
     # ---- randomness -------------------------------------------------------------------------
@@ -186,9 +186,9 @@ class SeqGANTrainer:
         units, saved = 0, False
         self._join_ranks()
         snapshot: dict[str, Any] | None = None  # the last unit boundary not yet on disk
-        if self.phase == "adversarial" and self.best_round is None and self.step == 0:
+        if self.phase == "adversarial" and not self.selection.started and self.step == 0:
             self._note_selection_base()  # e.g. branched with select_on from a checkpoint without
-        elif self.phase == "adversarial" and self.best_round is None and self._selects():
+        elif self.phase == "adversarial" and not self.selection.started and self._selects():
             message = ("select_on was set after this run's adversarial phase began: its starting "
                        "scores are unknown, so the last round is kept")  # fmt: skip
             warnings.warn(message, stacklevel=2)
@@ -262,9 +262,9 @@ class SeqGANTrainer:
                     with torch.no_grad():
                         metrics.update(self.evaluate(self.generator))
         if phase == "g_pretrain":
-            self._note_best_g(metrics)
+            self.early_stop.note(self.step, metrics, self.generator)
         elif phase == "adversarial":
-            self._note_best_round(metrics)
+            self.selection.note(self.step, metrics, self.generator)
         self.history.append({"phase": phase, "step": self.step, "metrics": metrics})
         if self.callback is not None:
             seconds = time.perf_counter() - started
@@ -410,24 +410,14 @@ class SeqGANTrainer:
         return {"pg_loss": (pg_total / tc.g_steps).item(),
                 "reward": (reward_total / tc.g_steps).item(), "d_loss": d_loss}  # fmt: skip
 
-    def _generator_copy(self) -> dict[str, Tensor]:
-        """G's weights as they are now, detached from further training."""
-        return {k: v.detach().clone() for k, v in self.generator.state_dict().items()}
-
-    def _note_best_g(self, metrics: dict[str, float]) -> None:
-        """Keep a copy of G after the epoch with the lowest validation NLL so far."""
-        nll = metrics.get("valid_nll")
-        if nll is not None and (self.best_g is None or nll < self.best_g["valid_nll"]):
-            state = self._generator_copy()
-            self.best_g = {"epoch": self.step, "valid_nll": float(nll), "state": state}
+    # ---- which G a phase ends with (core/selection.py) ----------------------------------------
 
     def _restore_best_g(self) -> None:
         """At the end of G pre-training, early stopping: G becomes its best-validation epoch
         (the strongest MLE model; D pre-training and both branches start from it)."""
         if not self.config.train.g_early_stop:
             return
-        if self.best_g is not None:
-            self.generator.load_state_dict(self.best_g["state"])
+        self.early_stop.restore(self.generator)
         distributed.broadcast_modules(self.generator)  # only rank 0 evaluates
 
     def _selects(self) -> bool:
@@ -440,51 +430,19 @@ class SeqGANTrainer:
         if not self._selects():
             return
         with torch.no_grad(), self._seeded("selection_base", 0):
-            base = self.evaluate(self.generator)
-        self.best_round = {"base": {k: float(v) for k, v in base.items()},
-                           "round": None, "score": None, "state": None}  # fmt: skip
-
-    def selection_score(self, metrics: dict[str, float]) -> float | None:
-        """The smallest relative gain of `select_on`'s metrics over the phase's starting G (a
-        round better on every metric scores above 0); None when a metric is missing."""
-        if self.best_round is None:
-            return None
-        base, gains = self.best_round["base"], []
-        for item in selection_metrics(self.config.train.select_on):
-            name, sign = item.lstrip("-"), (-1.0 if item.startswith("-") else 1.0)
-            if name not in metrics or name not in base:
-                return None
-            gains.append(sign * (metrics[name] - base[name]) / max(abs(base[name]), 1e-12))
-        return min(gains) if gains else None
-
-    def _note_best_round(self, metrics: dict[str, float]) -> None:
-        """Keep a copy of G after the round with the best selection score so far (rounds only:
-        the phase's starting G is never chosen, so the kept model is always a trained one)."""
-        score = self.selection_score(metrics)
-        if score is None:
-            return
-        metrics["selection_score"] = score
-        best = self.best_round
-        if best is not None and (best["score"] is None or score > best["score"]):
-            best["state"] = self._generator_copy()
-            best.update(round=self.step, score=float(score))
+            self.selection.start(self.evaluate(self.generator))
 
     def _restore_best_round(self) -> None:
         """At the end of the adversarial phase with `select_on`: G becomes its best round."""
         if not self.config.train.select_on:
             return
-        best = self.best_round
-        if best is not None and best["state"] is not None:
-            # the last round's G too: more rounds asked for later continue from it (exact resume)
-            best["last"] = self._generator_copy()
-            self.generator.load_state_dict(best["state"])
+        self.selection.finish(self.generator)
         distributed.broadcast_modules(self.generator)  # only rank 0 evaluates
 
     @property
     def selected_round(self) -> int | None:
         """The adversarial round (or MLE-branch epoch) G was set to at the end, if any."""
-        best = self.best_round
-        return None if best is None or best["round"] is None else int(best["round"])
+        return self.selection.round
 
     @torch.no_grad()
     def _d_accuracy(self, phase: str, step: int) -> dict[str, float]:
@@ -520,8 +478,8 @@ class SeqGANTrainer:
             "d_opt": self.d_opt.state_dict(),
             "history": self.history,
             "precision": self.precision,
-            "best_g": self.best_g,
-            "best_round": self.best_round,
+            "best_g": self.early_stop.to_state(),
+            "best_round": self.selection.to_state(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -539,43 +497,16 @@ class SeqGANTrainer:
                 group["lr"] = lr
         self.phase, self.step = state["phase"], int(state["step"])
         self.history = copy.deepcopy(list(state["history"]))
-        self.best_g = copy.deepcopy(state.get("best_g"))
-        self.best_round = self._checked_best_round(copy.deepcopy(state.get("best_round")))
+        self.early_stop = EarlyStopping(copy.deepcopy(state.get("best_g")))
+        self.selection = RoundSelection.from_state(
+            tc.select_on, copy.deepcopy(state.get("best_round")), self.generator
+        )
         if self.phase == "done" and self.step < self.phase_total("adversarial"):
             self.phase = "adversarial"  # more adversarial rounds were asked for
-            last = (self.best_round or {}).pop("last", None)
-            if last is not None:  # G was set to its best round at the end: go on from the last
-                self.generator.load_state_dict(last)
+            # G was set to its best round at the end: go on from the last one
+            self.selection.reopen(self.generator)
         if self.config.train.precision == "auto":  # keep what the run resolved it to
             self.precision = str(state.get("precision", self.precision))
-
-    def _checked_best_round(self, best: Any) -> dict[str, Any] | None:
-        """A checkpoint's `best_round`, refused (ValueError: a CheckpointError in `load`) unless
-        it is None or starting scores, a round, a score and G copies that fit this generator."""
-        if best is None:
-            return None
-        shapes = {k: v.shape for k, v in self.generator.state_dict().items()}
-
-        def fits(copy: Any) -> bool:  # None, or a state dict of this generator's shapes
-            if copy is None:
-                return True
-            return (
-                isinstance(copy, dict)
-                and {k: getattr(v, "shape", None) for k, v in copy.items()} == shapes
-            )
-
-        ok = (
-            isinstance(best, dict)
-            and isinstance(best.get("base"), dict)
-            and all(isinstance(v, (int, float)) for v in best["base"].values())
-            and isinstance(best.get("round"), (int, type(None)))
-            and isinstance(best.get("score"), (int, float, type(None)))
-            and fits(best.get("state"))
-            and fits(best.get("last"))
-        )
-        if not ok:
-            raise ValueError("its best_round record is malformed")
-        return best
 
     def save(self, path: str | Path) -> None:
         """Write a resumable checkpoint atomically (rank 0 writes; the other ranks wait for it)."""

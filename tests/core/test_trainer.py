@@ -306,7 +306,7 @@ def test_g_pretraining_ends_with_its_best_validation_epoch(tmp_path):
         {k: v.clone() for k, v in trainer.generator.state_dict().items()}
     )
     trainer.run(tmp_path / "c.pt")
-    assert trainer.best_g["epoch"] == 2 and trainer.best_g["valid_nll"] == 1.0
+    assert trainer.early_stop.best["epoch"] == 2 and trainer.early_stop.best["valid_nll"] == 1.0
     after = trainer.generator.state_dict()
     assert all(torch.equal(after[k], states[1][k]) for k in after)
     assert not all(torch.equal(after[k], states[2][k]) for k in after)
@@ -457,7 +457,7 @@ def test_a_branch_given_select_on_scores_its_own_start(tmp_path):
     overrides = {"adv_rounds": 2, "select_on": "valid_bleu"}
     branch = trainer_mod.branch_mle(pretrained, tiny_data(), evaluate=scores, overrides=overrides)
     branch.run()
-    assert branch.best_round["base"] == base and branch.selected_round == 2
+    assert branch.selection.record["base"] == base and branch.selected_round == 2
 
 
 @pytest.mark.parametrize(
