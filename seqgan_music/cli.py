@@ -487,10 +487,9 @@ def train(
 @click.option("--force", is_flag=True, help="Overwrite files that exist (refused otherwise).")
 @click.option(
     "--program",
-    default=0,
-    show_default=True,
+    default=None,
     type=int,
-    help="General MIDI program (0 = acoustic grand piano, 73 = flute, 40 = violin).",
+    help="General MIDI program (default 0 = acoustic grand piano; 73 = flute, 40 = violin).",
 )
 @click.option(
     "--tempo",
@@ -514,7 +513,7 @@ def compose(
     primer: Path | None,
     primer_steps: int | None,
     force: bool,
-    program: int,
+    program: int | None,
     tempo: float | None,
     restrike: bool,
     wav: bool,
@@ -559,11 +558,8 @@ def _report_pieces(pieces: list[Any]) -> None:
         if piece.text is not None:
             click.echo(piece.text)
             continue
-        span = f"MIDI {piece.lowest}..{piece.highest}" if piece.lowest is not None else "all rests"
         extra = "".join(f", {p}" for p in piece.extras)
-        click.echo(
-            f"wrote {piece.path}{extra}: {len(piece.tokens)} steps, {piece.seconds:.1f} s, {span}"
-        )
+        click.echo(f"wrote {piece.path}{extra}: {piece.summary}")
     if pieces and pieces[0].text is not None and pieces[0].path is not None:
         click.echo(f"wrote {pieces[0].path}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from seqgan_music.core.domain import ComposeOptions, Composition, get_domain
 from seqgan_music.core.model import Model
@@ -23,24 +24,20 @@ def compose(
     seed: int | None = None,
     temperature: float = 1.0,
     length: int | None = None,
-    bars: int | None = None,
-    primer: str | Path | None = None,
-    program: int = 0,
-    tempo: float | None = None,
-    restrike: bool = False,
-    wav: bool = False,
-    png: bool = False,
     runtime: Runtime | None = None,
     force: bool = False,
-    primer_steps: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **domain_options: Any,
 ) -> list[Composition]:
     """Sample `num` tunes from a checkpoint (default: the latest trained, else the shipped model).
 
     Music: writes MIDI files (tune.mid, tune-2.mid, ...) and, if asked, .wav previews and piano-roll
-    .png. Text: returns decoded lines and writes them to `out` when it is given. Existing files
-    are refused unless `force`; `progress(steps, length)` hears how sampling goes. Sampling runs
-    on the runtime's device, in fp32 unless its precision says otherwise.
+    .png. Text: returns decoded lines and writes them to `out` when it is given. `domain_options`
+    are the model's domain's own (music: bars, primer, primer_steps, program, tempo, restrike,
+    wav, png: seqgan_music.music.options); None or False is the same as not given; one the
+    domain does not have is an error. Existing files are refused unless `force`;
+    `progress(steps, length)` hears how sampling goes. Sampling runs on the runtime's device, in
+    fp32 unless its precision says otherwise.
     """
     if out is not None and not str(out).strip():
         raise SeqGANMusicError("--out is empty: give a file name such as tune.mid, or a folder")
@@ -50,8 +47,8 @@ def compose(
         raise SeqGANMusicError(f"--temperature must be positive, not {temperature}")
     runtime = runtime_or_default(runtime)
     model = model or load_checkpoint(checkpoint, runtime=runtime)
-    options = ComposeOptions(num, seed, temperature, length, primer, program, tempo, restrike,
-                             wav, png, force, primer_steps, progress, bars)  # fmt: skip
+    given = {k: v for k, v in domain_options.items() if v is not None and v is not False}
+    options = ComposeOptions(num, seed, temperature, length, force, progress, given)
     with runtime.sampling():
         return get_domain(model.domain).compose(
             model, Path(out) if out is not None else None, options

@@ -95,3 +95,45 @@ def test_heavy_libraries_stay_in_one_module():
             if any(m == lib or m.startswith(lib + ".") for m in _imported_modules(p))
         }
         assert users <= allowed, f"{lib} imported outside {allowed}: {users - allowed}"
+
+
+def test_one_entry_point_loader():
+    """Every registry (domains, tokenizers, music encodings) is a core.plugins.Registry: only
+    core/plugins.py reads entry points."""
+    users = {
+        p.relative_to(PKG).as_posix()
+        for p in PKG.rglob("*.py")
+        if any(m.startswith("importlib.metadata") for m in _imported_modules(p))
+        and "entry_points" in p.read_text()
+    }
+    assert users == {"core/plugins.py"}, users
+
+
+# What only a domain may name: music's compose options and tune facts, text's tokenizers.
+DOMAIN_FIELDS = {
+    "program", "tempo", "restrike", "wav", "bars", "primer", "primer_steps", "lowest", "highest",
+    "pitch", "pitches", "midi", "encoding", "step_seconds", "qpm", "poem", "poems",
+}  # fmt: skip
+
+
+def _identifiers(path: Path) -> set[str]:
+    """Every name the module defines or uses: variables, attributes, arguments, fields."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.keyword) and node.arg:
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+    return names
+
+
+def test_core_names_no_domain_field():
+    for path in sorted(CORE.glob("*.py")):
+        bad = sorted(_identifiers(path) & DOMAIN_FIELDS)
+        assert not bad, f"core/{path.name} names domain fields {bad}"

@@ -656,7 +656,7 @@ def test_a_text_model_refuses_music_outputs(workdir: Path) -> None:
     result = run("compose", "--checkpoint", out / "w", "--out", workdir / "s.mid")
     assert_one_line_error(result, "a text model writes its samples as text")
     result = run("compose", "--checkpoint", out / "w", "--out", workdir / "s2.txt", "--png")
-    assert_one_line_error(result, "--png is for music models")
+    assert_one_line_error(result, "--png is not an option of text models")
     assert not (workdir / "s.mid").exists() and not (workdir / "s2.txt").exists()
     result = run("compose", "--checkpoint", out / "w")  # no --out: printed only
     assert result.exit_code == 0 and len(result.stdout.splitlines()) == 4  # one may be empty

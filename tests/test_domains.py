@@ -86,9 +86,9 @@ def scratch_registries(monkeypatch):
     """Registrations made in a test go into copies of both registries, dropped afterwards."""
     domains.available_domains()
     tokenizers.available_tokenizers()
-    monkeypatch.setattr(domains, "_REGISTRY", dict(domains._REGISTRY))
+    monkeypatch.setattr(domains.DOMAINS, "entries", dict(domains.DOMAINS.entries))
     monkeypatch.setattr(domains, "_INSTANCES", dict(domains._INSTANCES))
-    monkeypatch.setattr(tokenizers, "_REGISTRY", dict(tokenizers._REGISTRY))
+    monkeypatch.setattr(tokenizers.TOKENIZERS, "entries", dict(tokenizers.TOKENIZERS.entries))
 
 
 def test_builtin_domains_claim_their_sources(tmp_path):

@@ -10,6 +10,7 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
+import seqgan_music.core.plugins as plugins
 import seqgan_music.core.tokenizer as registry
 from seqgan_music.core.tokenizer import (
     ENTRY_POINT_GROUP,
@@ -54,7 +55,7 @@ SAMPLES = {
 def scratch_registry(monkeypatch):
     """Registrations made in a test go into a copy of the registry, dropped afterwards."""
     available_tokenizers()  # load the built-ins into the real registry first
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry.TOKENIZERS, "entries", dict(registry.TOKENIZERS.entries))
 
 
 @pytest.mark.parametrize("name", available_tokenizers())
@@ -142,8 +143,8 @@ def test_entry_point_plugins_are_discovered(scratch_registry, monkeypatch, tmp_p
     def fake_entry_points(*, group):
         return [plugin] if group == ENTRY_POINT_GROUP else []
 
-    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
-    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+    monkeypatch.setattr(plugins, "entry_points", fake_entry_points)
+    monkeypatch.setattr(registry.TOKENIZERS, "plugins_loaded", False)
     assert "shout" in available_tokenizers()
     tok = get_tokenizer_class("shout")()
     assert tok.name == "shout" and tok.decode(tok.encode("Hey")) == "HEY"

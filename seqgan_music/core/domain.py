@@ -14,14 +14,13 @@ third parties add entries to the entry-point group `seqgan_music.domains` (value
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from seqgan_music.core.config import SeqGANConfig
 from seqgan_music.core.files import atomic_write_text
-from seqgan_music.core.plugins import import_modules, load_plugins, register_into
+from seqgan_music.core.plugins import Registry
 from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import ConfigError, SeqGANMusicError
 
@@ -71,35 +70,48 @@ class LoadOptions:
 
 @dataclass(frozen=True)
 class ComposeOptions:
-    """What `compose` was asked for; a domain uses what applies to it and refuses what does not."""
+    """What `compose` was asked for, in any domain. `domain_options` are the options a domain
+    adds (given by name, e.g. a MIDI program): the domain reads them into its own options object
+    with `read_domain_options`, which refuses a name it does not know."""
 
     num: int = 1
     seed: int | None = None
     temperature: float = 1.0
-    length: int | None = None
-    primer: str | Path | None = None
-    program: int = 0
-    tempo: float | None = None
-    restrike: bool = False
-    wav: bool = False
-    png: bool = False
+    length: int | None = None  # steps to sample (None: the domain's default)
     force: bool = False  # overwrite existing files (refused otherwise)
-    primer_steps: int | None = None  # how much of the primer to keep (default: a quarter)
     progress: Callable[[int, int], None] | None = None  # (steps sampled, length), long composes
-    bars: int | None = None  # a length in bars (music), instead of `length` steps
+    domain_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+T = TypeVar("T")
+
+
+def read_domain_options(cls: type[T], options: ComposeOptions, domain: str) -> T:
+    """The domain's own options object (a dataclass `cls`) from `options.domain_options`; a name
+    `cls` does not have is a one-line error naming its command-line flag."""
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    if unknown := sorted(set(options.domain_options) - known):
+        flag = "--" + unknown[0].replace("_", "-")
+        raise SeqGANMusicError(f"{flag} is not an option of {domain} models")
+    return cls(**options.domain_options)
 
 
 @dataclass
 class Composition:
-    """One composed sample and the files written for it."""
+    """One composed sample and the files written for it; `summary` says what it is in the
+    domain's terms (one line), `info` the same as data."""
 
     tokens: np.ndarray
     path: Path | None
-    seconds: float = 0.0
-    lowest: int | None = None  # music: MIDI pitch range
-    highest: int | None = None
     text: str | None = None  # text domains: the decoded sample
-    extras: tuple[Path, ...] = ()
+    extras: tuple[Path, ...] = ()  # further files written beside `path`
+    summary: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The options of a domain that adds none to `compose`."""
 
 
 def draw_samples(
@@ -190,10 +202,8 @@ class UnknownDomainError(SeqGANMusicError, KeyError):
         return str(self.args[0])
 
 
-_REGISTRY: dict[str, type] = {}
+DOMAINS = Registry("domain", ENTRY_POINT_GROUP)
 _INSTANCES: dict[str, Domain] = {}
-_BUILTIN_MODULES: list[str] = []
-_entry_points_loaded = False
 
 
 def register_domain(name: str) -> Callable[[type], type]:
@@ -201,43 +211,32 @@ def register_domain(name: str) -> Callable[[type], type]:
 
     def decorate(cls: type) -> type:
         _INSTANCES.pop(name, None)
-        return register_into(_REGISTRY, name, cls, "domain")
+        return DOMAINS.register(name, cls)
 
     return decorate
 
 
 def add_builtin_module(module: str) -> None:
     """Name a module whose import registers built-in domains (the package root does this)."""
-    if module not in _BUILTIN_MODULES:
-        _BUILTIN_MODULES.append(module)
-
-
-def _load_entry_points() -> None:
-    global _entry_points_loaded
-    if not _entry_points_loaded:
-        _entry_points_loaded = True
-        group = entry_points(group=ENTRY_POINT_GROUP)
-        load_plugins(group, _REGISTRY, register_domain, "domain")
+    DOMAINS.add_builtin_module(module)
 
 
 def available_domains() -> list[str]:
     """Names of every registered domain: built-ins and entry-point plugins, in the order they
     are asked to claim a source (built-ins first, in the order the package root lists them)."""
-    import_modules(_BUILTIN_MODULES)
-    _load_entry_points()
+    entries = DOMAINS.load()
     # Whatever the import order was: built-ins in the package root's order, then the others.
-    rank = {module: i for i, module in enumerate(_BUILTIN_MODULES)}
-    names = list(_REGISTRY)
-    return sorted(names, key=lambda n: rank.get(_REGISTRY[n].__module__, len(rank)))
+    rank = {module: i for i, module in enumerate(DOMAINS.builtin_modules)}
+    return sorted(entries, key=lambda n: rank.get(entries[n].__module__, len(rank)))
 
 
 def get_domain(name: str) -> Domain:
     """The domain registered as `name` (one shared instance); the error lists the choices."""
     choices = available_domains()
-    if not isinstance(name, str) or name not in _REGISTRY:  # a checkpoint may hold anything
+    if not isinstance(name, str) or name not in DOMAINS.entries:  # a checkpoint may hold anything
         raise UnknownDomainError(f"unknown domain {name!r}; choose one of: {', '.join(choices)}")
     if name not in _INSTANCES:
-        _INSTANCES[name] = _REGISTRY[name]()
+        _INSTANCES[name] = DOMAINS.entries[name]()
     return _INSTANCES[name]
 
 

@@ -10,10 +10,9 @@ entry-point group `seqgan_music.tokenizers` (value: "package.module:ClassName").
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from importlib.metadata import entry_points
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from seqgan_music.core.plugins import import_modules, load_plugins, register_into
+from seqgan_music.core.plugins import Registry
 from seqgan_music.errors import SeqGANMusicError
 
 ENTRY_POINT_GROUP = "seqgan_music.tokenizers"
@@ -53,38 +52,27 @@ class UnknownTokenizerError(SeqGANMusicError, KeyError):
         return str(self.args[0])  # KeyError would print the message in quotes
 
 
-_REGISTRY: dict[str, type] = {}
-_entry_points_loaded = False
+TOKENIZERS = Registry("tokenizer", ENTRY_POINT_GROUP)
 
 
 def register_tokenizer(name: str) -> Callable[[type], type]:
     """Class decorator: register a tokenizer class under `name` (duplicates are refused)."""
-    return lambda cls: register_into(_REGISTRY, name, cls, "tokenizer")
-
-
-def _load_entry_points() -> None:
-    global _entry_points_loaded
-    if not _entry_points_loaded:
-        _entry_points_loaded = True
-        group = entry_points(group=ENTRY_POINT_GROUP)
-        load_plugins(group, _REGISTRY, register_tokenizer, "tokenizer")
+    return lambda cls: TOKENIZERS.register(name, cls)
 
 
 def available_tokenizers() -> list[str]:
     """Names of every registered tokenizer: built-ins and entry-point plugins."""
-    _load_builtins()
-    _load_entry_points()
-    return sorted(_REGISTRY)
+    return TOKENIZERS.names()
 
 
 def get_tokenizer_class(name: str) -> type:
     """The class registered as `name`; the error lists the choices."""
-    choices = available_tokenizers()
-    if name not in _REGISTRY:
+    entries = TOKENIZERS.load()
+    if name not in entries:
         raise UnknownTokenizerError(
-            f"unknown tokenizer {name!r}; choose one of: {', '.join(choices)}"
+            f"unknown tokenizer {name!r}; choose one of: {', '.join(sorted(entries))}"
         )
-    return _REGISTRY[name]
+    return entries[name]
 
 
 def tokenizer_to_dict(tokenizer: Tokenizer) -> dict[str, Any]:
@@ -97,17 +85,9 @@ def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
     return get_tokenizer_class(data["name"]).from_dict(data["state"])
 
 
-_BUILTIN_MODULES: list[str] = []
-
-
 def add_builtin_module(module: str) -> None:
     """Name a module whose import registers built-in tokenizers (the package's __init__ does this).
 
     The core never imports a domain by name: the package root tells it where built-ins live.
     """
-    if module not in _BUILTIN_MODULES:
-        _BUILTIN_MODULES.append(module)
-
-
-def _load_builtins() -> None:
-    import_modules(_BUILTIN_MODULES)
+    TOKENIZERS.add_builtin_module(module)

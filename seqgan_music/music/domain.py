@@ -14,6 +14,7 @@ from seqgan_music.core.domain import (
     DomainBase,
     LoadOptions,
     Preset,
+    read_domain_options,
     register_domain,
 )
 from seqgan_music.core.files import refuse_existing
@@ -24,6 +25,7 @@ from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.encodings import encoding_for_tokenizer, encoding_of_tokenizer
 from seqgan_music.music.io.files import MIDI_SUFFIXES, TUNE_SUFFIXES
+from seqgan_music.music.options import MusicOptions
 from seqgan_music.music.presets import PRESETS, REST_PENALTY, REST_TOKEN
 
 NAMED_CORPORA = ("embedded", "nottingham")
@@ -96,13 +98,14 @@ class MusicDomain(DomainBase):
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """MIDI files (tune.mid, tune-2.mid, ...), with .wav previews and piano rolls if asked,
         written by the model's encoding."""
-        _check_render_options(options)
+        music = read_domain_options(MusicOptions, options, "music")
+        _check_render_options(music)
         paths = numbered_paths(_music_out(out), options.num)
-        extras = [".wav"] * options.wav + [".png"] * options.png
+        extras = [".wav"] * music.wav + [".png"] * music.png
         refuse_existing([q for p in paths for q in (p, *(p.with_suffix(x) for x in extras))],
                         options.force)  # fmt: skip
-        tunes = encoding_of_tokenizer(model.tokenizer).compose(model, paths, options)
-        return [Composition(**t) for t in tunes]
+        tunes = encoding_of_tokenizer(model.tokenizer).compose(model, paths, options, music)
+        return [_composition(**t) for t in tunes]
 
 
 def _pitch_frames(tokenizer: Tokenizer, windows: np.ndarray) -> np.ndarray:
@@ -133,7 +136,17 @@ def numbered_paths(out: Path, num: int) -> list[Path]:
     return [out if i == 0 else out.with_name(f"{out.stem}-{i + 1}{out.suffix}") for i in range(num)]
 
 
-def _check_render_options(options: ComposeOptions) -> None:
+def _composition(
+    tokens: np.ndarray, path: Path, seconds: float, lowest: int | None, highest: int | None,
+    extras: tuple[Path, ...],
+) -> Composition:  # fmt: skip
+    span = f"MIDI {lowest}..{highest}" if lowest is not None else "all rests"
+    summary = f"{len(tokens)} steps, {seconds:.1f} s, {span}"
+    info = {"seconds": seconds, "lowest": lowest, "highest": highest}
+    return Composition(tokens, path, extras=extras, summary=summary, info=info)
+
+
+def _check_render_options(options: MusicOptions) -> None:
     if not 0 <= options.program <= 127:
         raise SeqGANMusicError(
             f"--program must be a General MIDI program 0..127, not {options.program}"

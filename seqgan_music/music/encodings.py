@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seqgan_music.core.plugins import import_modules, load_plugins
+from seqgan_music.core.plugins import Registry
 from seqgan_music.errors import SeqGANMusicError
 
 DEFAULT_ENCODING = "paper"
@@ -44,53 +43,40 @@ class MelodyEncoding:
     pitch_frames: Callable[[Any, np.ndarray], np.ndarray]
     # (samples, references, tokenizer) -> the encoding's own metrics beside the pitch metrics
     own_scores: Callable[[np.ndarray, np.ndarray, Any], dict[str, Any]]
-    # (model, out paths, the music domain's compose options) -> per tune: tokens, path, seconds,
-    # lowest, highest, extras (core.domain.Composition's fields)
-    compose: Callable[[Any, list[Path], Any], list[dict[str, Any]]]
+    # (model, out paths, core.domain.ComposeOptions, music.options.MusicOptions) -> per tune:
+    # tokens, path, seconds, lowest, highest (MIDI pitches), extras (files written beside it)
+    compose: Callable[[Any, list[Path], Any, Any], list[dict[str, Any]]]
     bar_steps: Callable[[Any], int]  # tokenizer -> steps in one bar of its grid
     # (tune file, tokenizer, bars) -> the file's first `bars` bars as pitch frames (None: shorter)
     opening: Callable[[Path, Any, int], np.ndarray | None]
 
 
-_ENCODINGS: dict[str, MelodyEncoding] = {}
-_plugins_loaded = False
+ENCODINGS = Registry("encoding", ENTRY_POINT_GROUP, names_classes=False)
+for _module in BUILTIN_MODULES:
+    ENCODINGS.add_builtin_module(_module)
 
 
 def register_encoding(encoding: MelodyEncoding) -> MelodyEncoding:
-    """Add an encoding (a duplicate name is refused)."""
-    if encoding.name in _ENCODINGS and _ENCODINGS[encoding.name] != encoding:
-        raise ValueError(f"encoding {encoding.name!r} is already registered")
-    _ENCODINGS[encoding.name] = encoding
-    return encoding
-
-
-def _load() -> dict[str, MelodyEncoding]:
-    """The registry, with the built-ins and the entry-point plugins loaded."""
-    global _plugins_loaded
-    import_modules(BUILTIN_MODULES)
-    if not _plugins_loaded:
-        _plugins_loaded = True
-        group = entry_points(group=ENTRY_POINT_GROUP)  # each value: a MelodyEncoding row
-        load_plugins(group, _ENCODINGS, lambda name: register_encoding, "encoding")
-    return _ENCODINGS
+    """Add an encoding under its name (a different one under a taken name is refused)."""
+    return ENCODINGS.register(encoding.name, encoding)
 
 
 def available_encodings() -> list[str]:
-    return sorted(_load())
+    return ENCODINGS.names()
 
 
 def get_encoding(name: str) -> MelodyEncoding:
     """The encoding called `name`; the error lists the choices."""
-    if name not in _load():
+    if name not in ENCODINGS.load():
         raise SeqGANMusicError(
             f"unknown encoding {name!r}; choose one of: {', '.join(available_encodings())}"
         )
-    return _ENCODINGS[name]
+    return ENCODINGS.entries[name]
 
 
 def encoding_of(config: Any) -> MelodyEncoding:
     """The encoding whose config class `config` is an instance of."""
-    for enc in _load().values():
+    for enc in ENCODINGS.load().values():
         if isinstance(config, enc.config_class):
             return enc
     raise SeqGANMusicError(f"no registered encoding takes a {type(config).__name__}")
@@ -98,7 +84,7 @@ def encoding_of(config: Any) -> MelodyEncoding:
 
 def encoding_for_tokenizer(tokenizer: str) -> MelodyEncoding | None:
     """The encoding a tokenizer name belongs to (None: not a music tokenizer)."""
-    return next((e for e in _load().values() if e.tokenizer == tokenizer), None)
+    return next((e for e in ENCODINGS.load().values() if e.tokenizer == tokenizer), None)
 
 
 def encoding_of_tokenizer(tokenizer: Any) -> MelodyEncoding:

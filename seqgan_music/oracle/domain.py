@@ -21,8 +21,10 @@ from seqgan_music.core.domain import (
     Dataset,
     DomainBase,
     LoadOptions,
+    NoOptions,
     Preset,
     draw_samples,
+    read_domain_options,
     register_domain,
     write_lines,
 )
@@ -154,6 +156,7 @@ class OracleDomain(DomainBase):
 
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """Samples as lines of token ids, written to `out` when it is given."""
+        read_domain_options(NoOptions, options, "oracle")
         if out is not None:
             refuse_existing([out], options.force)
         samples = draw_samples(model, options)

@@ -13,8 +13,10 @@ from seqgan_music.core.domain import (
     Dataset,
     DomainBase,
     LoadOptions,
+    NoOptions,
     Preset,
     draw_samples,
+    read_domain_options,
     register_domain,
     write_lines,
 )
@@ -101,7 +103,8 @@ class TextDomain(DomainBase):
 
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """Decoded lines, written to `out` (one a line) when it is given."""
-        _refuse_music_options(out, options)
+        read_domain_options(NoOptions, options, "text")  # no MIDI program, primer, ...
+        _refuse_music_out(out)
         if out is not None:
             refuse_existing([out], options.force)
         samples = draw_samples(model, options)
@@ -110,18 +113,11 @@ class TextDomain(DomainBase):
         return [Composition(tokens=row, path=path, text=t) for row, t in zip(samples, texts)]
 
 
-# What a text model cannot write: music and audio files, and the music-only options.
+# What a text model cannot write: music and audio files.
 _NOT_TEXT_SUFFIXES = (".mid", ".midi", ".abc", ".wav", ".png")
 
 
-def _refuse_music_options(out: Path | None, options: ComposeOptions) -> None:
-    music_only = {"--primer": options.primer is not None, "--primer-steps": options.primer_steps
-                  is not None, "--wav": options.wav, "--png": options.png,
-                  "--restrike": options.restrike, "--tempo": options.tempo is not None,
-                  "--program": options.program != 0}  # fmt: skip
-    given = [flag for flag, used in music_only.items() if used]
-    if given:
-        raise SeqGANMusicError(f"{given[0]} is for music models; this checkpoint is text")
+def _refuse_music_out(out: Path | None) -> None:
     if out is not None and (out.suffix.lower() in _NOT_TEXT_SUFFIXES or out.suffix == ""):
         raise SeqGANMusicError(
             f"--out {out}: a text model writes its samples as text, one a line; give a .txt name"

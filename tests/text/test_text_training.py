@@ -51,7 +51,7 @@ class Syllables:
 @pytest.fixture
 def toy_registered(monkeypatch):
     registry.available_tokenizers()
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(registry.TOKENIZERS, "entries", dict(registry.TOKENIZERS.entries))
     register_tokenizer("syllables")(Syllables)
 
 

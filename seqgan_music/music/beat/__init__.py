@@ -45,10 +45,10 @@ def _codec(config: BeatEncodingConfig, manifest: dict[str, Any]) -> Any:
     return MidiBeatCodec.from_encoding(config, **corpus_rendering(manifest.get("used", [])))
 
 
-def _compose(model: Any, paths: list[Path], options: Any) -> list[dict[str, Any]]:
+def _compose(model: Any, paths: list[Path], options: Any, music: Any) -> list[dict[str, Any]]:
     from seqgan_music.music.beat.compose import compose_beat
 
-    return compose_beat(model, paths, options)
+    return compose_beat(model, paths, options, music)
 
 
 BEAT = register_encoding(

@@ -31,14 +31,17 @@ def beat_length(codec: Any, bars: int | None, length: int | None, metre: tuple[i
     return length if length is not None else max(codec.seq_len, DEFAULT_BARS * bar)
 
 
-def compose_beat(model: Any, out_paths: list[Path], options: Any) -> list[dict[str, Any]]:
-    """Sample and write one MIDI per path (`options`: the music domain's compose options);
-    returns per tune its tokens, path, seconds, pitch range and extra files."""
+def compose_beat(
+    model: Any, out_paths: list[Path], options: Any, music: Any
+) -> list[dict[str, Any]]:
+    """Sample and write one MIDI per path (`options`: core.domain.ComposeOptions, `music`:
+    music.options.MusicOptions); returns per tune its tokens, path, seconds, pitch range and
+    extra files."""
     from seqgan_music.music.beat.tunes import read_beat_primer
 
-    if options.restrike:
+    if music.restrike:
         raise SeqGANMusicError("--restrike is for the paper's encoding: beat tokens re-strike")
-    bars, length, primer = options.bars, options.length, options.primer
+    bars, length, primer = music.bars, options.length, music.primer
     codec = model.tokenizer
     metre = codec.time_signature
     prefix = None
@@ -53,8 +56,8 @@ def compose_beat(model: Any, out_paths: list[Path], options: Any) -> list[dict[s
         prefix=None if prefix is None else [int(t) for t in prefix],
         on_step=None if options.progress is None else (lambda t: options.progress(t, total)),
     )  # fmt: skip
-    qpm = options.tempo if options.tempo is not None else codec.qpm
-    return [_write(codec, row, path, qpm, metre, options.program, options.wav, options.png)
+    qpm = music.tempo if music.tempo is not None else codec.qpm
+    return [_write(codec, row, path, qpm, metre, music.program, music.wav, music.png)
             for row, path in zip(samples, out_paths)]  # fmt: skip
 
 

@@ -39,10 +39,10 @@ def _codec(config: EncodingConfig, manifest: dict[str, Any]) -> Any:
     return MidiPitchCodec.from_encoding(config)
 
 
-def _compose(model: Any, paths: list[Path], options: Any) -> list[dict[str, Any]]:
+def _compose(model: Any, paths: list[Path], options: Any, music: Any) -> list[dict[str, Any]]:
     from seqgan_music.music.paper.compose import compose_paper
 
-    return compose_paper(model, paths, options)
+    return compose_paper(model, paths, options, music)
 
 
 PAPER = register_encoding(

@@ -17,22 +17,24 @@ DEFAULT_STEPS = 128  # a composed tune's default length: 51 s at 0.4 s a step (M
 LONG_FACTOR = 4  # --length beyond this many times the trained length draws a warning
 
 
-def compose_paper(model: Model, paths: list[Path], options: Any) -> list[dict[str, Any]]:
-    """Sample and write one MIDI per path (`options`: the music domain's compose options), with
-    .wav previews and piano rolls if asked; returns per tune its tokens, path, seconds, pitch
-    range and extra files."""
+def compose_paper(
+    model: Model, paths: list[Path], options: Any, music: Any
+) -> list[dict[str, Any]]:
+    """Sample and write one MIDI per path (`options`: core.domain.ComposeOptions, `music`:
+    music.options.MusicOptions), with .wav previews and piano rolls if asked; returns per tune
+    its tokens, path, seconds, pitch range and extra files."""
     from seqgan_music.music.paper.tunes import write_wav
     from seqgan_music.music.render import write_piano_roll_png
 
-    if options.bars is not None:  # the paper's grid: a step is written as a quarter note
-        if options.bars < 1:
-            raise SeqGANMusicError(f"--bars must be at least 1, not {options.bars}")
-        options = replace(options, length=options.bars * STEPS_PER_BAR)
+    if music.bars is not None:  # the paper's grid: a step is written as a quarter note
+        if music.bars < 1:
+            raise SeqGANMusicError(f"--bars must be at least 1, not {music.bars}")
+        options = replace(options, length=music.bars * STEPS_PER_BAR)
     model_step = float(model.tokenizer.step_seconds)
     # A step stays one quarter note: --tempo changes only how long it lasts when rendered.
-    step = 60.0 / options.tempo if options.tempo is not None else model_step
+    step = 60.0 / music.tempo if music.tempo is not None else model_step
     length = compose_length(model, options.length)
-    prefix = _primer_prefix(model, options, model_step, length)
+    prefix = _primer_prefix(model, music, model_step, length)
     progress = options.progress
     samples = model.sample(
         len(paths),
@@ -45,13 +47,13 @@ def compose_paper(model: Model, paths: list[Path], options: Any) -> list[dict[st
     results = []
     for row, path in zip(samples, paths):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tune = model.tokenizer.decode(row, step_seconds=step, program=options.program,
-                                      qpm=options.tempo, restrike=options.restrike)  # fmt: skip
+        tune = model.tokenizer.decode(row, step_seconds=step, program=music.program,
+                                      qpm=music.tempo, restrike=music.restrike)  # fmt: skip
         atomic_write(path, tune.write)
         extras = []
-        if options.wav:
+        if music.wav:
             extras.append(write_wav(row, path.with_suffix(".wav"), step_seconds=step))
-        if options.png:
+        if music.png:
             extras.append(write_piano_roll_png(row, path.with_suffix(".png"), step))
         pitches = token_to_pitch(row[row != REST])
         low, high = (int(pitches.min()), int(pitches.max())) if len(pitches) else (None, None)
@@ -76,21 +78,19 @@ def compose_length(model: Model, length: int | None) -> int:
     return length
 
 
-def _primer_prefix(
-    model: Model, options: Any, step_seconds: float, length: int
-) -> list[int] | None:
+def _primer_prefix(model: Model, music: Any, step_seconds: float, length: int) -> list[int] | None:
     """The primer's first --primer-steps (default: a quarter of the tune length, at most the
     trained length) steps, read on the grid the model was trained on."""
-    if options.primer is None:
-        if options.primer_steps is not None:
+    if music.primer is None:
+        if music.primer_steps is not None:
             raise SeqGANMusicError("--primer-steps needs --primer (the tune to continue)")
         return None
     from seqgan_music.music.paper.tunes import read_primer
 
     default = max(1, min(length // 4, model.config.generator.seq_len))
-    steps = default if options.primer_steps is None else options.primer_steps
+    steps = default if music.primer_steps is None else music.primer_steps
     if not 1 <= steps < length:
         raise SeqGANMusicError(
             f"--primer-steps must be 1..{length - 1} (below --length), not {steps}"
         )
-    return [int(t) for t in read_primer(options.primer, steps, step_seconds=step_seconds)]
+    return [int(t) for t in read_primer(music.primer, steps, step_seconds=step_seconds)]

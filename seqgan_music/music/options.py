@@ -1,0 +1,19 @@
+"""The music domain's own compose options (`core.domain.ComposeOptions.domain_options`, by name):
+what the CLI's music flags and `seqgan_music.compose(..., bars=8, png=True)` give."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class MusicOptions:
+    primer: str | Path | None = None  # a MIDI/ABC tune to continue
+    primer_steps: int | None = None  # how much of the primer to keep (default: a quarter)
+    bars: int | None = None  # a length in bars instead of steps
+    program: int = 0  # General MIDI program
+    tempo: float | None = None  # quarter notes a minute (default: the model's)
+    restrike: bool = False  # paper encoding: re-strike repeated pitches
+    wav: bool = False  # also write a .wav preview
+    png: bool = False  # also write a piano-roll .png
