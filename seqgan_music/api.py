@@ -66,7 +66,6 @@ __all__ = [
     "data_summary",
     "domain_for",
     "download_corpus",
-    "encoding_tokenizer",
     "evaluate",
     "export_model",
     "describe_checkpoint",
@@ -128,16 +127,6 @@ def music_encodings() -> list[str]:
     from seqgan_music.music.encodings import available_encodings
 
     return available_encodings()
-
-
-def encoding_tokenizer(encoding: str | None, tokenizer: str | None = None) -> str | None:
-    """The tokenizer a music encoding uses (None: none asked for, keep `tokenizer`); an encoding
-    and a tokenizer of another one are an error."""
-    if encoding is None:
-        return tokenizer
-    from seqgan_music.music.encodings import music_encoding
-
-    return music_encoding(encoding, tokenizer).tokenizer
 
 
 def download_corpus(name: str, dest: str | Path, *, url: str | None = None) -> Path:

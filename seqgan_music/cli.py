@@ -289,6 +289,11 @@ encoding_option = click.option(
 )  # fmt: skip
 
 
+def _encoding_options(encoding: str | None) -> dict[str, Any] | None:
+    """--encoding travels as itself, one of the music domain's load options."""
+    return None if encoding is None else {"encoding": encoding}
+
+
 def _command_line_args(ctx: click.Context, skip: tuple[str, ...]) -> list[str]:
     """The options given on the command line to this command (and its group), rebuilt as argv."""
     args = ["--debug"] if _debug else []
@@ -401,8 +406,7 @@ def train(
     merged = api.merge_settings(
         config_file, overrides=overrides, data=None if data == "embedded" else data,
         preset=preset, seed=seed, split_seed=split_seed,
-        tokenizer=api.encoding_tokenizer(encoding, tokenizer),
-        seq_len=seq_len,
+        tokenizer=tokenizer, seq_len=seq_len,
     )  # fmt: skip
     bars = None if quiet else ProgressBars(runtime.threads)
     try:
@@ -412,6 +416,7 @@ def train(
             out_dir=out_dir,
             run_name=run_name,
             runtime=runtime,
+            domain_options=_encoding_options(encoding),
             resume=resume,
             init_from=init_from,
             callback=bars,
@@ -700,7 +705,8 @@ def compare(
             **({} if seed_list is not None else {"seed": seed}),
             num_samples=num_samples,
             runtime=runtime,
-            tokenizer=api.encoding_tokenizer(encoding, tokenizer),
+            tokenizer=tokenizer,
+            domain_options=_encoding_options(encoding),
             seq_len=seq_len,
             callback=bars,
             progress=not quiet,

@@ -167,6 +167,7 @@ def compare(
     seq_len: int | None = None,
     callback: Any = None,
     progress: bool = True,
+    domain_options: dict[str, Any] | None = None,
 ) -> EvaluationReport:
     """The fair comparison: three generators from one MLE pre-training, evaluated on test.
 
@@ -178,7 +179,8 @@ def compare(
     out = Path(out_dir)
     runtime = runtime_or_default(runtime)
     common = dict(preset=preset, out_dir=out, seed=seed, runtime=runtime, tokenizer=tokenizer,
-                  seq_len=seq_len, callback=callback, progress=progress)  # fmt: skip
+                  seq_len=seq_len, callback=callback, progress=progress,
+                  domain_options=domain_options)  # fmt: skip
     seqgan = train(data, overrides=overrides, run_name="seqgan", **common)
     pretrained = seqgan.run_dir / "checkpoint-pretrained.pt"
     mle_overrides = {**(overrides or {}), "mode": "mle"}

@@ -113,6 +113,7 @@ def _run_folder(
 def _dataset(
     data: str | Path, tokenizer: str | None, seq_len: int | None, seed: int | None,
     progress: bool, start_from: Path | None, split_seed: int | None = None,
+    domain_options: dict[str, Any] | None = None,
 ) -> tuple[Dataset, RunMetadata]:  # fmt: skip
     """The corpus, encoded as the run it continues was (its source, tokenizer, length, split)."""
     run = RunMetadata(
@@ -137,6 +138,7 @@ def _dataset(
     dataset = load_dataset(
         run.data, tokenizer=run.tokenizer_name, seq_len=run.seq_len, seed=run.split_seed,
         progress=progress and main, fitted_tokenizer=fitted, domain=run.domain,
+        domain_options=domain_options,
     )  # fmt: skip
     if main:
         distributed.barrier()
@@ -182,6 +184,7 @@ def train(
     progress: bool = True,
     max_units: int | None = None,
     split_seed: int | None = None,
+    domain_options: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Train SeqGAN (Algorithm 1) on a corpus; write checkpoints, metrics CSV and curve PNG.
 
@@ -191,6 +194,7 @@ def train(
     from another run's state (with `overrides`, e.g. {"mode": "mle"} for the MLE baseline).
     `seed` seeds training only; a corpus without its own split is split with `split_seed`
     (default `DEFAULT_SPLIT_SEED`; a resumed or branched run keeps its checkpoint's).
+    `domain_options` are the domain's own load options (music: {"encoding": "beat"}).
     The runtime's precision and compile, when given, override the run's (and are stored with it).
     """
     out_dir = Path(out_dir)
@@ -201,7 +205,8 @@ def train(
     main = distributed.is_main()
     resume = resume or _torchrun_restart(out_dir, run_name, init_from)
     run_dir, start_from = _run_folder(out_dir, run_name, resume, init_from)
-    dataset, run = _dataset(data, tokenizer, seq_len, seed, progress, start_from, split_seed)
+    dataset, run = _dataset(data, tokenizer, seq_len, seed, progress, start_from, split_seed,
+                            domain_options)  # fmt: skip
     valid = dataset.valid if len(dataset.valid) else dataset.train
     # rank 0 writes the folder and holds its lock: a second writer gets a one-line error
     with _run_folder_kept_if_used(run_dir), RunLock(run_dir) if main else contextlib.nullcontext():

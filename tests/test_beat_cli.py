@@ -11,6 +11,7 @@ import pretty_midi
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import run_cli
 
 from seqgan_music.cli import cli
 from seqgan_music.music.beat.encoding import HOLD, BeatEncodingConfig, notes_to_beat_tokens
@@ -50,13 +51,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(autouse=True)
-def _cache(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SEQGAN_MUSIC_CACHE", str(workdir / "cache"))
-
-
-def run(*args: str | Path) -> object:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=True)
+pytestmark = pytest.mark.usefixtures("workdir_cache")  # tests/conftest.py
+run = run_cli
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import pretty_midi
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import run_cli
 
 from seqgan_music import api
 from seqgan_music.cli import cli
@@ -53,13 +54,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(autouse=True)
-def _cache(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SEQGAN_MUSIC_CACHE", str(workdir / "cache"))
-
-
-def run(*args: str | Path) -> object:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=True)
+pytestmark = pytest.mark.usefixtures("workdir_cache")  # tests/conftest.py
+run = run_cli
 
 
 def assert_one_line_error(result: object, *fragments: str) -> None:

@@ -66,6 +66,8 @@ class LoadOptions:
     progress: bool = True
     fitted_tokenizer: Tokenizer | None = None  # a checkpoint's: encode with its vocabulary
     tokenizer_options: dict[str, Any] | None = None
+    # the domain's own load options, by name (music: its encoding); see `read_domain_options`
+    domain_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class ComposeOptions:
 T = TypeVar("T")
 
 
-def read_domain_options(cls: type[T], options: ComposeOptions, domain: str) -> T:
+def read_domain_options(cls: type[T], options: LoadOptions | ComposeOptions, domain: str) -> T:
     """The domain's own options object (a dataclass `cls`) from `options.domain_options`; a name
     `cls` does not have is a one-line error naming its command-line flag."""
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]

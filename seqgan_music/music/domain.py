@@ -25,7 +25,7 @@ from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.encodings import encoding_for_tokenizer, encoding_of_tokenizer
 from seqgan_music.music.io.files import MIDI_SUFFIXES, TUNE_SUFFIXES
-from seqgan_music.music.options import MusicOptions
+from seqgan_music.music.options import MusicLoadOptions, MusicOptions
 from seqgan_music.music.presets import PRESETS, REST_PENALTY, REST_TOKEN
 
 NAMED_CORPORA = ("embedded", "nottingham")
@@ -50,12 +50,13 @@ class MusicDomain(DomainBase):
         return ours and (source in NAMED_CORPORA or _holds_tunes(Path(source)))
 
     def load(self, source: str, options: LoadOptions) -> Dataset:
-        """Windows in the encoding the tokenizer names (`midi-pitch`: the paper's, the default;
-        `midi-beat`: the beat grid), with the fitted tokenizer of a checkpoint when given."""
+        """Windows in the encoding asked for by name (`paper`, the default, or `beat`), else the
+        one whose tokenizer is named (a checkpoint's), with its fitted tokenizer when given."""
         from seqgan_music.music.corpus import prepare_corpus
         from seqgan_music.music.encodings import music_encoding
 
-        scheme = music_encoding(None, options.tokenizer)
+        asked = read_domain_options(MusicLoadOptions, options, "music").encoding
+        scheme = music_encoding(asked, options.tokenizer)
         config = scheme.make_config(options.seq_len)
         corpus = prepare_corpus(
             source, encoding=config, seed=options.seed, progress=options.progress

@@ -1,5 +1,6 @@
-"""The music domain's own compose options (`core.domain.ComposeOptions.domain_options`, by name):
-what the CLI's music flags and `seqgan_music.compose(..., bars=8, png=True)` give."""
+"""The music domain's own options, by name in the core's `LoadOptions.domain_options` (the
+encoding) and `ComposeOptions.domain_options` (what the CLI's music flags and
+`seqgan_music.compose(..., bars=8, png=True)` give)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
+class MusicLoadOptions:
+    """The music domain's own load options (`core.domain.LoadOptions.domain_options`)."""
+
+    encoding: str | None = None  # a registered encoding's name (music/encodings.py); None: paper
+
+
+@dataclass(frozen=True)
 class MusicOptions:
+    """The music domain's own compose options."""
+
     primer: str | Path | None = None  # a MIDI/ABC tune to continue
     primer_steps: int | None = None  # how much of the primer to keep (default: a quarter)
     bars: int | None = None  # a length in bars instead of steps

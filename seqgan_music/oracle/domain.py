@@ -128,6 +128,7 @@ class OracleDomain(DomainBase):
 
     def load(self, source: str, options: LoadOptions) -> Dataset:
         """The paper's 10,000 training sequences, then 1,000 each for valid and test."""
+        read_domain_options(NoOptions, options, "oracle")  # e.g. no music encoding
         if options.seq_len not in (None, SEQ_LEN):
             raise SeqGANMusicError(
                 f"the oracle's sequences are {SEQ_LEN} long, not {options.seq_len}"

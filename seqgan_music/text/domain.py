@@ -56,6 +56,7 @@ class TextDomain(DomainBase):
     def load(self, source: str, options: LoadOptions) -> Dataset:
         """Fit a tokenizer on train; `fitted_tokenizer` (a checkpoint's) encodes with that
         vocabulary instead, so held-out scores use the ids the model was trained with."""
+        read_domain_options(NoOptions, options, "text")  # e.g. no music encoding
         from seqgan_music.text.corpus import encode_fixed_length, load_text_corpus
 
         corpus = load_text_corpus(

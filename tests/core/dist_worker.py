@@ -14,27 +14,23 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from seqgan_music.core import distributed
-from seqgan_music.core.config import DiscriminatorConfig, GeneratorConfig, SeqGANConfig
-from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: helpers.py
+from helpers import tiny_config, tiny_data  # noqa: E402
 
-V, T = 12, 6
+from seqgan_music.core import distributed
+from seqgan_music.core.config import SeqGANConfig
+from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent
 
 
 def config(**train) -> SeqGANConfig:
     # batch 7 and 37 positives: shares differ across ranks and the last batch has 2 rows
-    schedule = dict(batch_size=7, g_pretrain_epochs=2, d_pretrain_rounds=1, d_pretrain_epochs=1,
-                    adv_rounds=2, g_steps=1, d_steps=1, k_epochs=1, rollout_num=2,
-                    num_negatives=15, pg_batch_size=5, eval_every=1, seed=7)  # fmt: skip
-    schedule.update(train)
-    return SeqGANConfig(
-        GeneratorConfig(V, T, emb_dim=8, hidden_dim=8),
-        DiscriminatorConfig(V, T, emb_dim=8, filters=((2, 4), (3, 4))),
-    ).with_train(**schedule)
+    schedule = dict(batch_size=7, d_pretrain_rounds=1, g_steps=1, d_steps=1, num_negatives=15,
+                    pg_batch_size=5, eval_every=1)  # fmt: skip
+    return tiny_config(**{**schedule, **train})
 
 
 def data() -> torch.Tensor:
-    return torch.randint(0, V, (37, T), generator=torch.Generator().manual_seed(0))
+    return tiny_data(37)
 
 
 def flat(trainer: SeqGANTrainer) -> torch.Tensor:

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from helpers import tiny_config, tiny_data
 
 from seqgan_music.core.config import DiscriminatorConfig, GeneratorConfig, SeqGANConfig, TrainConfig
 from seqgan_music.core.discriminator import Discriminator
@@ -10,22 +11,18 @@ from seqgan_music.core.precision import adam, autocast, fast_bf16, resolve_preci
 from seqgan_music.core.rollout import rollout_rewards
 from seqgan_music.core.trainer import SeqGANTrainer
 
-V, T = 12, 6
-
 
 def tiny(**train) -> SeqGANConfig:
-    schedule = dict(batch_size=8, g_pretrain_epochs=1, d_pretrain_rounds=1, d_pretrain_epochs=1,
-                    adv_rounds=2, d_steps=1, k_epochs=1, rollout_num=2, num_negatives=16,
-                    eval_every=1, seed=3)  # fmt: skip
-    schedule.update(train)
-    return SeqGANConfig(
-        GeneratorConfig(V, T, emb_dim=8, hidden_dim=8),
-        DiscriminatorConfig(V, T, emb_dim=8, filters=((2, 4), (3, 4))),
-    ).with_train(**schedule)
+    return tiny_config(**{**PRECISION_SCHEDULE, **train})
 
 
 def data() -> torch.Tensor:
-    return torch.randint(0, V, (32, T), generator=torch.Generator().manual_seed(0))
+    return tiny_data(32)
+
+
+# one unit of each pre-training phase, one D step a round, evaluated every unit
+PRECISION_SCHEDULE = dict(g_pretrain_epochs=1, d_pretrain_rounds=1, g_steps=1, d_steps=1,
+                          eval_every=1, seed=3)  # fmt: skip
 
 
 def weights(trainer: SeqGANTrainer) -> list[torch.Tensor]:

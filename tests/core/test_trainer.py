@@ -4,33 +4,16 @@ import functools
 
 import pytest
 import torch
+from helpers import T, V, tiny_config, tiny_data
 
 import seqgan_music.core.trainer as trainer_mod
 from seqgan_music.core.checkpoint import read_checkpoint
-from seqgan_music.core.config import DiscriminatorConfig, GeneratorConfig, SeqGANConfig
 from seqgan_music.core.trainer import (
     SeqGANTrainer,
     TrainEvent,
     checkpoint_generator,
     pretrained_path,
 )
-
-V, T = 12, 6
-
-
-def tiny_config(**train) -> SeqGANConfig:
-    schedule = dict(batch_size=8, g_pretrain_epochs=2, d_pretrain_rounds=2, d_pretrain_epochs=1,
-                    adv_rounds=2, g_steps=2, d_steps=2, k_epochs=1, rollout_num=2,
-                    num_negatives=16, eval_every=2, seed=7)  # fmt: skip
-    schedule.update(train)
-    return SeqGANConfig(
-        GeneratorConfig(V, T, emb_dim=8, hidden_dim=8),
-        DiscriminatorConfig(V, T, emb_dim=8, filters=((2, 4), (3, 4))),
-    ).with_train(**schedule)
-
-
-def tiny_data(n: int = 32) -> torch.Tensor:
-    return torch.randint(0, V, (n, T), generator=torch.Generator().manual_seed(0))
 
 
 def params(trainer: SeqGANTrainer) -> list[torch.Tensor]:
