@@ -528,14 +528,11 @@ def compose(
     """Compose new tunes (or text) from a trained checkpoint (fp32 unless --precision says)."""
     from seqgan_music import api
 
-    if out is not None and not out.strip():
-        raise click.BadParameter("is empty: give a file name such as tune.mid, or a folder",
-                                 param_hint="--out")  # fmt: skip
     model_path = api.find_checkpoint(checkpoint)
     model = api.load_checkpoint(model_path, runtime=runtime)
     with SamplingBar() as bar:
         pieces = api.compose(
-            Path(out) if out is not None else None,
+            out,  # compose refuses an empty one
             model=model,
             force=force,
             primer_steps=primer_steps,

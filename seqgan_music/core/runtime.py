@@ -40,8 +40,14 @@ def default_threads() -> int:
     passive = os.environ.get("OMP_WAIT_POLICY", "PASSIVE").upper() == "PASSIVE"
     if "torch" in sys.modules or not passive:  # OpenMP has read its wait policy already
         return 1
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else os.cpu_count() or 1)  # fmt: skip
+    return usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def configure_threads(threads: int | None = None) -> int:

@@ -28,6 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from seqgan_music.core.files import atomic_write, atomic_write_text
+from seqgan_music.core.runtime import usable_cores
 from seqgan_music.core.splits import SPLITS, seeded_split
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.encodings import DEFAULT_ENCODING, config_from_dict, encoding_of
@@ -209,9 +210,7 @@ def parse_files(
 ) -> list[list[tuple[str, Any, dict]]]:
     """`parse_file` over all files, on `workers` processes (default: all cores), in file order."""
     if workers is None:
-        workers = (
-            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        )
+        workers = usable_cores()
     workers = max(1, min(workers or 1, len(files)))
     tasks = [(str(f), enc) for f in files]
     bar = dict(total=len(tasks), desc=desc, unit="file", disable=not progress, file=sys.stderr)
