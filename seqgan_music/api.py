@@ -31,8 +31,15 @@ from seqgan_music.core.runtime import Runtime, runtime_or_default
 from seqgan_music.core.trainer import TrainEvent
 from seqgan_music.datasets import load_dataset
 from seqgan_music.errors import ConfigError, SeqGANMusicError
-from seqgan_music.evaluation import EvaluationReport, compare, compare_seeds, evaluate
+from seqgan_music.evaluation import (
+    EvaluationReport,
+    compare,
+    compare_seeds,
+    evaluate,
+    evaluate_compare,
+)
 from seqgan_music.models import load_checkpoint
+from seqgan_music.quality_diversity import parse_temperatures
 from seqgan_music.runs import (
     CHECKPOINT_NAME,
     SHIPPED_CHECKPOINT,
@@ -67,6 +74,7 @@ __all__ = [
     "domain_for",
     "download_corpus",
     "evaluate",
+    "evaluate_compare",
     "export_model",
     "describe_checkpoint",
     "find_checkpoint",
@@ -78,6 +86,7 @@ __all__ = [
     "merge_settings",
     "music_encodings",
     "oracle_presets",
+    "parse_temperatures",
     "plot_learning_curve",
     "preset_config",
     "prepare_corpus",

@@ -461,10 +461,10 @@ def train(
 @click.option("--seed", type=int, default=None, help="Random seed for sampling.")
 @click.option(
     "--temperature",
-    default=1.0,
-    show_default=True,
+    default=None,
     type=float,
-    help="Sampling temperature (<1 safer, >1 wilder).",
+    help="Sampling temperature (<1 safer, >1 wilder; default: the model's own, the one the "
+    "matched-diversity test chose on the valid split where recorded, else 1).",
 )
 @click.option(
     "--length",
@@ -512,7 +512,7 @@ def compose(
     checkpoint: Path | None,
     num: int,
     seed: int | None,
-    temperature: float,
+    temperature: float | None,
     length: int | None,
     bars: int | None,
     primer: Path | None,
@@ -530,6 +530,9 @@ def compose(
 
     model_path = api.find_checkpoint(checkpoint)
     model = api.load_checkpoint(model_path, runtime=runtime)
+    why = "given"
+    if temperature is None:
+        temperature, why = model.compose_default
     with SamplingBar() as bar:
         pieces = api.compose(
             out,  # compose refuses an empty one
@@ -551,7 +554,8 @@ def compose(
             runtime=runtime,
         )
     # stderr: a text model's samples on stdout stay clean to pipe
-    click.echo(f"seqgan-music: composed with {api.describe_checkpoint(model_path)}", err=True)
+    click.echo(f"seqgan-music: composed with {api.describe_checkpoint(model_path)} at "
+               f"temperature {temperature:g} ({why})", err=True)  # fmt: skip
     _report_pieces(pieces)
 
 
@@ -602,6 +606,16 @@ def _report_pieces(pieces: list[Any]) -> None:
     default=None,
     help="Folder for evaluation.json and evaluation.md.",
 )
+@click.option(
+    "--temperatures",
+    default="off",
+    show_default=True,
+    metavar="T1,T2,...|default|off",
+    help="The matched-diversity test: every model over this temperature grid, the others matched "
+    "to --subject's diversity on the valid split, scored on test (default: 0.5..1.3).",
+)
+@click.option("--subject", default=None, help="The model the others are matched to (a --name; "
+              "default: the last checkpoint).")  # fmt: skip
 @friendly_errors
 @runtime_options
 def evaluate(
@@ -611,6 +625,8 @@ def evaluate(
     num_samples: int,
     seed: int,
     out_dir: Path | None,
+    temperatures: str,
+    subject: str | None,
     runtime: Any,
 ) -> None:
     """Score models against held-out data: BLEU, MSE, diversity, musical metrics, p-values."""
@@ -626,6 +642,8 @@ def evaluate(
         seed=seed,
         out_dir=out_dir,
         runtime=runtime,
+        subject=subject,
+        temperatures=_parse_temperatures(temperatures),
     )
     click.echo(report.markdown)
     if report.json_path:
@@ -662,6 +680,14 @@ def evaluate(
     show_default=True,
     help="Samples drawn per model for evaluation.",
 )
+@click.option(
+    "--temperatures",
+    default="default",
+    show_default=True,
+    metavar="T1,T2,...|default|off",
+    help="Grid of the matched-diversity test (default: 0.5,0.7,0.8,0.9,1,1.1,1.3): the MLE rows "
+    "at SeqGAN's diversity, chosen on valid, scored on test; off: T = 1 only.",
+)
 @tokenizer_option
 @seq_len_option
 @encoding_option
@@ -676,6 +702,7 @@ def compare(
     seed: int,
     seeds: str | None,
     num_samples: int,
+    temperatures: str,
     tokenizer: str | None,
     seq_len: int | None,
     encoding: str | None,
@@ -707,6 +734,7 @@ def compare(
             seq_len=seq_len,
             callback=bars,
             progress=not quiet,
+            temperatures=_parse_temperatures(temperatures),
         )
     finally:
         if bars is not None:
@@ -900,12 +928,30 @@ def oracle(
     metavar="KEY=VALUE",
     help="Recorded under metadata['training'] (e.g. command=..., seconds=...).",
 )
+@click.option(
+    "--compose-temperature",
+    type=float,
+    default=None,
+    help="compose's default temperature for this model (e.g. the matched test's).",
+)
+@click.option("--compose-why", default=None, help="Why that temperature, said by compose.")
 @friendly_errors
-def export(checkpoint: Path | None, out: Path, notes: tuple[str, ...]) -> None:
+def export(
+    checkpoint: Path | None, out: Path, notes: tuple[str, ...],
+    compose_temperature: float | None, compose_why: str | None,
+) -> None:  # fmt: skip
     """Write a small sampling-only checkpoint (generator + tokenizer, no optimiser or D)."""
     from seqgan_music import api
 
-    path = api.export_model(api.find_checkpoint(checkpoint), out, notes=_parse_overrides(notes))
+    if compose_temperature is not None and compose_temperature <= 0:
+        raise click.BadParameter("must be positive", param_hint="--compose-temperature")
+    if compose_why is not None and compose_temperature is None:
+        raise click.BadParameter("needs --compose-temperature", param_hint="--compose-why")
+    compose = None
+    if compose_temperature is not None:
+        compose = {"temperature": compose_temperature, "why": compose_why or "set at export"}
+    path = api.export_model(api.find_checkpoint(checkpoint), out, notes=_parse_overrides(notes),
+                            compose=compose)  # fmt: skip
     click.echo(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
 
 
@@ -921,6 +967,16 @@ def _parse_seeds(text: str | None) -> list[int] | None:
     if not seeds or len(set(seeds)) != len(seeds):
         raise click.BadParameter(f"{text!r}: give distinct seeds", param_hint="--seeds")
     return seeds
+
+
+def _parse_temperatures(text: str) -> tuple[float, ...] | None:
+    """--temperatures: "off", "default" or a comma list; a bad one is a one-line usage error."""
+    from seqgan_music import api
+
+    try:
+        return api.parse_temperatures(None if text.strip().lower() == "default" else text)
+    except api.SeqGANMusicError as err:
+        raise click.BadParameter(str(err), param_hint="--temperatures") from None
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ def compose(
     model: Model | None = None,
     num: int = 1,
     seed: int | None = None,
-    temperature: float = 1.0,
+    temperature: float | None = None,
     length: int | None = None,
     runtime: Runtime | None = None,
     force: bool = False,
@@ -37,16 +37,19 @@ def compose(
     wav, png: seqgan_music.music.options); None or False is the same as not given; one the
     domain does not have is an error. Existing files are refused unless `force`;
     `progress(steps, length)` hears how sampling goes. Sampling runs on the runtime's device, in
-    fp32 unless its precision says otherwise.
+    fp32 unless its precision says otherwise. `temperature` None: the model's own default
+    (`Model.compose_default`: the one the matched-diversity test chose, else 1).
     """
     if out is not None and not str(out).strip():
         raise SeqGANMusicError("--out is empty: give a file name such as tune.mid, or a folder")
     if num < 1:
         raise SeqGANMusicError(f"--num must be at least 1, not {num}")
-    if temperature <= 0:
+    if temperature is not None and temperature <= 0:
         raise SeqGANMusicError(f"--temperature must be positive, not {temperature}")
     runtime = runtime_or_default(runtime)
     model = model or load_checkpoint(checkpoint, runtime=runtime)
+    if temperature is None:
+        temperature = model.compose_default[0]
     given = {k: v for k, v in domain_options.items() if v is not None and v is not False}
     options = ComposeOptions(num, seed, temperature, length, force, progress, given)
     with runtime.sampling():

@@ -8,6 +8,7 @@ paper's comparison.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from seqgan_music.core.runtime import Runtime, runtime_or_default
 from seqgan_music.datasets import load_dataset
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.models import load_checkpoint
+from seqgan_music.quality_diversity import DEFAULT_TEMPERATURES, MatchedTest, matched_test
+from seqgan_music.runs import CHECKPOINT_NAME
 from seqgan_music.training import train
 
 
@@ -28,6 +31,7 @@ class EvaluationReport:
     markdown: str
     json_path: Path | None
     markdown_path: Path | None
+    matched: MatchedTest | None = None  # the quality-diversity test, when temperatures were given
 
 
 def evaluate(
@@ -41,13 +45,17 @@ def evaluate(
     out_dir: str | Path | None = None,
     runtime: Runtime | None = None,
     subject: str | None = None,
+    temperatures: Sequence[float] | None = None,
 ) -> EvaluationReport:
     """Sample from each checkpoint, score against the corpus's test split, print-ready table.
 
     Welch's t-test p-values compare every model with the first (with `subject`, that model with
     every other); the domain's "real data" (held-out data scored as if it were a model: the valid
     split against the test split) is the ceiling. Sampling runs on the runtime's device in fp32,
-    so scores compare across runs whatever precision they trained in.
+    so scores compare across runs whatever precision they trained in. With `temperatures`, the
+    quality-diversity test (quality_diversity.py) runs too: every model over that grid, the others
+    matched to `subject`'s diversity at `temperature` (default subject: the last model), and its
+    verdict comes first.
     """
     if not checkpoints:
         raise SeqGANMusicError("give at least one --checkpoint")
@@ -63,6 +71,8 @@ def evaluate(
         raise SeqGANMusicError(f"{data}: no held-out windows to score against")
     n = num_samples or 1000
     names = names or [_model_name(m) for m in models]
+    if subject is not None and subject not in names:
+        raise SeqGANMusicError(f"--subject {subject!r} names no model; the models: {names}")
     scores = {}
     for name, model in zip(names, models):
         samples = model.sample(n, seed=seed, temperature=temperature, length=dataset.seq_len)
@@ -76,7 +86,18 @@ def evaluate(
     context = describe_evaluation(
         rows, str(source), split, len(references), n, n_real, seed, temperature, subject
     )
-    return _report(rows, out_dir, context)
+    if not temperatures:
+        return _report(rows, out_dir, context)
+    matched = matched_test(
+        dict(zip(names, models)), dataset, domain, subject=subject or names[-1],
+        temperatures=temperatures, subject_temperature=temperature, num_samples=n, seed=seed,
+        out_dir=None if out_dir is None else Path(out_dir),
+    )  # fmt: skip
+    heading = f"### Every model at temperature {temperature:g} (not matched)\n\n"
+    report = _report(rows, out_dir, heading + context)
+    report.markdown = matched.markdown + "\n" + report.markdown
+    report.matched = matched
+    return report
 
 
 # How to read each kind of row: (start of the metric's name, the sentence), first match wins.
@@ -87,6 +108,10 @@ _DIRECTIONS = (
     ("distinct", "distinct-n: higher is more varied"),
     ("overlap", "overlap: higher means the statistic's distribution is closer to the data's"),
     ("NLL", "NLL: lower is better"),
+    ("C2ST", "C2ST accuracy: 0.5 = a fresh classifier cannot tell samples from held-out data"),
+    ("Frechet", "Frechet distance: lower is closer (feature distributions)"),
+    ("coverage MSE", "coverage MSE: lower means every held-out window has a near sample"),
+    ("copied", "copied: share found verbatim in the training split (real data: its own share)"),
 )
 
 
@@ -168,13 +193,16 @@ def compare(
     callback: Any = None,
     progress: bool = True,
     domain_options: dict[str, Any] | None = None,
+    temperatures: Sequence[float] | None = DEFAULT_TEMPERATURES,
 ) -> EvaluationReport:
     """The fair comparison: three generators from one MLE pre-training, evaluated on test.
 
     SeqGAN trains in `out_dir/seqgan`; its G pre-training ends at the epoch of lowest validation
     NLL (early stopping), saved as `checkpoint-pretrained.pt`: row 1, the strongest MLE model.
     Row 2, the paper's MLE baseline, trains on from it by MLE for as many epochs as SeqGAN has
-    adversarial rounds; row 3 is SeqGAN. p-values compare SeqGAN with each MLE row.
+    adversarial rounds; row 3 is SeqGAN. p-values compare SeqGAN with each MLE row: first at
+    matched diversity (each MLE row at the temperature, chosen on valid, where its diversity
+    equals SeqGAN's at T = 1; `temperatures` is the grid, None skips it), then all at T = 1.
     """
     out = Path(out_dir)
     runtime = runtime_or_default(runtime)
@@ -185,16 +213,8 @@ def compare(
     pretrained = seqgan.run_dir / "checkpoint-pretrained.pt"
     mle_overrides = {**(overrides or {}), "mode": "mle"}
     mle = train(data, overrides=mle_overrides, run_name="mle", init_from=pretrained, **common)
-    report = evaluate(
-        [pretrained, mle.checkpoint, seqgan.checkpoint],
-        data=data,
-        names=[BEST_MLE, MLE_BRANCH, SEQGAN],
-        num_samples=num_samples,
-        seed=seed,
-        out_dir=out,
-        runtime=runtime,
-        subject=SEQGAN,
-    )
+    report = evaluate_compare(out, data=data, num_samples=num_samples, seed=seed, runtime=runtime,
+                              temperatures=temperatures)  # fmt: skip
     summary = {
         "data": str(data),
         "preset": preset,
@@ -207,6 +227,21 @@ def compare(
     }
     (out / "compare.json").write_text(json.dumps(summary, indent=2) + "\n")
     return report
+
+
+def evaluate_compare(
+    out_dir: str | Path, *, data: str | Path | None = None, num_samples: int | None = None,
+    seed: int = 0, runtime: Runtime | None = None,
+    temperatures: Sequence[float] | None = DEFAULT_TEMPERATURES,
+) -> EvaluationReport:  # fmt: skip
+    """Evaluate the three rows a `compare` trained in `out_dir` (again, e.g. with another grid)."""
+    out = Path(out_dir)
+    return evaluate(
+        [out / "seqgan" / "checkpoint-pretrained.pt", out / "mle" / CHECKPOINT_NAME,
+         out / "seqgan" / CHECKPOINT_NAME],
+        data=data, names=[BEST_MLE, MLE_BRANCH, SEQGAN], num_samples=num_samples, seed=seed,
+        out_dir=out, runtime=runtime, subject=SEQGAN, temperatures=temperatures,
+    )  # fmt: skip
 
 
 def _best_epoch(checkpoint: Path) -> int | None:
@@ -247,9 +282,34 @@ def seeds_report(out_dir: str | Path, seeds: list[int]) -> EvaluationReport:
         if not path.is_file():
             raise SeqGANMusicError(f"no evaluation for seed {s}: {path} is missing")
         per_seed[s] = table_from_json(path.read_text())
-    markdown = seeds_table_markdown(per_seed, [BEST_MLE, MLE_BRANCH, SEQGAN], SEQGAN)
+    models = [BEST_MLE, MLE_BRANCH, SEQGAN]
+    markdown = "## Every model at temperature 1 (not matched)\n\n"
+    markdown += seeds_table_markdown(per_seed, models, SEQGAN)
+    matched = {s: json.loads(p.read_text()) for s in seeds
+               if (p := out / f"seed-{s}" / "matched.json").is_file()}  # fmt: skip
+    if len(matched) == len(seeds):  # every seed ran the matched test: its verdict comes first
+        markdown = matched_seeds_markdown(matched, models, SEQGAN) + "\n" + markdown
+        (out / "matched_seeds.json").write_text(json.dumps(
+            {str(s): m["verdict"] for s, m in matched.items()}, indent=2) + "\n")  # fmt: skip
     json_path, md_path = out / "seeds.json", out / "seeds.md"
     json_path.write_text(json.dumps({str(s): r for s, r in per_seed.items()}, indent=2) + "\n")
     md_path.write_text(markdown)
     rows = [dict(row, seed=s) for s, seed_rows in per_seed.items() for row in seed_rows]
     return EvaluationReport(rows, markdown, json_path, md_path)
+
+
+def matched_seeds_markdown(
+    matched: dict[int, dict[str, Any]], models: list[str], subject: str
+) -> str:
+    """The matched-diversity verdict of every seed, then mean ± sd and seeds won with p < 0.01."""
+    from seqgan_music.core.report import seeds_table_markdown
+
+    first = next(iter(matched.values()))
+    lines = [f"## Matched diversity: the MLE rows at {subject}'s {first['statistic']} (test split)",
+             "", "Temperatures chosen on the valid split, per seed:", ""]  # fmt: skip
+    for s, m in matched.items():
+        temps = ", ".join(f"{k} {v['temperature']:g}" + ("" if v["bracketed"] else " (grid edge)")
+                          for k, v in m["matched"].items())  # fmt: skip
+        lines.append(f"- seed {s}: {temps}")
+    per_seed = {s: m["verdict"] for s, m in matched.items()}
+    return "\n".join(lines) + "\n\n" + seeds_table_markdown(per_seed, models, subject)

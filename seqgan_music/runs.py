@@ -156,12 +156,14 @@ def describe_checkpoint(path: Path) -> str:
 
 
 def export_model(
-    checkpoint: str | Path, out: str | Path, *, notes: dict[str, Any] | None = None
-) -> Path:
+    checkpoint: str | Path, out: str | Path, *, notes: dict[str, Any] | None = None,
+    compose: dict[str, Any] | None = None,
+) -> Path:  # fmt: skip
     """Write a sampling-only checkpoint: config, generator weights and metadata, no optimiser or
     discriminator state (the shipped model is made this way: a few hundred KB instead of MBs).
 
-    `notes` (JSON-native: the command, seed, wall time) are recorded under metadata["training"].
+    `notes` (JSON-native: the command, seed, wall time) are recorded under metadata["training"];
+    `compose` ({"temperature", "why"}) under metadata["compose"]: compose's default.
     """
     path = find_checkpoint(checkpoint)
     payload = read_checkpoint(path)
@@ -173,6 +175,8 @@ def export_model(
     metadata = dict(metadata)
     if notes:
         metadata["training"] = notes
+    if compose:  # compose's default temperature and why (Model.compose_default)
+        metadata["compose"] = compose
     slim = {
         "config": payload["config"],
         "generator": payload["generator"],

@@ -195,6 +195,30 @@ def test_export_writes_a_slim_checkpoint_that_composes(trained: Path, workdir: P
     assert result.exit_code == 0, result.output
 
 
+def test_compose_uses_and_names_the_temperature_recorded_at_export(
+    trained: Path, workdir: Path
+) -> None:
+    tuned = workdir / "tuned.pt"
+    result = run("export", "--checkpoint", trained, "--out", tuned, "--compose-temperature",
+                 "0.85", "--compose-why", "matched test on valid")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = run("compose", "--checkpoint", tuned, "--out", workdir / "tuned.mid", "--seed", "7")
+    assert result.exit_code == 0, result.output
+    assert "at temperature 0.85 (matched test on valid)" in result.stderr
+    model = api.load_checkpoint(tuned)
+    assert model.compose_default == (0.85, "matched test on valid")
+    samples = api.compose(workdir / "t.mid", model=model, num=3, seed=7, length=16)
+    explicit = model.sample(3, seed=7, temperature=0.85, length=16)
+    np.testing.assert_array_equal(np.stack([p.tokens for p in samples]), explicit)
+    result = run("compose", "--checkpoint", trained, "--out", workdir / "plain.mid", "--seed", "7")
+    assert "at temperature 1 (no tuned temperature recorded" in result.stderr
+    result = run("compose", "--checkpoint", tuned, "--out", workdir / "hot.mid", "--temperature",
+                 "1.2")  # fmt: skip
+    assert "at temperature 1.2 (given)" in result.stderr
+    assert_one_line_error(run("export", "--checkpoint", trained, "--out", workdir / "x.pt",
+                              "--compose-temperature", "0"), "--compose-temperature")  # fmt: skip
+
+
 def test_evaluate_prints_a_table_with_p_values(trained: Path, workdir: Path) -> None:
     out = workdir / "eval"
     result = run("evaluate", "--checkpoint", trained / "checkpoint-pretrained.pt",
@@ -204,6 +228,32 @@ def test_evaluate_prints_a_table_with_p_values(trained: Path, workdir: Path) -> 
     assert "BLEU-4" in result.output and "MSE" in result.output
     assert "p (SeqGAN vs MLE)" in result.output
     assert (out / "evaluation.json").is_file() and (out / "evaluation.md").is_file()
+
+
+def test_evaluate_matches_diversity_over_a_temperature_grid(trained: Path, workdir: Path) -> None:
+    out = workdir / "eval-matched"
+    result = run("evaluate", "--checkpoint", trained / "checkpoint-pretrained.pt",
+                 "--checkpoint", trained, "--name", "MLE", "--name", "SeqGAN", "--num", "40",
+                 "--temperatures", "0.7,1,1.3", "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert text.index("### Matched diversity") < text.index("### Every model at temperature 1")
+    matched = json.loads((out / "matched.json").read_text())
+    assert matched["statistic"] == "Self-BLEU-4"
+    first = matched["verdict"][0]
+    assert first["metric"] == "temperature" and first["SeqGAN"] == 1.0
+    assert 0.7 <= first["MLE"] <= 1.3 and matched["matched"]["MLE"]["temperature"] == first["MLE"]
+    assert {r["metric"] for r in matched["verdict"]} >= {"C2ST accuracy", "Frechet distance",
+            "coverage MSE", "copied", "held-out NLL", "entropy/token", "BLEU-4", "MSE"}  # fmt: skip
+    grid = [(m, t) for m in ("MLE", "SeqGAN") for t in (0.7, 1.0, 1.3)]
+    curves = [(r["model"], r["temperature"]) for r in matched["curves"]]
+    assert curves == grid + [("real data", None)]
+    assert (out / "quality_diversity.png").is_file() and (out / "matched.md").is_file()
+    assert len(list((out / "samples").glob("*.npy"))) == 6 + 2  # the grid, then the verdict's
+    assert_one_line_error(run("evaluate", "--checkpoint", trained, "--temperatures", "x"),
+                          "--temperatures")  # fmt: skip
+    assert_one_line_error(run("evaluate", "--checkpoint", trained, "--num", "20",
+                              "--temperatures", "1", "--subject", "nobody"), "nobody")  # fmt: skip
 
 
 def test_resume_after_an_interruption_finishes_identically(trained: Path, workdir: Path) -> None:
@@ -480,6 +530,9 @@ def test_compare_over_seeds_reports_every_seed_and_the_mean(workdir: Path) -> No
     assert "### Every seed" in text and "Mean ± sd over seeds 0, 1" in text
     assert "| 0 | BLEU-4 | higher |" in text and "| 1 | BLEU-4 | higher |" in text
     assert " ± " in text and "of 2" in text
+    assert text.index("## Matched diversity") < text.index("## Every model at temperature 1")
+    assert "- seed 0: MLE (best valid) " in text and "- seed 1: " in text
+    assert set(json.loads((out / "matched_seeds.json").read_text())) == {"0", "1"}
     assert set(json.loads((out / "seeds.json").read_text())) == {"0", "1"}
     assert_one_line_error(run("compare", "--seeds", "0,x", "--quiet"), "--seeds")
 

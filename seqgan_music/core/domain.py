@@ -186,6 +186,49 @@ class DomainBase:
     def real_data(self, dataset: Dataset, n: int) -> np.ndarray | None:
         return dataset.valid[:n] if len(dataset.valid) and len(dataset.test) else None
 
+    # The distribution metrics (core/fidelity.py) and the quality-diversity test's hooks.
+    match_statistic: ClassVar[str] = "Self-BLEU-4"  # the diversity that models are matched on
+    copy_run: ClassVar[int] = 16  # steps of the runs looked up verbatim in the training split
+
+    def sequences(self, windows: np.ndarray, dataset: Dataset) -> Any:
+        """Windows as the metrics read them (text: cut at the end token)."""
+        return windows
+
+    def features(self, windows: np.ndarray, dataset: Dataset) -> np.ndarray:
+        """(N, F) feature rows for the two-sample test and the Frechet distance: token and hashed
+        bigram shares by default."""
+        from seqgan_music.core.fidelity import ngram_features
+
+        return ngram_features(self.sequences(windows, dataset), dataset.tokenizer.vocab_size)
+
+    def coverage(
+        self, samples: np.ndarray, references: np.ndarray, dataset: Dataset
+    ) -> dict[str, np.ndarray]:
+        """Per held-out window, how well the samples cover it: by default its BLEU-4 against all
+        samples ("backward BLEU", Shi et al. 2018), higher is better."""
+        from seqgan_music.core.metrics import bleu
+
+        hyps, refs = self.sequences(references, dataset), self.sequences(samples, dataset)
+        return {"coverage BLEU-4": bleu(hyps, refs, 4)}
+
+    def training_sequences(self, dataset: Dataset) -> list[np.ndarray]:
+        """What copies are looked up in: the training windows, as the metrics read them."""
+        return list(self.sequences(dataset.train, dataset))
+
+    def fidelity(
+        self, samples: np.ndarray, references: np.ndarray, dataset: Dataset, seed: int = 0
+    ) -> dict[str, np.ndarray]:
+        """The metrics temperature cannot game: two-sample accuracy (per test item), Frechet
+        distance (a scalar), coverage (per held-out window), copy rates (per sample)."""
+        from seqgan_music.core.fidelity import fidelity_scores
+
+        return fidelity_scores(
+            self.features(samples, dataset), self.features(references, dataset),
+            self.coverage(samples, references, dataset),
+            self.sequences(samples, dataset), self.training_sequences(dataset), self.copy_run,
+            seed=seed,
+        )  # fmt: skip
+
 
 def preset_config(domain: Domain, name: str, vocab_size: int, seq_len: int) -> SeqGANConfig:
     """The domain's preset `name`, sized to its vocabulary and sequence length."""

@@ -21,6 +21,8 @@ from seqgan_music.core.metadata import RunMetadata
 from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import SeqGANMusicError
 
+ROWS_PER_PASS = 256  # rows scored per forward pass by token_nll / token_entropy
+
 
 @dataclass
 class Model:
@@ -35,6 +37,17 @@ class Model:
     @property
     def domain(self) -> str:
         return self.metadata["domain"]
+
+    @property
+    def compose_default(self) -> tuple[float, str]:
+        """`compose`'s default temperature and why: metadata["compose"] when a test chose one
+        (`export --compose-temperature`), else 1."""
+        chosen = self.metadata.get("compose")
+        if isinstance(chosen, dict):
+            t = chosen.get("temperature")
+            if isinstance(t, (int, float)) and not isinstance(t, bool) and t > 0:
+                return float(t), str(chosen.get("why", "recorded in the checkpoint"))
+        return 1.0, "no tuned temperature recorded in the checkpoint"
 
     @property
     def run(self) -> RunMetadata:
@@ -70,3 +83,34 @@ class Model:
                 n, length, temperature=temperature, rng=rng, prefix=prefix_t, on_step=on_step
             )
         return out.cpu().numpy()
+
+    def _per_row(self, tokens: np.ndarray, temperature: float, fn: Callable) -> np.ndarray:
+        """fn(log-softmax (n, T, V) at `temperature`, tokens (n, T)) -> (n,), in chunks of rows
+        (the (N, T, V) log-probabilities of a word vocabulary would not fit at once)."""
+        device = next(self.generator.parameters()).device
+        out = []
+        for lo in range(0, len(tokens), ROWS_PER_PASS):
+            x = torch.as_tensor(np.asarray(tokens[lo : lo + ROWS_PER_PASS]), dtype=torch.long,
+                                device=device)  # fmt: skip
+            with torch.no_grad():
+                logp = torch.log_softmax(self.generator(x).float() / temperature, dim=-1)
+                out.append(fn(logp, x).cpu().numpy().astype(np.float64))
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def token_nll(self, windows: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+        """(N,): each window's mean per-token NLL (nats) under G sampled at `temperature`: how
+        likely held-out data is under the distribution the samples come from."""
+
+        def nll(logp: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+            return -logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).mean(dim=1)
+
+        return self._per_row(windows, temperature, nll)
+
+    def token_entropy(self, samples: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+        """(N,): mean per-token entropy (nats) of G's next-token distribution at `temperature`
+        along each of its own samples: what lowering the temperature (or SeqGAN) takes away."""
+
+        def entropy(logp: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+            return -(logp.exp() * logp).sum(-1).mean(dim=1)
+
+        return self._per_row(samples, temperature, entropy)

@@ -41,10 +41,14 @@ def _mean(values: np.ndarray | float | None) -> float | None:
 
 def better_direction(metric: str) -> str:
     """Which way a metric is better, for the table's `better` column."""
-    if metric.startswith(("BLEU", "overlap_")):
+    if metric.startswith(("BLEU", "overlap_", "coverage BLEU")):
         return "higher"
-    if metric == "MSE":
+    if metric in ("MSE", "coverage MSE", "Frechet distance", "held-out NLL"):
         return "lower"
+    if metric == "C2ST accuracy":  # 0.5 = indistinguishable; below is noise, so lower is better
+        return "lower"
+    if metric in ("entropy/token", "C2ST 95% CI half-width"):
+        return "diagnostic"
     if metric.startswith("Self-BLEU"):
         return "lower (more diverse)"
     return "closer to real data"
@@ -112,7 +116,8 @@ def table_to_markdown(rows: list[dict]) -> str:
     if not rows:
         return ""
     keys = list(dict.fromkeys(k for row in rows for k in row))
-    align = ["---" if k in ("seed", "metric", "better") else "---:" for k in keys]  # numbers right
+    text = ("seed", "metric", "better", "model")
+    align = ["---" if k in text else "---:" for k in keys]  # numbers right
     lines = ["| " + " | ".join(keys) + " |", "|" + "|".join(align) + "|"]
     for row in rows:
         lines.append("| " + " | ".join(_cell(k, row.get(k)) for k in keys) + " |")

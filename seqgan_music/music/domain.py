@@ -96,6 +96,23 @@ class MusicDomain(DomainBase):
             "MSE": _mse(_pitch_frames(tok, samples), _pitch_frames(tok, references)),
         }
 
+    def features(self, windows: np.ndarray, dataset: Dataset) -> np.ndarray:
+        """MGEval/MusPy-like melody descriptors (music/features.py) of the pitch frames."""
+        from seqgan_music.music.features import melody_features
+
+        return melody_features(_pitch_frames(dataset.tokenizer, windows))
+
+    def coverage(
+        self, samples: np.ndarray, references: np.ndarray, dataset: Dataset
+    ) -> dict[str, np.ndarray]:
+        """Per held-out window, the MSE to its nearest sample: the reverse of MSE, a recall."""
+        tok = dataset.tokenizer
+        return {"coverage MSE": _mse(_pitch_frames(tok, references), _pitch_frames(tok, samples))}
+
+    def training_sequences(self, dataset: Dataset) -> list[np.ndarray]:
+        """The training windows end to end: they tile the tunes, so a copy across two is found."""
+        return [dataset.train.reshape(-1)]
+
     def compose(self, model: Model, out: Path | None, options: ComposeOptions) -> list[Composition]:
         """MIDI files (tune.mid, tune-2.mid, ...), with .wav previews and piano rolls if asked,
         written by the model's encoding."""

@@ -93,6 +93,11 @@ class TextDomain(DomainBase):
             mse=False,
         )
 
+    def sequences(self, windows: np.ndarray, dataset: Dataset) -> list[np.ndarray]:
+        """Rows cut at the end token: padding is no text."""
+        tok = dataset.tokenizer
+        return trim_at_end(windows, tok.eos_id, tok.pad_id)
+
     def validation_scores(
         self, samples: np.ndarray, references: np.ndarray, dataset: Dataset
     ) -> dict[str, np.ndarray]:
