@@ -8,11 +8,16 @@ machine's float32 matmul GFLOP/s and the speed-up over `rollout_rewards_referenc
 repeats: it is slow). On a shared machine use --threads 1 and read the CPU-second figures.
 
     python benchmarks/bench_rollout.py [--case a|b|both] [--device auto|cpu|cuda] [--repeats 5]
+        [--compile off|on|both] [--precision fp32|bf16]
+
+--compile on/both also times `rollout_rewards(..., compile=True)` (core.compiling), and prints
+the first call's seconds, which include compiling (or loading inductor's cache when warm).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -22,6 +27,7 @@ import torch
 from seqgan_music.core.config import PAPER_FILTERS, DiscriminatorConfig, GeneratorConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
+from seqgan_music.core.precision import autocast
 from seqgan_music.core.rollout import rollout_rewards, rollout_rewards_reference
 
 try:  # bench_precision.py imports this file to measure older checkouts too
@@ -81,7 +87,13 @@ def matmul_gflops(device: torch.device, size: int = 4096, repeats: int = 5) -> t
 
 
 def run_case(
-    key: str, device: torch.device, repeats: int, ref_repeats: int, rate: tuple[float, float]
+    key: str,
+    device: torch.device,
+    repeats: int,
+    ref_repeats: int,
+    rate: tuple[float, float],
+    compiles: tuple[bool, ...] = (False,),
+    precision: str = "fp32",
 ) -> None:
     c = CASES[key]
     torch.manual_seed(0)
@@ -92,22 +104,36 @@ def run_case(
     rng = torch.Generator(device=device).manual_seed(0)
     samples = g.sample(c["B"], rng=rng)
 
-    def fast():
-        return rollout_rewards(samples, g, d, c["N"], rng=rng)
-
     def slow():
         return rollout_rewards_reference(samples, g, d, c["N"], rng=rng)
 
-    with torch.inference_mode():
-        fast()  # warm-up
-        t_fast, c_fast = timed(fast, repeats, device)
-        t_ref, c_ref = timed(slow, ref_repeats, device) if ref_repeats else (None, None)
-    flops = minimal_flops(c)
-    total = flops["G"] + flops["D"]
     print(f"({key}) {c['name']}: V={c['V']} T={c['T']} B={c['B']} N={c['N']} "
           f"G emb/hidden {c['emb']}/{c['hidden']}, D emb {c['d_emb']}, "
-          f"{len([w for w, _ in c['filters'] if w <= c['T']])} windows")  # fmt: skip
-    print(f"  batched rollout_rewards: median {t_fast:.3f} s wall, {c_fast:.3f} s CPU "
+          f"{len([w for w, _ in c['filters'] if w <= c['T']])} windows, {precision}")  # fmt: skip
+    with torch.inference_mode(), autocast(precision, device):
+        for compile in compiles:
+            fast = functools.partial(rollout_rewards, samples, g, d, c["N"], rng=rng,
+                                     compile=compile)  # fmt: skip
+            first = time.perf_counter()
+            fast()  # warm-up (and the compile)
+            first = time.perf_counter() - first
+            t_fast, c_fast = timed(fast, repeats, device)
+            report(c, "compiled" if compile else "eager", t_fast, c_fast, repeats, rate)
+            print(f"    first call {first:.1f} s")
+        t_ref, c_ref = timed(slow, ref_repeats, device) if ref_repeats else (None, None)
+    if t_ref is not None:
+        print(
+            f"  reference loop: {t_ref:.2f} s wall, {c_ref:.2f} s CPU (median of {ref_repeats})"
+            f" -> speed-up {t_ref / t_fast:.1f}x wall, {c_ref / c_fast:.1f}x CPU (last above)"
+        )
+
+
+def report(
+    c: dict, label: str, t_fast: float, c_fast: float, repeats: int, rate: tuple[float, float]
+) -> None:
+    flops = minimal_flops(c)
+    total = flops["G"] + flops["D"]
+    print(f"  batched rollout_rewards, {label}: median {t_fast:.3f} s wall, {c_fast:.3f} s CPU "
           f"over {repeats}")  # fmt: skip
     print(f"  minimal work: {total / 1e9:.1f} GFLOP (G {flops['G'] / 1e9:.1f}, "
           f"D {flops['D'] / 1e9:.1f})")  # fmt: skip
@@ -116,11 +142,6 @@ def run_case(
         f"({100 * total / t_fast / 1e9 / rate[0]:.0f}% of matmul), "
         f"{total / c_fast / 1e9:.1f} per CPU s ({100 * total / c_fast / 1e9 / rate[1]:.0f}%)"
     )
-    if t_ref is not None:
-        print(
-            f"  reference loop: {t_ref:.2f} s wall, {c_ref:.2f} s CPU (median of {ref_repeats})"
-            f" -> speed-up {t_ref / t_fast:.1f}x wall, {c_ref / c_fast:.1f}x CPU"
-        )
 
 
 def main() -> None:
@@ -130,6 +151,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--ref-repeats", type=int, default=1, help="0 skips the reference loop")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--compile", choices=["off", "on", "both"], default="off")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     args = parser.parse_args()
     if args.device == "auto":
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -142,7 +165,8 @@ def main() -> None:
         f"float32 matmul (4096^3) {rate[0]:.0f} GFLOP/s per wall s, {rate[1]:.0f} per CPU s"
     )
     for key in ("a", "b") if args.case == "both" else (args.case,):
-        run_case(key, device, args.repeats, args.ref_repeats, rate)
+        compiles = {"off": (False,), "on": (True,), "both": (False, True)}[args.compile]
+        run_case(key, device, args.repeats, args.ref_repeats, rate, compiles, args.precision)
 
 
 if __name__ == "__main__":

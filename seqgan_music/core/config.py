@@ -145,8 +145,9 @@ class TrainConfig:
     # "fp32", "bf16" (autocast-style mixed precision) or "auto" (bf16 where the device has fast
     # bf16 matmul); fp32 here so checkpoints written before the field existed load as fp32.
     precision: str = "fp32"
-    # torch.compile of the hot paths: "auto", "on" or "off" (core/runtime.py, `--compile`); off
-    # here so checkpoints written before the field existed load as they ran.
+    # torch.compile of the hot paths: "auto", "on" or "off" (core/runtime.py, `--compile`; what it
+    # compiles and when auto does: core/compiling.py); off here so checkpoints written before the
+    # field existed load as they ran.
     compile: str = "off"
 
     def __post_init__(self) -> None:
@@ -213,7 +214,7 @@ def paper_synthetic(vocab_size: int = 5000, seq_len: int = 20) -> SeqGANConfig:
     return SeqGANConfig(
         GeneratorConfig(vocab_size, seq_len, emb_dim=32, hidden_dim=32),
         DiscriminatorConfig(vocab_size, seq_len, emb_dim=64, filters=PAPER_FILTERS),
-        TrainConfig(precision="auto"),
+        TrainConfig(precision="auto", compile="auto"),
     )
 
 
@@ -224,5 +225,5 @@ def tiny(vocab_size: int, seq_len: int) -> SeqGANConfig:
         DiscriminatorConfig(vocab_size, seq_len, emb_dim=8, filters=((2, 8), (3, 8))),
         TrainConfig(batch_size=32, g_pretrain_epochs=2, d_pretrain_rounds=1, d_pretrain_epochs=1,
                     adv_rounds=2, d_steps=1, k_epochs=1, rollout_num=2, eval_every=1,
-                    precision="auto"),
+                    precision="auto", compile="auto"),
     )  # fmt: skip

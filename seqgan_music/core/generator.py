@@ -12,9 +12,10 @@ import torch
 import torch.nn.functional as F
 from torch import LongTensor, Tensor, nn
 
+from seqgan_music.core.compiling import STEP_ROWS, compiled, resolve_compile
 from seqgan_music.core.config import GeneratorConfig
 from seqgan_music.core.precision import compute_dtype
-from seqgan_music.core.sampling import head_matrix, sample_rows
+from seqgan_music.core.sampling import fused_draw, head_matrix, sample_rows, uniforms
 
 PROGRESS_EVERY = 256  # sampling steps between progress reports
 
@@ -80,16 +81,21 @@ class Generator(nn.Module):
         rng: torch.Generator | None = None,
         prefix: LongTensor | None = None,
         on_step: Callable[[int], None] | None = None,
+        compile: bool | str = False,
     ) -> LongTensor:
         """(n, length) sequences from G; with `prefix` (n, t) they start with it and continue it.
 
-        `on_step(t)` is told every `PROGRESS_EVERY` steps how many are done (a progress bar)."""
+        `on_step(t)` is told every `PROGRESS_EVERY` steps how many are done (a progress bar).
+        `compile` (True/False or "on"/"off"/"auto") runs each step compiled (core.compiling):
+        the same tokens from the same `rng` up to float rounding."""
         length = self.config.seq_len if length is None else length
         device = self.head.weight.device
         dtype = compute_dtype(device, self.head.weight.dtype)  # bf16 logits under autocast
         with torch.autocast(device.type, enabled=False):  # the LSTM state stays float32
             table, w_hh = self.gate_table(), self.lstm.weight_hh_l0
             head, block = head_matrix(self.head.weight, self.head.bias, temperature, dtype)
+            step = Stepper(table, w_hh, head, block, self.config.vocab_size, temperature, rng,
+                           compile=resolve_compile(compile, n * length))  # fmt: skip
             h = c = table.new_zeros(n, self.config.hidden_dim)
             token = torch.full((n,), self.start_token, dtype=torch.long, device=device)
             out = torch.empty(n, length, dtype=torch.long, device=device)
@@ -101,11 +107,11 @@ class Generator(nn.Module):
                     )
                 out[:, :given] = prefix.to(device)
             for t in range(length):  # step t reads out[:, t-1] (START first) and yields out[:, t]
-                h, c = lstm_cell(table[token], h, c, w_hh)
                 if t < given:
+                    h, c = lstm_cell(table[token], h, c, w_hh)
                     token = out[:, t]  # teacher forced through the prefix
                     continue
-                token = sample_rows(h, head, block, self.config.vocab_size, temperature, rng)[:, 0]
+                h, c, token = step(token, h, c)
                 out[:, t] = token
                 if on_step is not None and (t + 1) % PROGRESS_EVERY == 0:
                     on_step(t + 1)
@@ -118,3 +124,57 @@ def lstm_cell(x_gates: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Tens
     i, f, g, o = gates.chunk(4, dim=1)
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c), c
+
+
+def sample_step(
+    table: Tensor, token: LongTensor, h: Tensor, c: Tensor, w_hh: Tensor, head: Tensor,
+    u: Tensor | None, block: int, vocab: int,
+) -> tuple[Tensor, Tensor, LongTensor]:  # fmt: skip
+    """One step of sampling, the unit torch.compile fuses: gate gather, LSTM cell, head, and the
+    exact sampler on the uniforms u (R, 1) (`fused_draw`; argmax when u is None)."""
+    h, c = lstm_cell(table[token], h, c, w_hh)
+    logits = torch.cat([h, h.new_ones(h.shape[0], 1)], dim=1).to(head.dtype) @ head
+    token = logits.argmax(-1) if u is None else fused_draw(logits, u, block)[:, 0]
+    return h, c, token.clamp(max=vocab - 1)
+
+
+class Stepper:
+    """Advances R rows by one sampled token: eagerly (the LSTM cell, then `sample_rows`), or
+    compiled (`sample_step` over chunks of exactly `chunk` rows, the last one padded, so nothing
+    recompiles), drawing the same uniforms from `rng` either way."""
+
+    def __init__(
+        self, table: Tensor, w_hh: Tensor, head: Tensor, block: int, vocab: int,
+        temperature: float, rng: torch.Generator | None, *, compile: bool = False,
+        chunk: int = STEP_ROWS,
+    ) -> None:  # fmt: skip
+        self.table, self.w_hh, self.head, self.block, self.vocab = table, w_hh, head, block, vocab
+        self.temperature, self.rng, self.compile, self.chunk = temperature, rng, compile, chunk
+
+    def __call__(self, token: LongTensor, h: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        if not self.compile:
+            h, c = lstm_cell(self.table[token], h, c, self.w_hh)
+            drawn = sample_rows(h, self.head, self.block, self.vocab, self.temperature, self.rng)
+            return h, c, drawn[:, 0]
+        rows = token.shape[0]
+        u = None
+        if self.temperature > 0:
+            u = uniforms(rows, 1, self.head.shape[1], self.rng, token.device)
+        fn, size = compiled(sample_step), self.chunk
+        parts = []
+        for start in range(0, rows, size):
+            piece = slice(start, start + size)
+            args = [_pad(x[piece], size) for x in (token, h, c)]
+            uu = None if u is None else _pad(u[piece], size, 0.5)
+            parts.append(fn(self.table, *args, self.w_hh, self.head, uu, self.block, self.vocab))
+        keep = [min(size, rows - s) for s in range(0, rows, size)]
+        h, c, token = (torch.cat([p[i][:n] for p, n in zip(parts, keep, strict=True)])
+                       for i in range(3))  # fmt: skip
+        return h, c, token
+
+
+def _pad(x: Tensor, rows: int, value: float = 0) -> Tensor:
+    """x's leading dimension padded to `rows` rows of `value`."""
+    if x.shape[0] == rows:
+        return x
+    return torch.cat([x, x.new_full((rows - x.shape[0], *x.shape[1:]), value)])

@@ -16,8 +16,9 @@ import copy
 import torch
 from torch import LongTensor, Tensor
 
+from seqgan_music.core.compiling import STEP_ROWS, resolve_compile
 from seqgan_music.core.discriminator import Discriminator
-from seqgan_music.core.generator import Generator, lstm_cell
+from seqgan_music.core.generator import Generator, Stepper, lstm_cell
 from seqgan_music.core.precision import compute_dtype
 from seqgan_music.core.sampling import head_matrix, sample_rows
 
@@ -54,9 +55,11 @@ def sample_rollouts(
     *,
     temperature: float = 1.0,
     rng: torch.Generator | None = None,
+    compile: bool | str = False,
 ) -> LongTensor:
     """All roll-outs at once: (B, T) -> (T-1, N, B, T); [t-1, n, b] keeps samples[b, :t] and
-    continues it with the policy (the n-th independent roll-out of prefix length t)."""
+    continues it with the policy (the n-th independent roll-out of prefix length t). `compile`:
+    the steps run compiled (core.compiling), same draws up to float rounding."""
     batch, length = samples.shape
     groups, per_group = length - 1, rollout_num * batch  # prefix lengths t = 1..T-1; rows per t
     vocab, device = policy.config.vocab_size, samples.device
@@ -84,11 +87,15 @@ def sample_rollouts(
         out = out.reshape(1, length, per_group).repeat(groups, 1, 1)  # (T-1, T, N*B)
         diag = torch.arange(groups, device=device)
         out[diag, diag + 1] = token.view(groups, per_group)
+        work = per_group * groups * (length - 1) // 2  # row-steps in this call
+        # compiled steps take whole prefix groups (N*B rows), so no slice needs padding
+        step = Stepper(table, w_hh, head, block, vocab, temperature, rng,
+                       compile=resolve_compile(compile, work),
+                       chunk=min(per_group, STEP_ROWS))  # fmt: skip
         for j in range(1, length - 1):
             active = groups - j  # prefixes t <= T-1-j still have positions left: a leading slice
             rows = active * per_group
-            h, c = lstm_cell(table[token[:rows]], h[:rows], c[:rows], w_hh)
-            token = sample_rows(h, head, block, vocab, temperature, rng)[:, 0]
+            h, c, token = step(token[:rows], h[:rows], c[:rows])
             out[diag[:active], diag[:active] + 1 + j] = token.view(active, per_group)
     # (T-1, T, N*B) -> (T-1, N, B, T)
     return out.permute(0, 2, 1).contiguous().view(groups, rollout_num, batch, length)
@@ -115,9 +122,11 @@ def rollout_rewards(
     temperature: float = 1.0,
     rng: torch.Generator | None = None,
     max_chunk: int | None = None,
+    compile: bool | str = False,
 ) -> Tensor:
     """Rewards (B, T) of Eq. 4: Q(t) = mean D over `rollout_num` roll-outs from prefix t (t < T),
-    Q(T) = D(Y). D is scored in eval mode (dropout off); its mode is restored afterwards."""
+    Q(T) = D(Y). D is scored in eval mode (dropout off); its mode is restored afterwards.
+    `compile` (True/False or "on"/"off"/"auto"): the roll-out steps run compiled."""
     batch, length = samples.shape
     was_training = discriminator.training
     discriminator.eval()
@@ -131,7 +140,8 @@ def rollout_rewards(
         rewards[:, -1] = torch.sigmoid(d._head(full))
         if length == 1:
             return rewards
-        rollouts = sample_rollouts(samples, policy, rollout_num, temperature=temperature, rng=rng)
+        rollouts = sample_rollouts(samples, policy, rollout_num, temperature=temperature, rng=rng,
+                                   compile=compile)  # fmt: skip
         probs = _score(d, rollouts.view(-1, length), pools, tables, max_chunk)
         # (R,) -> (T-1, N, B) -> mean over the N roll-outs -> (B, T-1)
         rewards[:, :-1] = probs.view(length - 1, rollout_num, batch).mean(1).t()

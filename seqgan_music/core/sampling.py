@@ -56,6 +56,12 @@ def sample_probs(
         block = 0  # the caller did not pad V to whole blocks: fall back to one level
     # float32 draws and running sums even for bf16 probabilities: a bf16 sum stops growing
     u = torch.rand((*probs.shape[:-1], num), generator=rng, device=probs.device)
+    return inverse_cdf(probs, u, block)
+
+
+def inverse_cdf(probs: Tensor, u: Tensor, block: int) -> Tensor:
+    """The draws of `sample_probs` for given uniforms u (..., num) in [0, 1)."""
+    vocab = probs.shape[-1]
     if not block:
         cdf = probs.cumsum(-1, dtype=torch.float32)  # (..., V); cdf[..., -1] is the total mass
         # right=True: the first index whose cdf exceeds u, so zero weights are skipped.
@@ -121,3 +127,38 @@ def sample_rows(
 def sample_in_chunks(draw: Callable[[int], Tensor], n: int, chunk: int = SAMPLE_CHUNK) -> Tensor:
     """`n` sequences from `draw(k)` (which returns (k, T)), asked for `chunk` at a time."""
     return torch.cat([draw(min(chunk, n - i)) for i in range(0, n, chunk)])
+
+
+def uniforms(
+    rows: int, num: int, width: int, rng: torch.Generator | None, device: torch.device
+) -> Tensor:
+    """(rows, num) uniforms drawn as `sample_rows` draws them for a (rows, H+1) @ (H+1, width)
+    head (one call per LOGIT_CHUNK of logits), so a compiled step given them samples the same
+    tokens as the eager one from the same generator, on every device."""
+    per = max(1, LOGIT_CHUNK // width)
+    return torch.cat([torch.rand((min(per, rows - s), num), generator=rng, device=device)
+                      for s in range(0, rows, per)])  # fmt: skip
+
+
+def fused_draw(logits: Tensor, u: Tensor, block: int) -> Tensor:
+    """`inverse_cdf(softmax(logits), u, block)` written for the compiler: exponentials of
+    (logit - row max) summed per block on the fly, never stored as (rows, V) probabilities (the
+    total mass scales the draw instead of normalising); the chosen block's are recomputed.
+    (..., V) logits and (..., num) uniforms -> (..., num) ids; block 0 is one level."""
+    x = logits.float()
+    top = x.amax(-1, keepdim=True)
+    if not block:
+        cdf = torch.exp(x - top).cumsum(-1)  # (..., V)
+        # the count of cdf values <= target is searchsorted(right=True) on a running sum
+        idx = (cdf.unsqueeze(-2) <= (u * cdf[..., -1:]).unsqueeze(-1)).sum(-1)
+        return idx.clamp(max=x.shape[-1] - 1)
+    blocks = x.unflatten(-1, (x.shape[-1] // block, block))  # (..., nb, blk)
+    sums = torch.exp(blocks - top.unsqueeze(-1)).sum(-1)  # (..., nb)
+    cdf = sums.cumsum(-1)
+    target = u * cdf[..., -1:]  # (..., num)
+    k = (cdf.unsqueeze(-2) <= target.unsqueeze(-1)).sum(-1).clamp(max=sums.shape[-1] - 1)
+    rest = target - (cdf.gather(-1, k) - sums.gather(-1, k))  # mass left inside block k
+    chosen = blocks.gather(-2, k.unsqueeze(-1).expand(*k.shape, block))  # (..., num, blk)
+    inner_cdf = torch.exp(chosen - top.unsqueeze(-1)).cumsum(-1)
+    inner = (inner_cdf <= rest.unsqueeze(-1)).sum(-1).clamp(max=block - 1)
+    return k * block + inner

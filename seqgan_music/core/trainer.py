@@ -32,6 +32,7 @@ from torch import Tensor
 
 from seqgan_music.core import distributed
 from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
+from seqgan_music.core.compiling import compiled, resolve_compile
 from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
@@ -104,6 +105,7 @@ class SeqGANTrainer:
         self.device = torch.device(device)
         # "auto" resolved once here; a resumed run keeps the checkpoint's (load_state_dict)
         self.precision = resolve_precision(config.train.precision, self.device)
+        self.compile = resolve_compile(config.train.compile, self._row_steps(len(train_data)))
         self.train_data = train_data.to(self.device)
         self.callback, self.evaluate = callback, evaluate
         # held-out positives for D's accuracy per round (a diagnostic; never trained on)
@@ -125,6 +127,22 @@ class SeqGANTrainer:
         self.early_stop = EarlyStopping()
         self.selection = RoundSelection(tc.select_on)
         self.rank_rng = torch.Generator(device=self.device)  # set per unit by _run_unit
+
+    def _row_steps(self, positives: int) -> int:
+        """How many (row, step) pairs the whole run samples (roll-outs and negatives): what
+        `compile = "auto"` weighs against the cost of compiling."""
+        tc, length = self.config.train, self.config.generator.seq_len
+        batch, negatives = tc.pg_batch_size or tc.batch_size, tc.num_negatives or positives
+        rollouts = batch * tc.rollout_num * (length - 1) * (length - 2) // 2
+        per_round = tc.g_steps * rollouts + tc.d_steps * negatives * length
+        rounds = tc.adv_rounds if tc.mode == "seqgan" else 0
+        return rounds * per_round + tc.d_pretrain_rounds * negatives * length
+
+    def _loss(self, model: torch.nn.Module, method: str, *args: Any) -> Tensor:
+        """model.method(*args) (a loss), through torch.compile when the run compiles."""
+        if not self.compile:
+            return getattr(model, method)(*args)
+        return compiled(getattr(type(model), method))(model, *args)
 
     # ---- randomness -------------------------------------------------------------------------
 
@@ -304,7 +322,7 @@ class SeqGANTrainer:
             mine = self._mine(idx)
             self.g_mle_opt.zero_grad(set_to_none=True)
             if len(mine):  # a rank may get no rows of a short last batch
-                loss = self.generator.nll(self.train_data[mine])
+                loss = self._loss(self.generator, "nll", self.train_data[mine])
                 loss.backward()
                 total += loss.detach() * (len(mine) / len(idx))
             distributed.average_gradients(self.generator.parameters(), len(mine) / len(idx))
@@ -318,7 +336,10 @@ class SeqGANTrainer:
             return self.train_data.new_zeros((0, self.train_data.shape[1]))
         with self._autocast():
             return sample_in_chunks(
-                lambda k: self.generator.sample(k, temperature=temperature, rng=rng), n
+                lambda k: self.generator.sample(
+                    k, temperature=temperature, rng=rng, compile=self.compile
+                ),
+                n,
             )
 
     def _d_round(self, rng: torch.Generator, epochs: int) -> float:
@@ -341,7 +362,7 @@ class SeqGANTrainer:
                 self.d_opt.zero_grad(set_to_none=True)
                 if len(mine):
                     with self._autocast():
-                        loss = self.discriminator.loss(tokens[mine], labels[mine])
+                        loss = self._loss(self.discriminator, "loss", tokens[mine], labels[mine])
                     loss.backward()
                     total += loss.detach() * (len(mine) / len(idx))
                 distributed.average_gradients(self.discriminator.parameters(), len(mine) / len(idx))
@@ -374,7 +395,7 @@ class SeqGANTrainer:
         elif tc.baseline:  # the mean over the global batch, all ranks' samples
             count = distributed.all_sum(rewards.new_tensor(float(len(rewards))))
             rewards = rewards - distributed.all_sum(rewards.sum(dim=0, keepdim=True)) / count
-        log_probs = self.generator.log_probs(samples, tc.temperature)  # (B, T)
+        log_probs = self._loss(self.generator, "log_probs", samples, tc.temperature)
         return -(log_probs * rewards).sum(dim=1).mean()
 
     def _adversarial_round(self, rng: torch.Generator) -> dict[str, float]:
@@ -385,7 +406,9 @@ class SeqGANTrainer:
         batch = tc.pg_batch_size or tc.batch_size
         share = distributed.shard_sizes(batch)[distributed.rank()]  # this rank's samples
         for _ in range(tc.g_steps):
-            samples = self.generator.sample(share, temperature=tc.temperature, rng=self.rank_rng)
+            samples = self.generator.sample(
+                share, temperature=tc.temperature, rng=self.rank_rng, compile=self.compile
+            )
             policy = self.rollout.generator  # G_beta, the delayed copy (Eq. 4)
             with self._autocast():
                 rewards = rollout_rewards(
@@ -395,6 +418,7 @@ class SeqGANTrainer:
                     tc.rollout_num,
                     temperature=tc.temperature,
                     rng=self.rank_rng,
+                    compile=self.compile,
                 )  # (B, T): each rank rolls out its own samples
             self.generator.train()
             loss = self.pg_loss(samples, rewards)
@@ -452,8 +476,9 @@ class SeqGANTrainer:
             return {}
         rng = self._rng(phase + "/diagnostics", step)
         fakes = self.generator.sample(
-            len(self.valid_data), temperature=self.config.train.temperature, rng=rng
-        )
+            len(self.valid_data), temperature=self.config.train.temperature, rng=rng,
+            compile=self.compile,
+        )  # fmt: skip
         p_fake = self.discriminator.prob_real(fakes)
         p_real = self.discriminator.prob_real(self.valid_data)
         return {"d_acc_fake": (p_fake < 0.5).float().mean().item(),
@@ -478,6 +503,7 @@ class SeqGANTrainer:
             "d_opt": self.d_opt.state_dict(),
             "history": self.history,
             "precision": self.precision,
+            "compile": self.compile,
             "best_g": self.early_stop.to_state(),
             "best_round": self.selection.to_state(),
         }
@@ -507,6 +533,8 @@ class SeqGANTrainer:
             self.selection.reopen(self.generator)
         if self.config.train.precision == "auto":  # keep what the run resolved it to
             self.precision = str(state.get("precision", self.precision))
+        if self.config.train.compile == "auto":
+            self.compile = bool(state.get("compile", self.compile))
 
     def save(self, path: str | Path) -> None:
         """Write a resumable checkpoint atomically (rank 0 writes; the other ranks wait for it)."""

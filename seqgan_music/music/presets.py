@@ -56,6 +56,7 @@ def music_default(vocab_size: int, seq_len: int) -> SeqGANConfig:
             # the phase's BLEU-4 swings by +-0.05 from round to round (README)
             select_on="valid_bleu4,-valid_mse",
             precision="auto",
+            compile="auto",
         ),
     )
 

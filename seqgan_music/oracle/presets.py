@@ -52,6 +52,7 @@ def oracle_cpu(vocab_size: int = 5000, seq_len: int = SEQ_LEN) -> SeqGANConfig:
             num_negatives=3000,
             eval_every=2,
             precision="auto",
+            compile="auto",
         ),
     )
 

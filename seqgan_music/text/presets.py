@@ -34,6 +34,7 @@ def text_default(vocab_size: int, seq_len: int) -> SeqGANConfig:
             # keep the round better than the pre-trained G on all three BLEUs by most (valid split)
             select_on="valid_bleu2,valid_bleu3,valid_bleu4",
             precision="auto",
+            compile="auto",
         ),
     )
 
