@@ -21,6 +21,10 @@ code in the same conditions:
 
     python benchmarks/bench_precision.py --threads 1 [--case paper|music|both]
         [--precisions fp32,bf16] [--parts reward,dtrain,round] [--round-fraction 0.05]
+        [--compile off|on|both]
+
+--compile on runs the reward, the sampling and D's loss through torch.compile (core.compiling),
+after one warm-up call that compiles (its seconds are not counted; bench_rollout.py prints them).
 """
 
 from __future__ import annotations
@@ -83,6 +87,22 @@ def matmul_rates() -> dict[str, float]:
     return rates
 
 
+COMPILE = False  # --compile: set per pass by main()
+
+
+def _loss(d: Discriminator, tokens: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    if COMPILE:
+        from seqgan_music.core.compiling import compiled
+
+        return compiled(Discriminator.loss)(d, tokens, labels)
+    return d.loss(tokens, labels)
+
+
+def _kw() -> dict:
+    """compile= for the core calls that take it (none before issue 19: nothing passed)."""
+    return {"compile": True} if COMPILE else {}
+
+
 def build(c: dict) -> tuple[Generator, Discriminator]:
     torch.manual_seed(0)
     g = Generator(GeneratorConfig(c["V"], c["T"], c["emb"], c["hidden"]))
@@ -100,7 +120,7 @@ def bench_reward(c: dict, precisions: list[str], rates: dict, ref: int) -> None:
     for precision in precisions:
         sec = reward_seconds(samples, g, d, c["N"], precision)
         rate = flops / sec / 1e9
-        print(f"    {precision}: {sec:.3f} s  {rate:.0f} GFLOP/s = "
+        print(f"    {precision}{' compiled' if COMPILE else ''}: {sec:.3f} s  {rate:.0f} GFLOP/s = "
               f"{100 * rate / rates['bf16']:.0f}% of the bf16 matmul rate, "
               f"{100 * rate / rates['fp32']:.0f}% of fp32's")  # fmt: skip
     if ref:
@@ -115,11 +135,11 @@ def reward_seconds(samples, g: Generator, d: Discriminator, num: int, precision:
     """Min CPU seconds of the batched reward over 3 calls after a warm-up."""
     rng = torch.Generator().manual_seed(1)
     with torch.inference_mode(), precision_context(precision):
-        rollout_rewards(samples, g, d, num, rng=rng)  # warm-up
+        rollout_rewards(samples, g, d, num, rng=rng, **_kw())  # warm-up
         best = float("inf")
         for _ in range(3):
             start = time.process_time()
-            rollout_rewards(samples, g, d, num, rng=rng)
+            rollout_rewards(samples, g, d, num, rng=rng, **_kw())
             best = min(best, time.process_time() - start)
     return best
 
@@ -150,7 +170,7 @@ def d_training(d: Discriminator, opt, tokens, labels, precision: str, epochs: in
     for _ in range(epochs):
         for idx in torch.randperm(len(tokens), generator=gen).split(64):
             with precision_context(precision):
-                loss = d.loss(tokens[idx], labels[idx])
+                loss = _loss(d, tokens[idx], labels[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -159,7 +179,7 @@ def d_training(d: Discriminator, opt, tokens, labels, precision: str, epochs: in
 def sample_negatives(g: Generator, n: int, precision: str) -> torch.Tensor:
     rng = torch.Generator().manual_seed(2)
     with torch.no_grad(), precision_context(precision):
-        return torch.cat([g.sample(min(2048, n - i), rng=rng) for i in range(0, n, 2048)])
+        return torch.cat([g.sample(min(2048, n - i), rng=rng, **_kw()) for i in range(0, n, 2048)])
 
 
 def pg_update(g: Generator, opt, samples: torch.Tensor, rewards: torch.Tensor) -> None:
@@ -180,18 +200,22 @@ def round_parts(c: dict, precision: str, n_neg: int, epochs: int) -> dict[str, f
     samples = g.sample(c["B"], rng=rng)
     with torch.no_grad(), precision_context(precision):
         start = time.process_time()
-        rewards = rollout_rewards(samples, policy.generator, d, c["N"], rng=rng)
+        rollout_rewards(samples, policy.generator, d, c["N"], rng=rng, **_kw())  # warm-up
+        start = time.process_time()
+        rewards = rollout_rewards(samples, policy.generator, d, c["N"], rng=rng, **_kw())
         parts = {"reward": time.process_time() - start}
     start = time.process_time()
     pg_update(g, g_opt, samples, rewards)
     policy.update(g, 0.8)
     parts["pg"] = time.process_time() - start
+    sample_negatives(g, 64, precision)  # warm-up
     start = time.process_time()
     negatives = sample_negatives(g, n_neg, precision)
     parts["sample"] = time.process_time() - start
     tokens = torch.cat([positives, negatives])
     labels = torch.cat([torch.ones(n_neg), torch.zeros(n_neg)])
-    d_training(d, d_opt, tokens[:128], labels[:128], precision, 1)  # warm-up
+    warm = 64 + (2 * n_neg) % 64  # a full minibatch and the last one's size: every shape
+    d_training(d, d_opt, tokens[:warm], labels[:warm], precision, 1)  # warm-up
     start = time.process_time()
     d_training(d, d_opt, tokens, labels, precision, epochs)
     parts["d"] = time.process_time() - start
@@ -212,7 +236,8 @@ def bench_round(c: dict, precisions: list[str], fraction: float) -> None:
         p = round_parts(c, precision, n_neg, epochs)
         sample, d_train = p["sample"] * scale_s, p["d"] * scale_d
         total = p["reward"] + p["pg"] + sample + d_train
-        print(f"    {precision}: {total:.1f} s = reward {p['reward']:.2f} + PG and G_beta "
+        label = f"{precision}{' compiled' if COMPILE else ''}"
+        print(f"    {label}: {total:.1f} s = reward {p['reward']:.2f} + PG and G_beta "
               f"{p['pg']:.2f} + sampling negatives {sample:.1f} + D training {d_train:.1f} "
               f"(D training {p['rate']:.0f} samples/s)")  # fmt: skip
 
@@ -230,6 +255,7 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="torch.profiler's top operators of the reward"
     )
+    parser.add_argument("--compile", choices=["off", "on", "both"], default="off")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
@@ -238,6 +264,13 @@ def main() -> None:
           f"{' '.join(load)}; matmul (4096x1720 @ 1720x1720) fp32 {rates['fp32']:.0f}, "
           f"bf16 {rates['bf16']:.0f} GFLOP/s per CPU second")  # fmt: skip
     precisions, parts = args.precisions.split(","), args.parts.split(",")
+    for COMPILE_ in {"off": (False,), "on": (True,), "both": (False, True)}[args.compile]:
+        global COMPILE
+        COMPILE = COMPILE_
+        run_cases(args, precisions, parts, rates)
+
+
+def run_cases(args: argparse.Namespace, precisions: list[str], parts: list[str], rates) -> None:
     for name in ("paper", "music") if args.case == "both" else (args.case,):
         c = CASES[name]
         print(f"{name}: V={c['V']} T={c['T']} G {c['emb']}/{c['hidden']}, D emb {c['d_emb']}")

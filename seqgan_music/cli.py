@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 import traceback
@@ -173,6 +174,14 @@ class ProgressBars:
         self.phase = None
         self.threads = threads  # shown in each bar's label
 
+    def _label(self) -> str:
+        """ " [2 ranks x 1 thread]" under torchrun, " [1 thread]" alone, "" without a count."""
+        world = int(os.environ.get("WORLD_SIZE", "1"))  # torchrun's; the bars run on rank 0
+        ranks = f"{world} ranks x " if world > 1 else ""
+        if self.threads is None:
+            return f" [{world} ranks]" if world > 1 else ""
+        return f" [{ranks}{self.threads} thread{'s' if self.threads > 1 else ''}]"
+
     def __call__(self, event: Any) -> None:
         from tqdm import tqdm
 
@@ -186,9 +195,7 @@ class ProgressBars:
             self.bar = tqdm(
                 total=event.total,
                 initial=max(event.step - 1, 0),
-                desc=event.phase
-                if self.threads is None
-                else f"{event.phase} [{self.threads} thread{'s' if self.threads > 1 else ''}]",
+                desc=f"{event.phase}{self._label()}",
                 unit="unit",
                 file=sys.stderr,
                 dynamic_ncols=True,

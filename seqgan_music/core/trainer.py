@@ -504,6 +504,9 @@ class SeqGANTrainer:
             "history": self.history,
             "precision": self.precision,
             "compile": self.compile,
+            # how this run computed (not read back: a resume may use other ranks and threads)
+            "world_size": distributed.world_size(),
+            "threads": torch.get_num_threads(),
             "best_g": self.early_stop.to_state(),
             "best_round": self.selection.to_state(),
         }

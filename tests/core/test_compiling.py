@@ -64,7 +64,10 @@ def test_trainer_resolves_auto_from_the_work_and_stores_it():
     assert not SeqGANTrainer(cfg.with_train(compile="auto"), data).compile  # tiny: not worth it
     big = cfg.with_train(compile="auto", adv_rounds=10**6)
     trainer = SeqGANTrainer(big, data)
-    assert trainer.compile and trainer.state_dict()["compile"] is True
+    state = trainer.state_dict()
+    assert trainer.compile and state["compile"] is True
+    # the checkpoint says how the run computed
+    assert state["world_size"] == 1 and state["threads"] == torch.get_num_threads()
 
 
 # ---- compiled against eager (slow: each compile takes tens of seconds here) --------------------
