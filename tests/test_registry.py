@@ -7,6 +7,7 @@ its author adds a few sample items to SAMPLES below (the test fails until they d
 import json
 import textwrap
 from importlib.metadata import EntryPoint
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +39,19 @@ def _midi_beat_samples():
     return tunes, tunes
 
 
+def _midi_remi_samples():
+    # Tunes written by the paper tokenizer's renderer (MIDI files), read back by MidiTok's REMI.
+    pytest.importorskip("miditok", reason="the miditok extra is not installed")
+    import tempfile
+
+    from seqgan_music.music.paper.tunes import write_midi
+
+    folder = Path(tempfile.mkdtemp())
+    paths = [write_midi(row, folder / f"t{i}.mid") for i, row in enumerate(
+        ([40, 40, 0, 42, 44, 45, 47, 49], [1, 88, 30, 31, 0, 52, 52, 50]))]  # fmt: skip
+    return paths, paths
+
+
 # name -> a function returning (items to fit on, items to encode). Add a row for a new tokenizer.
 SAMPLES = {
     "char": lambda: (["床前明月光\n疑是地上霜", "abc, def!"], ["床前明月光", "unseen \u00e9 text"]),
@@ -47,6 +61,7 @@ SAMPLES = {
     ),
     "midi-pitch": _midi_pitch_samples,
     "midi-beat": _midi_beat_samples,
+    "midi-remi": _midi_remi_samples,
     "ids": lambda: ([[0, 1, 2]], [[4, 0, 4999], [17]]),  # the oracle's: ids as they are
 }
 

@@ -25,7 +25,7 @@ from seqgan_music.music.beat.encoding import (
     quantize_notes,
     steps_for,
 )
-from seqgan_music.music.io.files import first_tune, guarded_parse, is_abc
+from seqgan_music.music.io.files import first_tune, guarded_parse, melodies_in_quarters
 from seqgan_music.music.io.melody import MAX_TUNE_SECONDS
 from seqgan_music.music.pitch import fold_into_range
 
@@ -57,17 +57,8 @@ def melody_to_beat_tokens(
 
 def read_beat_tunes(path: str | Path, config: BeatEncodingConfig) -> list[tuple[str, Any, dict]]:
     """Every tune of one MIDI or ABC file as (label, tokens or None, info with "reason" if None)."""
-    path = Path(path)
-    if is_abc(path):
-        from seqgan_music.music.io.abc import read_abc_melodies_in_quarters
-
-        melodies = read_abc_melodies_in_quarters(path)
-    else:
-        from seqgan_music.music.io.midi import read_midi_melody_in_quarters
-
-        melodies = [(path.name, read_midi_melody_in_quarters(path, config.track), {})]
     out = []
-    for label, melody, extra in melodies:
+    for label, melody, extra in melodies_in_quarters(path, config.track):
         if melody is None:
             out.append((label, None, extra))
             continue

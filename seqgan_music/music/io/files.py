@@ -40,6 +40,22 @@ def guarded_parse(
         ]
 
 
+def melodies_in_quarters(
+    path: str | Path, track: int | None = None
+) -> list[tuple[str, dict[str, Any] | None, dict[str, Any]]]:
+    """Every tune of a MIDI or ABC file on its own beat grid, as (label, melody or None, info):
+    `midi.read_midi_melody_in_quarters` or `abc.read_abc_melodies_in_quarters`, each library
+    imported only when a file of its kind is read."""
+    path = Path(path)
+    if is_abc(path):
+        from seqgan_music.music.io.abc import read_abc_melodies_in_quarters
+
+        return read_abc_melodies_in_quarters(path)
+    from seqgan_music.music.io.midi import read_midi_melody_in_quarters
+
+    return [(path.name, read_midi_melody_in_quarters(path, track), {})]
+
+
 def first_tune(path: str | Path, parse: Callable[[Path], list[tuple[str, Any, dict]]]) -> Any:
     """(tokens, info) of one MIDI file or of the first tune of an ABC file, `parse` being an
     encoding's `guarded_parse`d reader; a missing or unusable file is a SeqGANMusicError."""
