@@ -20,8 +20,7 @@ _domains.add_builtin_module("seqgan_music.music.domain")
 _domains.add_builtin_module("seqgan_music.text.domain")
 _domains.add_builtin_module("seqgan_music.oracle.domain")
 _tokenizers.add_builtin_module("seqgan_music.text.tokenizers")
-_tokenizers.add_builtin_module("seqgan_music.music.paper.tokenizer")
-_tokenizers.add_builtin_module("seqgan_music.music.beat.tokenizer")
+_tokenizers.add_builtin_module("seqgan_music.music.tokenizers")  # every built-in encoding's
 _tokenizers.add_builtin_module("seqgan_music.oracle.domain")
 
 _LAZY = {

@@ -290,9 +290,10 @@ seq_len_option = click.option(
     help="Sequence length (music: 32 steps with --encoding paper, 48 with beat).",
 )  # fmt: skip
 encoding_option = click.option(
-    "--encoding", default=None, metavar="paper|beat",
-    help="Music encoding: paper (a pitch every 0.4 s, the default) or beat (a sixteenth-note "
-    "grid of note-on, hold and rest on the file's own tempo and metre).",
+    "--encoding", default=None, metavar="NAME",
+    help="Music encoding: paper (a pitch every 0.4 s, the default), beat (a sixteenth-note "
+    "grid of note-on, hold and rest on the file's own tempo and metre), or an installed "
+    "plugin's (remi, with the miditok extra); an unknown name lists the choices.",
 )  # fmt: skip
 
 

@@ -163,3 +163,12 @@ def test_entry_point_plugins_are_discovered(scratch_registry, monkeypatch, tmp_p
     assert "shout" in available_tokenizers()
     tok = get_tokenizer_class("shout")()
     assert tok.name == "shout" and tok.decode(tok.encode("Hey")) == "HEY"
+
+
+def test_every_music_encoding_has_its_tokenizer_registered():
+    """A built-in encoding's tokenizer registers through music/tokenizers.py, a plugin's through
+    its entry point: either way a checkpoint of it rebuilds its tokenizer by name."""
+    from seqgan_music.music.encodings import available_encodings, get_encoding
+
+    for name in available_encodings():
+        assert get_encoding(name).tokenizer in available_tokenizers(), name

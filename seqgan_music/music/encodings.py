@@ -6,7 +6,8 @@ how a file becomes tokens, how a tune's tokens become training windows, how wind
 which registered tokenizer decodes them, how its tokens read as pitch frames, its own metrics, how
 it composes. The corpus code, the domain and the API look an encoding up here instead of comparing
 names or probing the tokenizer. Each encoding's package registers its row on import (a new one: a
-package beside music/paper/ and a line in `BUILTIN_MODULES`, or a plugin's entry point in the
+package beside music/paper/ (its tokenizer in `tokenizer.py`) and a line in `BUILTIN_MODULES`,
+or a plugin's entry point in the
 group `seqgan_music.encodings` whose value is its `MelodyEncoding`). Parsing functions take (path,
 config) and are module-level, so corpus workers (spawned processes) can call them.
 """
