@@ -321,6 +321,18 @@ def _command_line_args(ctx: click.Context, skip: tuple[str, ...]) -> list[str]:
     return args
 
 
+def _check_run_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A run name is one folder name inside --out (a usage error otherwise, exit 2)."""
+    from seqgan_music.runs import check_run_name
+
+    if value is None:
+        return None
+    try:
+        return check_run_name(value)
+    except SeqGANMusicError as err:
+        raise click.BadParameter(str(err)) from None
+
+
 def _launch_ranks(nproc: int) -> None:
     """`seqgan-music train --nproc N ...` = `torchrun --standalone --nproc-per-node N -m
     seqgan_music train ...`: the same command on N ranks, through torch.distributed.run."""
@@ -354,7 +366,11 @@ def _launch_ranks(nproc: int) -> None:
     type=click.Path(path_type=Path),
     help="Folder for run folders and the 'latest' pointer.",
 )
-@click.option("--run-name", default=None, help="Run folder name (default: run-<date>-<time>).")
+@click.option(
+    "--run-name", default=None, callback=_check_run_name,
+    help="Run folder name, one folder inside --out (default: run-<date>-<time>, numbered when "
+    "taken).",
+)  # fmt: skip
 @click.option(
     "--seed", type=int, default=None, help="Random seed of training (CPU runs repeat exactly)."
 )
@@ -365,6 +381,10 @@ def _launch_ranks(nproc: int) -> None:
     help="Seed of the 80/10/10 split of a corpus without its own (default 0, whatever --seed).",
 )
 @click.option("--resume", is_flag=True, help="Continue the latest (or --run-name) run.")
+@click.option(
+    "--force", is_flag=True,
+    help="Replace the run --run-name names if it holds one (refused otherwise).",
+)  # fmt: skip
 @tokenizer_option
 @seq_len_option
 @encoding_option
@@ -396,6 +416,7 @@ def train(
     seed: int | None,
     split_seed: int | None,
     resume: bool,
+    force: bool,
     tokenizer: str | None,
     seq_len: int | None,
     encoding: str | None,
@@ -426,6 +447,7 @@ def train(
             runtime=runtime,
             domain_options=_encoding_options(encoding),
             resume=resume,
+            force=force,
             init_from=init_from,
             callback=bars,
             progress=not quiet,
@@ -696,6 +718,7 @@ def evaluate(
     help="Grid of the matched-diversity test (default: 0.5,0.7,0.8,0.9,1,1.1,1.3): the MLE rows "
     "at SeqGAN's diversity, chosen on valid, scored on test; off: T = 1 only.",
 )
+@click.option("--force", is_flag=True, help="Replace the runs a previous compare left in --out.")
 @tokenizer_option
 @seq_len_option
 @encoding_option
@@ -711,6 +734,7 @@ def compare(
     seeds: str | None,
     num_samples: int,
     temperatures: str,
+    force: bool,
     tokenizer: str | None,
     seq_len: int | None,
     encoding: str | None,
@@ -743,6 +767,7 @@ def compare(
             callback=bars,
             progress=not quiet,
             temperatures=_parse_temperatures(temperatures),
+            force=force,
         )
     finally:
         if bars is not None:

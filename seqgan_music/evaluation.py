@@ -194,6 +194,7 @@ def compare(
     progress: bool = True,
     domain_options: dict[str, Any] | None = None,
     temperatures: Sequence[float] | None = DEFAULT_TEMPERATURES,
+    force: bool = False,
 ) -> EvaluationReport:
     """The fair comparison: three generators from one MLE pre-training, evaluated on test.
 
@@ -203,12 +204,13 @@ def compare(
     adversarial rounds; row 3 is SeqGAN. p-values compare SeqGAN with each MLE row: first at
     matched diversity (each MLE row at the temperature, chosen on valid, where its diversity
     equals SeqGAN's at T = 1; `temperatures` is the grid, None skips it), then all at T = 1.
+    Runs that exist in `out_dir` are replaced only with `force`.
     """
     out = Path(out_dir)
     runtime = runtime_or_default(runtime)
     common = dict(preset=preset, out_dir=out, seed=seed, runtime=runtime, tokenizer=tokenizer,
                   seq_len=seq_len, callback=callback, progress=progress,
-                  domain_options=domain_options)  # fmt: skip
+                  domain_options=domain_options, force=force)  # fmt: skip
     seqgan = train(data, overrides=overrides, run_name="seqgan", **common)
     pretrained = seqgan.run_dir / "checkpoint-pretrained.pt"
     mle_overrides = {**(overrides or {}), "mode": "mle"}

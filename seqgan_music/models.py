@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from seqgan_music.core.checkpoint import check_models, read_checkpoint
+from seqgan_music.core.domain import UnknownDomainError, get_domain
 from seqgan_music.core.model import Model
 from seqgan_music.core.runtime import Runtime, runtime_or_default
-from seqgan_music.core.tokenizer import Tokenizer, tokenizer_from_dict
+from seqgan_music.core.tokenizer import Tokenizer, TokenizerStateError, tokenizer_from_dict
 from seqgan_music.core.trainer import checkpoint_generator
-from seqgan_music.errors import CheckpointError, SeqGANMusicError
+from seqgan_music.errors import CheckpointError
 from seqgan_music.runs import find_checkpoint
 
 
@@ -30,8 +31,12 @@ def load_checkpoint(
         raise CheckpointError(
             f"{ckpt}: not a seqgan-music training checkpoint (no tokenizer or domain)"
         )
+    try:
+        get_domain(metadata["domain"])
+    except UnknownDomainError as err:
+        raise CheckpointError(f"{ckpt}: {err}") from err
     config = check_models(ckpt, payload, ("generator",))  # before any weights are allocated
-    tokenizer = _tokenizer(ckpt, metadata["tokenizer"])
+    tokenizer = _tokenizer(ckpt, metadata["tokenizer"], config.generator.vocab_size)
     generator = checkpoint_generator(payload, device=torch_device)
     generator.eval()
     return Model(
@@ -43,11 +48,13 @@ def load_checkpoint(
     )
 
 
-def _tokenizer(path: Path, state: object) -> Tokenizer:
-    """The checkpoint's tokenizer; an unknown name says which are known, a broken state says so."""
+def _tokenizer(path: Path, state: object, vocab_size: int) -> Tokenizer:
+    """The checkpoint's tokenizer, with as many ids as its generator has outputs."""
     try:
-        return tokenizer_from_dict(state)  # type: ignore[arg-type]
-    except SeqGANMusicError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise CheckpointError(f"{path}: its tokenizer cannot be rebuilt ({err!r})") from err
+        tokenizer = tokenizer_from_dict(state)  # type: ignore[arg-type]
+    except TokenizerStateError as err:
+        raise CheckpointError(f"{path}: {err}") from err
+    if tokenizer.vocab_size != vocab_size:
+        raise CheckpointError(f"{path}: its tokenizer has {tokenizer.vocab_size} ids, its "
+                              f"generator {vocab_size}")  # fmt: skip
+    return tokenizer

@@ -7,13 +7,16 @@ file, a run folder, or (nothing given) the latest run, else the model shipped in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from seqgan_music.core import distributed
 from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
 from seqgan_music.core.curves import pyplot, read_rows_csv, write_rows_csv
-from seqgan_music.core.files import atomic_write_text
+from seqgan_music.core.files import LOCK_NAME, atomic_write_text
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent
 from seqgan_music.errors import CheckpointError, SeqGANMusicError
 
@@ -35,6 +38,88 @@ def read_latest(out_dir: Path) -> str | None:
 def write_latest(out_dir: Path, run_name: str) -> None:
     """Point `out_dir/latest` at `run_name` (written atomically)."""
     atomic_write_text(out_dir / LATEST_FILE, run_name + "\n")
+
+
+def check_run_name(name: str) -> str:
+    """A run name is one folder name inside `out_dir`: never a path that leads elsewhere."""
+    if (
+        not isinstance(name, str) or not name.strip() or name in (".", "..", LATEST_FILE)
+        or "/" in name or "\\" in name or "\0" in name or name.startswith(".")
+    ):  # fmt: skip
+        raise SeqGANMusicError(
+            f"run name {name!r} is not a plain folder name: give one name without '/' or a "
+            f"leading '.', and not {LATEST_FILE!r}"
+        )
+    return name
+
+
+def claim_default_name(out_dir: Path) -> str:
+    """run-<date>-<time>, with -2, -3, ... when that folder exists: two runs started in the same
+    second each get their own (the folder is created here, atomically, to claim the name)."""
+    stamp = time.strftime("run-%Y%m%d-%H%M%S")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        name = stamp if n == 1 else f"{stamp}-{n}"
+        try:
+            (out_dir / name).mkdir()
+        except FileExistsError:
+            continue
+        return name
+    raise SeqGANMusicError(f"{out_dir}: no free run name for {stamp}")
+
+
+def run_folder(
+    out_dir: Path, run_name: str | None, resume: bool, init_from: str | Path | None,
+    force: bool = False,
+) -> tuple[Path, Path | None]:  # fmt: skip
+    """The run folder, and the checkpoint the run starts from (None: from scratch). A folder that
+    holds a run already is continued only with `resume`, replaced only with `force`."""
+    if run_name is not None:
+        check_run_name(run_name)
+    start_from = None
+    if init_from is not None and not resume:  # a file, a run folder or a folder of runs
+        if not Path(init_from).exists():
+            raise SeqGANMusicError(f"nothing to start from: {init_from} does not exist")
+        start_from = find_checkpoint(init_from)
+    if resume:
+        run_name = run_name or read_latest(out_dir)
+        if run_name is None:
+            raise SeqGANMusicError(f"nothing to resume: no run under {out_dir}")
+        start_from = out_dir / run_name / CHECKPOINT_NAME
+        if not start_from.exists():
+            raise SeqGANMusicError(f"nothing to start from: {start_from} does not exist")
+    elif run_name is not None and not force and (out_dir / run_name / CHECKPOINT_NAME).exists():
+        raise SeqGANMusicError(
+            f"{out_dir / run_name} holds a run already: give --resume to continue it, --force to "
+            "replace it, or another --run-name"
+        )
+    if run_name is None and distributed.is_main():
+        run_name = claim_default_name(out_dir)
+    return out_dir / str(distributed.broadcast_object(run_name)), start_from  # rank 0's name
+
+
+# What a run folder holds besides its lock: removed first when `force` replaces a run.
+RUN_FILES = (CHECKPOINT_NAME, "checkpoint-pretrained.pt", "config.json", "metrics.csv",
+             "curve.png")  # fmt: skip
+
+
+def only_lock(folder: Path) -> bool:
+    return {p.name for p in folder.iterdir()} <= {LOCK_NAME}
+
+
+@contextlib.contextmanager
+def kept_if_used(folder: Path, new: bool) -> Iterator[None]:
+    """Create `folder`; if it is `new` (or held nothing but a lock) and the run fails leaving
+    nothing but its lock, remove it: a failed `train` leaves no empty run folder or `--out`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        if new and distributed.is_main() and folder.is_dir() and only_lock(folder):
+            (folder / LOCK_NAME).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 class MetricsLog:

@@ -6,8 +6,8 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from seqgan_music.core import distributed
-from seqgan_music.core.checkpoint import check_models, read_checkpoint
-from seqgan_music.core.config import SeqGANConfig
-from seqgan_music.core.domain import Dataset, get_domain, preset_config
-from seqgan_music.core.files import LOCK_NAME, RunLock, atomic_write_text
+from seqgan_music.core.checkpoint import check_models, check_training_state, read_checkpoint
+from seqgan_music.core.config import SeqGANConfig, TrainConfig, check_train_names, selection_metrics
+from seqgan_music.core.domain import Dataset, domain_for, get_domain, preset_config
+from seqgan_music.core.files import RunLock, atomic_write_text, remove_stale_temp_files
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.metadata import RunMetadata
 from seqgan_music.core.runtime import Runtime, runtime_or_default
@@ -26,13 +26,16 @@ from seqgan_music.core.splits import DEFAULT_SPLIT_SEED
 from seqgan_music.core.tokenizer import tokenizer_from_dict, tokenizer_to_dict
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent, branch_mle
 from seqgan_music.datasets import load_dataset
-from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.errors import ConfigError, SeqGANMusicError
 from seqgan_music.runs import (
     CHECKPOINT_NAME,
+    RUN_FILES,
     MetricsLog,
-    find_checkpoint,
+    kept_if_used,
+    only_lock,
     plot_learning_curve,
     read_latest,
+    run_folder,
     write_latest,
 )
 
@@ -64,6 +67,11 @@ VALID_SAMPLES = 1000
 VALID_SEED = 20170204  # the same samples' randomness at every point (common random numbers)
 
 
+def validation_name(score: str) -> str:
+    """The metric name a domain's validation score is logged under: "BLEU-4" -> "valid_bleu4"."""
+    return f"valid_{score.lower().replace('-', '')}"
+
+
 def validation_metrics(dataset: Dataset, valid: torch.Tensor) -> Callable[[Generator], dict]:
     """Held-out NLL of G, and the domain's cheap scores (music: BLEU-4, MSE; text: BLEU-2/3/4) of
     a few hundred samples against the valid split: how settings are chosen, and what the
@@ -83,31 +91,10 @@ def validation_metrics(dataset: Dataset, valid: torch.Tensor) -> Callable[[Gener
         generator.train(was_training)
         scores = domain.validation_scores(samples, references, dataset)
         out = {"valid_nll": float(nll)}
-        out.update({f"valid_{k.lower().replace('-', '')}": float(np.mean(v))
-                    for k, v in scores.items()})  # fmt: skip
+        out.update({validation_name(k): float(np.mean(v)) for k, v in scores.items()})
         return out
 
     return evaluate
-
-
-def _run_folder(
-    out_dir: Path, run_name: str | None, resume: bool, init_from: str | Path | None
-) -> tuple[Path, Path | None]:
-    """The run folder, and the checkpoint the run starts from (None: from scratch)."""
-    if resume:
-        run_name = run_name or read_latest(out_dir)
-        if run_name is None:
-            raise SeqGANMusicError(f"nothing to resume: no run under {out_dir}")
-    run_name = run_name or time.strftime("run-%Y%m%d-%H%M%S")
-    run_dir = out_dir / str(distributed.broadcast_object(run_name))  # rank 0's clock names it
-    start_from = run_dir / CHECKPOINT_NAME if resume else None
-    if init_from is not None and not resume:  # a file, a run folder or a folder of runs
-        if not Path(init_from).exists():
-            raise SeqGANMusicError(f"nothing to start from: {init_from} does not exist")
-        start_from = find_checkpoint(init_from)
-    if start_from is not None and not start_from.exists():
-        raise SeqGANMusicError(f"nothing to start from: {start_from} does not exist")
-    return run_dir, start_from
 
 
 def _dataset(
@@ -125,7 +112,8 @@ def _dataset(
     )
     if start_from is not None:  # its models are checked before the corpus is read
         payload = read_checkpoint(start_from)
-        check_models(start_from, payload, ("generator", "discriminator", "rollout"))
+        config = check_models(start_from, payload, ("generator", "discriminator", "rollout"))
+        check_training_state(start_from, payload, config)
         run = RunMetadata.from_dict(payload.get("metadata", {}))
         run.data = run.data or str(data)
         run.split_seed = run.held_out_seed()  # the same items must stay held out
@@ -185,6 +173,7 @@ def train(
     max_units: int | None = None,
     split_seed: int | None = None,
     domain_options: dict[str, Any] | None = None,
+    force: bool = False,
 ) -> TrainResult:
     """Train SeqGAN (Algorithm 1) on a corpus; write checkpoints, metrics CSV and curve PNG.
 
@@ -196,20 +185,62 @@ def train(
     (default `DEFAULT_SPLIT_SEED`; a resumed or branched run keeps its checkpoint's).
     `domain_options` are the domain's own load options (music: {"encoding": "beat"}).
     The runtime's precision and compile, when given, override the run's (and are stored with it).
+    A run folder that holds a checkpoint is continued only with `resume` and replaced only with
+    `force`; settings are checked before the corpus is read.
     """
     out_dir = Path(out_dir)
     runtime = runtime_or_default(runtime)
     overrides = {**(overrides or {}), **runtime.train_settings()}  # --precision beats --set
     # Under torchrun: join the process group; rank 0 alone writes files, the others wait for it.
     torch_device = distributed.init_from_env(runtime.device)
-    main = distributed.is_main()
     resume = resume or _torchrun_restart(out_dir, run_name, init_from)
-    run_dir, start_from = _run_folder(out_dir, run_name, resume, init_from)
-    dataset, run = _dataset(data, tokenizer, seq_len, seed, progress, start_from, split_seed,
-                            domain_options)  # fmt: skip
-    valid = dataset.valid if len(dataset.valid) else dataset.train
+    fresh = not resume and init_from is None and config is None
+    _check_settings(data, tokenizer, seq_len, preset, overrides, fresh)
+    with kept_if_used(out_dir, not out_dir.exists()):
+        run_dir, start_from = run_folder(out_dir, run_name, resume, init_from, force)
+        return _train_in(run_dir, start_from, _Request(
+            data, preset, config, overrides, seed, resume, tokenizer, seq_len, callback,
+            progress, max_units, split_seed, domain_options, force), torch_device)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What `train` was asked for, passed on once its run folder is chosen."""
+
+    data: str | Path
+    preset: str
+    config: SeqGANConfig | None
+    overrides: dict[str, Any]
+    seed: int | None
+    resume: bool
+    tokenizer: str | None
+    seq_len: int | None
+    callback: Callable[[TrainEvent], None] | None
+    progress: bool
+    max_units: int | None
+    split_seed: int | None
+    domain_options: dict[str, Any] | None
+    force: bool
+
+
+def _train_in(
+    run_dir: Path, start_from: Path | None, req: _Request, torch_device: torch.device
+) -> TrainResult:
+    """`train` once its run folder is chosen: the corpus, then the trainer, then the run."""
+    main, out_dir = distributed.is_main(), run_dir.parent
+    data, preset, config, overrides, callback = (req.data, req.preset, req.config,
+                                                 req.overrides, req.callback)  # fmt: skip
     # rank 0 writes the folder and holds its lock: a second writer gets a one-line error
-    with _run_folder_kept_if_used(run_dir), RunLock(run_dir) if main else contextlib.nullcontext():
+    with kept_if_used(run_dir, not run_dir.exists() or only_lock(run_dir)), \
+            RunLock(run_dir) if main else contextlib.nullcontext():  # fmt: skip
+        if main:
+            remove_stale_temp_files(run_dir)  # of this run's killed writers: the lock is ours
+            if req.force and not req.resume:
+                for name in RUN_FILES:
+                    (run_dir / name).unlink(missing_ok=True)
+        dataset, run = _dataset(data, req.tokenizer, req.seq_len, req.seed, req.progress,
+                                start_from, req.split_seed, req.domain_options)  # fmt: skip
+        valid = dataset.valid if len(dataset.valid) else dataset.train
         log = MetricsLog(run_dir / "metrics.csv", callback) if main else None
         valid_t = torch.as_tensor(valid, dtype=torch.long)
         evaluate = validation_metrics(dataset, valid_t.to(torch_device)) if main else None
@@ -217,14 +248,15 @@ def train(
         kw = dict(device=torch_device, callback=log, evaluate=evaluate,
                   valid_data=valid_t if main else None)  # fmt: skip
         fresh = (config, preset, data) if start_from is None else None
-        trainer = _trainer(dataset, run, fresh, start_from, resume, overrides, kw)
+        trainer = _trainer(dataset, run, fresh, start_from, req.resume, overrides, kw)
+        _check_select_on(dataset, trainer.config)
         if log is not None:
             log.start_from(trainer)
             config_json = json.dumps(trainer.config.to_dict(), indent=2) + "\n"
             atomic_write_text(run_dir / "config.json", config_json)
             write_latest(out_dir, run_dir.name)
         start = time.perf_counter()
-        trainer.run(run_dir / CHECKPOINT_NAME, max_units=max_units)
+        trainer.run(run_dir / CHECKPOINT_NAME, max_units=req.max_units)
         seconds = time.perf_counter() - start
         metrics_csv = run_dir / "metrics.csv"
         png = plot_learning_curve(metrics_csv, run_dir / "curve.png") if main else None
@@ -234,20 +266,35 @@ def train(
         )  # fmt: skip
 
 
-@contextlib.contextmanager
-def _run_folder_kept_if_used(run_dir: Path) -> Iterator[None]:
-    """Create the run folder; a new one that holds nothing but its lock when the run fails (a bad
-    --set or preset is found only once the corpus is loaded) is removed, not left behind."""
-    created = not run_dir.exists()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        yield
-    except BaseException:
-        if created and distributed.is_main() and {p.name for p in run_dir.iterdir()} <= {LOCK_NAME}:
-            (run_dir / LOCK_NAME).unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                run_dir.rmdir()
-        raise
+def _check_settings(
+    data: str | Path, tokenizer: str | None, seq_len: int | None, preset: str,
+    overrides: dict[str, Any] | None, fresh: bool,
+) -> None:  # fmt: skip
+    """What can be checked before the corpus is read (which may take minutes): the settings'
+    names, types and ranges, the preset's name, and (on a vocabulary of 2, a lower bound) the
+    memory the settings imply."""
+    check_train_names(overrides or {})
+    replace(TrainConfig(), **(overrides or {}))  # each value's type and range
+    if fresh:
+        domain = domain_for(data, tokenizer)
+        preset_config(domain, preset, 2, seq_len or 2).with_train(**(overrides or {}))
+
+
+def _check_select_on(dataset: Dataset, config: SeqGANConfig) -> None:
+    """`select_on` names metrics the validation scores report (valid_nll and the domain's),
+    checked on two held-out windows before any training."""
+    wanted = [m.lstrip("-") for m in selection_metrics(config.train.select_on)]
+    if not wanted:
+        return
+    rows = (dataset.valid if len(dataset.valid) else dataset.train)[:2]
+    scores = get_domain(dataset.domain).validation_scores(rows, rows, dataset)
+    known = ["valid_nll"] + [validation_name(k) for k in scores]
+    unknown = [m for m in wanted if m not in known]
+    if unknown:
+        raise ConfigError(
+            f"select_on names {', '.join(unknown)}, which the validation scores do not report; "
+            f"choose among: {', '.join(known)}"
+        )
 
 
 def _trainer(

@@ -7,6 +7,7 @@ objects is refused instead of executed.
 
 from __future__ import annotations
 
+import math
 import pickle
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,11 @@ def read_checkpoint(
             f"{FORMAT_VERSION}"
         )
     domain = data.get("domain")
+    metadata = data.get("metadata")
+    named = metadata.get("domain") if isinstance(metadata, dict) else None
+    if domain is not None and isinstance(named, str) and domain != named:
+        raise CheckpointError(f"{path} names two domains: {domain!r} and, in its metadata, "
+                              f"{named!r}")  # fmt: skip
     if expect_domain is not None and domain != expect_domain:
         raise CheckpointError(f"{path} is a {domain!r} checkpoint, expected {expect_domain!r}")
     return data
@@ -79,7 +85,9 @@ def read_checkpoint(
 
 # ---- what a checkpoint's models must look like, checked before any model is allocated ----------
 
-MAX_PARAMETERS = 1 << 31  # per model; the shipped model has 36 thousand, the paper's D 1.2 million
+# What one model of a checkpoint may take in float32, checked on the config before anything is
+# built: the shipped model has 36 thousand parameters (144 KB), the paper's D 1.2 million (5 MB).
+MAX_MODEL_BYTES = 10**9
 
 
 def checked_config(path: str | Path, payload: dict[str, Any]) -> SeqGANConfig:
@@ -88,6 +96,26 @@ def checked_config(path: str | Path, payload: dict[str, Any]) -> SeqGANConfig:
         return SeqGANConfig.from_dict(payload["config"])
     except (KeyError, TypeError, ConfigError) as err:
         raise CheckpointError(f"{path}: its config is not valid: {_first_line(err)}") from err
+
+
+def expected_state(path: str | Path, config: SeqGANConfig, part: str) -> dict[str, torch.Tensor]:
+    """The state dict (on the meta device: nothing allocated) a model part of `config` has;
+    a config whose part would take more than MAX_MODEL_BYTES is refused."""
+    cls, part_config = {"generator": (Generator, config.generator),
+                        "rollout": (Generator, config.generator),
+                        "discriminator": (Discriminator, config.discriminator)}[part]  # fmt: skip
+    try:
+        with torch.device("meta"):
+            expected = cls(part_config).state_dict()
+    except (ValueError, RuntimeError) as err:  # e.g. no discriminator window fits
+        raise CheckpointError(f"{path}: its {part} config is not valid: {err}") from err
+    count = sum(t.numel() for t in expected.values())
+    if count * 4 > MAX_MODEL_BYTES:
+        raise CheckpointError(
+            f"{path}: its config asks for a {part} of {count:,} parameters ({count * 4 / 1e9:,.1f}"
+            f" GB; at most {MAX_MODEL_BYTES / 1e9:.1f} GB): not a checkpoint this package wrote"
+        )
+    return expected
 
 
 def check_models(
@@ -99,26 +127,15 @@ def check_models(
     The expected shapes come from models built on the meta device, which allocates nothing, so a
     config with absurd sizes is refused before any memory is asked for."""
     config = checked_config(path, payload)
-    makers = {"generator": (Generator, config.generator), "rollout": (Generator, config.generator),
-              "discriminator": (Discriminator, config.discriminator)}  # fmt: skip
     for part in parts:
-        cls, part_config = makers[part]
-        try:
-            with torch.device("meta"):
-                expected = cls(part_config).state_dict()
-        except (ValueError, RuntimeError) as err:  # e.g. no discriminator window fits
-            raise CheckpointError(f"{path}: its {part} config is not valid: {err}") from err
-        count = sum(t.numel() for t in expected.values())
-        if count > MAX_PARAMETERS:
-            raise CheckpointError(
-                f"{path}: its config asks for a {part} of {count:,} parameters (at most "
-                f"{MAX_PARAMETERS:,}): not a checkpoint this package wrote"
-            )
-        _check_state(path, part, payload.get(part), expected)
+        check_state(path, part, payload.get(part), expected_state(path, config, part))
     return config
 
 
-def _check_state(path: str | Path, part: str, state: Any, expected: dict[str, Any]) -> None:
+def check_state(path: str | Path, part: str, state: Any, expected: dict[str, Any]) -> None:
+    """`state` holds exactly the tensors of `expected`: same names and shapes, real floating
+    point, finite, and each stored in full (a zero-stride view of one value would pass the size
+    check as a small file and then take the whole size once copied into a model)."""
     if not isinstance(state, dict):
         raise CheckpointError(f"{path} has no {part} weights")
     missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
@@ -128,15 +145,99 @@ def _check_state(path: str | Path, part: str, state: Any, expected: dict[str, An
             f"unexpected {extra[:3]})"
         )
     for name, want in expected.items():
-        have = state[name]
-        if not isinstance(have, torch.Tensor) or have.shape != want.shape:
-            shape = tuple(have.shape) if isinstance(have, torch.Tensor) else type(have).__name__
-            raise CheckpointError(
-                f"{path}: {part} weight {name} has shape {shape}, its config implies "
-                f"{tuple(want.shape)}"
-            )
-        if have.is_floating_point() and not bool(torch.isfinite(have).all()):
-            raise CheckpointError(f"{path}: {part} weight {name} holds NaN or infinite values")
+        check_tensor(path, f"{part} weight {name}", state[name], tuple(want.shape))
+
+
+def check_tensor(path: str | Path, what: str, have: Any, shape: tuple[int, ...]) -> None:
+    """One stored weight: a tensor of `shape`, real floating point, stored in full, finite."""
+    if not isinstance(have, torch.Tensor) or tuple(have.shape) != shape:
+        got = tuple(have.shape) if isinstance(have, torch.Tensor) else type(have).__name__
+        raise CheckpointError(f"{path}: {what} has shape {got}, its config implies {shape}")
+    if not have.is_floating_point():  # complex, integer and bool weights are not ours
+        raise CheckpointError(f"{path}: {what} is {str(have.dtype)[6:]}, not floating point")
+    if have.untyped_storage().nbytes() < have.numel() * have.element_size():
+        raise CheckpointError(
+            f"{path}: {what} repeats a few stored values over {have.numel():,} elements (a "
+            "zero-stride view): not a checkpoint this package wrote"
+        )
+    if not bool(torch.isfinite(have).all()):
+        raise CheckpointError(f"{path}: {what} holds NaN or infinite values")
+
+
+# ---- the resumable part: position, history, kept copies of G, optimiser states ----------------
+
+OPTIMIZERS = {"g_mle_opt": "generator", "g_pg_opt": "generator", "d_opt": "discriminator"}
+
+
+def check_training_state(path: str | Path, state: dict[str, Any], config: SeqGANConfig) -> None:
+    """What `--resume` and `--init-from` restore besides the models, checked before use: a
+    position the history reaches, a best-epoch copy of G that fits it, optimiser states that fit
+    the models' parameters (finite, as the weights)."""
+    history = state.get("history")
+    if not isinstance(history, list) or not all(
+        isinstance(h, dict) and isinstance(h.get("phase"), str) and _is_int(h.get("step"))
+        and isinstance(h.get("metrics"), dict) for h in history
+    ):  # fmt: skip
+        raise CheckpointError(f"{path}: its training history is malformed")
+    phase, step = state.get("phase"), state.get("step")
+    unit = "adversarial" if phase == "done" else phase  # "done" counts the adversarial rounds
+    done = sum(1 for h in history if h["phase"] == unit)
+    if not _is_int(step) or not 0 <= step <= done:
+        raise CheckpointError(
+            f"{path}: its position ({phase} step {step!r}) is not one its history reaches "
+            f"({done} {unit} units done)"
+        )
+    generator = expected_state(path, config, "generator")
+    best = state.get("best_g")
+    if best is not None:
+        if (
+            not isinstance(best, dict)
+            or not _is_int(best.get("epoch"))
+            or not _finite(best.get("valid_nll"))
+        ):
+            raise CheckpointError(f"{path}: its best_g record is malformed")
+        check_state(path, "best_g", best.get("state"), generator)
+    for key, part in OPTIMIZERS.items():
+        with torch.device("meta"):
+            model = (Generator(config.generator) if part == "generator"
+                     else Discriminator(config.discriminator))  # fmt: skip
+        check_optimizer_state(
+            path, key, state.get(key), [tuple(p.shape) for p in model.parameters()]
+        )
+
+
+def check_optimizer_state(path: str | Path, key: str, state: Any, shapes: list[tuple]) -> None:
+    """A torch optimiser's state_dict over parameters of `shapes`: each parameter in one group,
+    each per-parameter tensor of its parameter's shape (or a scalar step count), finite."""
+    groups = state.get("param_groups") if isinstance(state, dict) else None
+    per_param = state.get("state") if isinstance(state, dict) else None
+    if not isinstance(groups, list) or not isinstance(per_param, dict) or not all(
+        isinstance(g, dict) and isinstance(g.get("params"), list) for g in groups
+    ):  # fmt: skip
+        raise CheckpointError(f"{path}: its {key} optimiser state is malformed")
+    ids = sorted(i for g in groups for i in g["params"] if _is_int(i))
+    if ids != list(range(len(shapes))) or not set(per_param) <= set(ids):
+        raise CheckpointError(f"{path}: its {key} optimiser state does not fit its model")
+    for index, values in per_param.items():
+        if not isinstance(values, dict):
+            raise CheckpointError(f"{path}: its {key} optimiser state is malformed")
+        for name, value in values.items():
+            what = f"{key} {name} of parameter {index}"
+            if name == "step":
+                number = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 \
+                    else value  # fmt: skip
+                if not _finite(number) or number < 0:
+                    raise CheckpointError(f"{path}: {what} is {value!r}, not a count")
+            elif isinstance(value, torch.Tensor):
+                check_tensor(path, what, value, shapes[index])
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _first_line(err: BaseException) -> str:

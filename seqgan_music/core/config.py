@@ -7,6 +7,7 @@ through plain dicts, which load under `torch.load(weights_only=True)`.
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -29,6 +30,12 @@ COMPACT_FILTERS: tuple[tuple[int, int], ...] = (
 # The largest model size a config may ask for: far beyond any run here, and small enough that a
 # checkpoint with absurd sizes fails with a message instead of trying to allocate terabytes.
 MAX_SIZE = 1 << 24  # vocabulary, sequence length, embedding, hidden or filter count
+
+# The most memory one of training's largest tensors may ask for: the roll-out batch (Eq. 4's
+# (T-1) x N x B continuations of T tokens) and a batch's (B, T, V) logits. Far beyond the presets
+# (the paper's roll-outs: 3 MB), and small enough that `--set rollout_num=1000000000` is a
+# one-line error instead of a request for terabytes.
+MAX_WORKING_BYTES = 8 * 10**9
 
 
 def _size(name: str, value: Any) -> int:
@@ -158,6 +165,8 @@ class TrainConfig:
             ok = isinstance(value, (int, float)) if kind is float else isinstance(value, kind)
             if not ok or (kind is not bool and isinstance(value, bool)):
                 raise ConfigError(f"{f.name} must be of type {kind.__name__}, not {value!r}")
+            if kind is float and not math.isfinite(value):
+                raise ConfigError(f"{f.name} must be a finite number, not {value!r}")
         if self.mode not in ("seqgan", "mle"):
             raise ConfigError(f"mode must be 'seqgan' or 'mle', not {self.mode!r}")
         if not 0.0 <= self.update_rate <= 1.0:
@@ -177,11 +186,37 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be positive, not {getattr(self, name)}")
 
 
+def _gigabytes(n: float) -> str:
+    return f"{n / 1e9:,.1f} GB" if n >= 1e8 else f"{n / 1e6:,.1f} MB"
+
+
 @dataclass(frozen=True)
 class SeqGANConfig:
     generator: GeneratorConfig
     discriminator: DiscriminatorConfig
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        for what, need, fix in self.working_memory():
+            if need > MAX_WORKING_BYTES:
+                raise ConfigError(
+                    f"{what} would take {_gigabytes(need)} (at most "
+                    f"{_gigabytes(MAX_WORKING_BYTES)}): lower {fix}"
+                )
+
+    def working_memory(self) -> list[tuple[str, int, str]]:
+        """(what, bytes, settings to lower) of training's largest tensors under this config."""
+        g, tc = self.generator, self.train
+        T, pg_batch = g.seq_len, tc.pg_batch_size or tc.batch_size
+        rows = max(T - 1, 1) * tc.rollout_num * pg_batch  # roll-outs: (T-1) x N x B of them
+        return [
+            (f"the roll-outs of rollout_num={tc.rollout_num} x {pg_batch} samples x {T} steps",
+             rows * T * 8 + rows * g.hidden_dim * 4 * 2, "rollout_num or pg_batch_size"),
+            (f"a batch of batch_size={tc.batch_size} x {T} steps x {g.vocab_size} logits",
+             tc.batch_size * T * g.vocab_size * 4 * 3, "batch_size"),
+            (f"the negatives of num_negatives={tc.num_negatives} x {T} steps",
+             tc.num_negatives * T * 8 * 2, "num_negatives"),
+        ]  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -202,11 +237,15 @@ class SeqGANConfig:
 
     def with_train(self, **overrides: Any) -> SeqGANConfig:
         """A copy with TrainConfig fields replaced (unknown names are an error)."""
-        known = {f.name for f in fields(TrainConfig)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise ConfigError(f"unknown train setting(s): {', '.join(sorted(unknown))}")
+        check_train_names(overrides)
         return replace(self, train=replace(self.train, **overrides))
+
+
+def check_train_names(overrides: dict[str, Any]) -> None:
+    """Every name in `overrides` is a TrainConfig field (else a ConfigError naming the others)."""
+    unknown = set(overrides) - {f.name for f in fields(TrainConfig)}
+    if unknown:
+        raise ConfigError(f"unknown train setting(s): {', '.join(sorted(unknown))}")
 
 
 def paper_synthetic(vocab_size: int = 5000, seq_len: int = 20) -> SeqGANConfig:

@@ -58,6 +58,18 @@ def atomic_write(path: str | Path, write: Callable[[IO[Any]], Any], *, binary: b
     return path
 
 
+def remove_stale_temp_files(folder: str | Path) -> list[Path]:
+    """Remove `atomic_write`'s temporary files (`.NAME.XXXX.tmp`) left in `folder` by writers
+    that were killed mid-write; call it only while holding the folder's lock (no other writer).
+    Returns what was removed."""
+    removed = []
+    for path in Path(folder).glob(".*.tmp"):
+        if path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """`atomic_write` of a UTF-8 string."""
     return atomic_write(path, lambda fh: fh.write(text), binary=False)

@@ -80,9 +80,32 @@ def tokenizer_to_dict(tokenizer: Tokenizer) -> dict[str, Any]:
     return {"name": tokenizer.name, "state": tokenizer.to_dict()}
 
 
+class TokenizerStateError(SeqGANMusicError):
+    """A saved tokenizer (a checkpoint's) that cannot be rebuilt: a one-line user-facing error."""
+
+
 def tokenizer_from_dict(data: dict[str, Any]) -> Tokenizer:
-    """Inverse of `tokenizer_to_dict`."""
-    return get_tokenizer_class(data["name"]).from_dict(data["state"])
+    """Inverse of `tokenizer_to_dict`; a state its class refuses is a TokenizerStateError."""
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise TokenizerStateError(
+            f"a saved tokenizer must be a dict naming its class, not {data!r:.80}"
+        )
+    cls = get_tokenizer_class(data["name"])
+    state = data.get("state")
+    if not isinstance(state, dict):
+        raise TokenizerStateError(
+            f"the saved {data['name']} tokenizer has no state dict ({state!r:.40})"
+        )
+    try:
+        return cls.from_dict(state)
+    except SeqGANMusicError as err:
+        raise TokenizerStateError(
+            f"the saved {data['name']} tokenizer is not valid: {err}"
+        ) from err
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+        raise TokenizerStateError(
+            f"the saved {data['name']} tokenizer cannot be rebuilt ({type(err).__name__}: {err})"
+        ) from err
 
 
 def add_builtin_module(module: str) -> None:

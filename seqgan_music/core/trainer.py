@@ -31,7 +31,12 @@ import torch
 from torch import Tensor
 
 from seqgan_music.core import distributed
-from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
+from seqgan_music.core.checkpoint import (
+    check_models,
+    check_training_state,
+    read_checkpoint,
+    save_checkpoint,
+)
 from seqgan_music.core.compiling import compiled, resolve_compile
 from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
 from seqgan_music.core.discriminator import Discriminator
@@ -563,6 +568,7 @@ class SeqGANTrainer:
         config = check_models(path, state, ("generator", "discriminator", "rollout"))
         if state.get("phase") not in PHASES or not isinstance(state.get("step"), int):
             raise CheckpointError(f"{path}: not a resumable training checkpoint (no phase/step)")
+        check_training_state(path, state, config)
         if train_overrides:
             config = config.with_train(**train_overrides)
         trainer = cls(config, train_data, device=device, callback=callback, evaluate=evaluate,
