@@ -43,6 +43,7 @@ from seqgan_music.quality_diversity import parse_temperatures
 from seqgan_music.runs import (
     CHECKPOINT_NAME,
     SHIPPED_CHECKPOINT,
+    check_run_name,
     describe_checkpoint,
     export_model,
     find_checkpoint,
@@ -76,6 +77,7 @@ __all__ = [
     "evaluate",
     "evaluate_compare",
     "export_model",
+    "check_run_name",
     "describe_checkpoint",
     "find_checkpoint",
     "get_domain",

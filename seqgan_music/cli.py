@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import sys
 import time
@@ -22,6 +23,24 @@ from click.core import ParameterSource
 
 from seqgan_music import __version__
 from seqgan_music.errors import SeqGANMusicError, SeqGANMusicWarning
+
+
+class FiniteRange(click.FloatRange):
+    """click's FloatRange that also refuses NaN (which compares False with every bound) and
+    infinities: `--tempo nan` is a usage error, not a traceback or a silent NaN."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+# Bounds on what a command may ask for, far past any use (a million steps is 4.8 days of music at
+# 0.4 s a step), so that `--length 1000000000` is a one-line error instead of 32 GB asked for.
+MAX_STEPS = 1 << 20
+MAX_SAMPLES = 100_000
+SEED = click.IntRange(0, 2**63 - 1)
 
 DEVICE = click.Choice(["auto", "cpu", "cuda"])
 device_option = click.option(
@@ -286,7 +305,7 @@ tokenizer_option = click.option(
     "--tokenizer", default=None, help="Tokenizer for text corpora: char, word, ..."
 )
 seq_len_option = click.option(
-    "--seq-len", type=int, default=None,
+    "--seq-len", type=click.IntRange(1, MAX_STEPS), default=None,
     help="Sequence length (music: 32 steps with --encoding paper, 48 with beat).",
 )  # fmt: skip
 encoding_option = click.option(
@@ -323,12 +342,12 @@ def _command_line_args(ctx: click.Context, skip: tuple[str, ...]) -> list[str]:
 
 def _check_run_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A run name is one folder name inside --out (a usage error otherwise, exit 2)."""
-    from seqgan_music.runs import check_run_name
+    from seqgan_music import api
 
     if value is None:
         return None
     try:
-        return check_run_name(value)
+        return api.check_run_name(value)
     except SeqGANMusicError as err:
         raise click.BadParameter(str(err)) from None
 
@@ -372,11 +391,11 @@ def _launch_ranks(nproc: int) -> None:
     "taken).",
 )  # fmt: skip
 @click.option(
-    "--seed", type=int, default=None, help="Random seed of training (CPU runs repeat exactly)."
+    "--seed", type=SEED, default=None, help="Random seed of training (CPU runs repeat exactly)."
 )
 @click.option(
     "--split-seed",
-    type=int,
+    type=SEED,
     default=None,
     help="Seed of the 80/10/10 split of a corpus without its own (default 0, whatever --seed).",
 )
@@ -487,23 +506,27 @@ def train(
     type=click.Path(path_type=Path),
     help="Checkpoint file or run folder (default: latest run, else the shipped model).",
 )
-@click.option("--num", default=4, show_default=True, type=int, help="How many tunes.")
-@click.option("--seed", type=int, default=None, help="Random seed for sampling.")
+@click.option("--num", default=4, show_default=True, type=click.IntRange(1, MAX_SAMPLES),
+              help="How many tunes.")  # fmt: skip
+@click.option(
+    "--seed", type=SEED, default=None,
+    help="Random seed for sampling (default: a random one, printed and stored).",
+)  # fmt: skip
 @click.option(
     "--temperature",
     default=None,
-    type=float,
+    type=FiniteRange(min=0, min_open=True, max=100),
     help="Sampling temperature (<1 safer, >1 wilder; default: the model's own, the one the "
     "matched-diversity test chose on the valid split where recorded, else 1).",
 )
 @click.option(
     "--length",
-    type=int,
+    type=click.IntRange(1, MAX_STEPS),
     default=None,
     help="Steps per tune (music default 128 = 51 s at 0.4 s a step; text: the trained length).",
 )
 @click.option(
-    "--bars", type=int, default=None,
+    "--bars", type=click.IntRange(1, MAX_STEPS // 16), default=None,
     help="Bars per tune, sampled in one pass past the training window (beat models: bars of the "
     "training data's or the primer's metre; paper models: 4 steps a bar).",
 )  # fmt: skip
@@ -515,7 +538,7 @@ def train(
 )
 @click.option(
     "--primer-steps",
-    type=int,
+    type=click.IntRange(1, MAX_STEPS),
     default=None,
     help="Steps of the primer kept (default: a quarter of --length, at most the trained length).",
 )
@@ -523,12 +546,12 @@ def train(
 @click.option(
     "--program",
     default=None,
-    type=int,
+    type=click.IntRange(0, 127),
     help="General MIDI program (default 0 = acoustic grand piano; 73 = flute, 40 = violin).",
 )
 @click.option(
     "--tempo",
-    type=float,
+    type=FiniteRange(min=1, max=1000),
     default=None,
     help="Quarter notes a minute; a step is a quarter note (default 150 = 0.4 s).",
 )
@@ -584,8 +607,10 @@ def compose(
             runtime=runtime,
         )
     # stderr: a text model's samples on stdout stay clean to pipe
-    click.echo(f"seqgan-music: composed with {api.describe_checkpoint(model_path)} at "
-               f"temperature {temperature:g} ({why})", err=True)  # fmt: skip
+    seed_note = f", seed {pieces[0].seed} (--seed {pieces[0].seed} repeats it)" if pieces else ""
+    model_text = api.describe_checkpoint(model_path, given=checkpoint is not None)
+    click.echo(f"seqgan-music: composed with {model_text} at temperature {temperature:g} ({why})"
+               f"{seed_note}", err=True)  # fmt: skip
     _report_pieces(pieces)
 
 
@@ -623,12 +648,12 @@ def _report_pieces(pieces: list[Any]) -> None:
 @click.option(
     "--num",
     "num_samples",
-    type=int,
+    type=click.IntRange(1, MAX_SAMPLES),
     default=1000,
     show_default=True,
     help="Samples drawn per model.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Sampling seed.")
 @click.option(
     "--out",
     "out_dir",
@@ -694,7 +719,7 @@ def evaluate(
     type=click.Path(path_type=Path),
     help="Folder for both runs and the report.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @click.option(
     "--seeds",
     default=None,
@@ -705,7 +730,7 @@ def evaluate(
 @click.option(
     "--num",
     "num_samples",
-    type=int,
+    type=click.IntRange(1, MAX_SAMPLES),
     default=1000,
     show_default=True,
     help="Samples drawn per model for evaluation.",
@@ -789,20 +814,34 @@ def data() -> None:
 @data_option
 @encoding_option
 @click.option(
-    "--seq-len", type=int, default=None, help="Window length in steps (paper 32, beat 48)."
-)
-@click.option("--stride", type=int, default=None, help="paper: window stride (default: --seq-len).")
-@click.option(
-    "--step-seconds", type=float, default=None, help="paper: sampling interval (default 0.4 s)."
-)
-@click.option(
-    "--steps-per-quarter", type=int, default=None, help="beat: grid steps a quarter note (4)."
+    "--seq-len",
+    type=click.IntRange(1, MAX_STEPS),
+    default=None,
+    help="Window length in steps (paper 32, beat 48).",
 )
 @click.option(
-    "--stride-bars", type=int, default=None,
+    "--stride",
+    type=click.IntRange(1, MAX_STEPS),
+    default=None,
+    help="paper: window stride (default: --seq-len).",
+)
+@click.option(
+    "--step-seconds",
+    type=FiniteRange(min=0.001, max=60),
+    default=None,
+    help="paper: sampling interval (default 0.4 s).",
+)
+@click.option(
+    "--steps-per-quarter",
+    type=click.IntRange(1, 96),
+    default=None,
+    help="beat: grid steps a quarter note (4).",
+)
+@click.option(
+    "--stride-bars", type=click.IntRange(1, 1024), default=None,
     help="beat: bars between window starts (default: windows do not overlap).",
 )  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the tune split.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the tune split.")
 @click.option("--refresh", is_flag=True, help="Rebuild even when a cached copy exists.")
 @quiet_option
 @friendly_errors
@@ -832,7 +871,7 @@ def data_prepare(
 @data.command("info", epilog="Example:\n\n  seqgan-music data info --data midi_data/nottingham")
 @data_option
 @encoding_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the tune split.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the tune split.")
 @friendly_errors
 def data_info(data: str, encoding: str | None, seed: int) -> None:
     """Show a prepared corpus: windows per split, files used and skipped (with reasons)."""
@@ -897,7 +936,7 @@ def data_download(name: str, dest: Path, url: str | None) -> None:
     help="'released': the paper's oracle (../shared/data/oracle/lantaoyu_target_params.npz), "
     "or an oracle .npz. Without it a fresh random N(0,1) oracle is drawn: NOT the paper's.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @quiet_option
 @friendly_errors
 @runtime_options
@@ -963,7 +1002,7 @@ def oracle(
 )
 @click.option(
     "--compose-temperature",
-    type=float,
+    type=FiniteRange(min=0, min_open=True, max=100),
     default=None,
     help="compose's default temperature for this model (e.g. the matched test's).",
 )
@@ -983,7 +1022,10 @@ def export(
     compose = None
     if compose_temperature is not None:
         compose = {"temperature": compose_temperature, "why": compose_why or "set at export"}
-    path = api.export_model(api.find_checkpoint(checkpoint), out, notes=_parse_overrides(notes),
+    source = api.find_checkpoint(checkpoint)
+    if checkpoint is None:  # say which model: with no run trained here it is the shipped one
+        click.echo(f"seqgan-music: exporting {api.describe_checkpoint(source)}", err=True)
+    path = api.export_model(source, out, notes=_parse_overrides(notes),
                             compose=compose)  # fmt: skip
     click.echo(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
 

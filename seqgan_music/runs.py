@@ -233,10 +233,12 @@ def find_checkpoint(path: str | Path | None = None, out_dir: str | Path = "check
     return SHIPPED_CHECKPOINT
 
 
-def describe_checkpoint(path: Path) -> str:
-    """Which model this is, in words: the shipped model or a path (for `compose` to say)."""
+def describe_checkpoint(path: Path, *, given: bool = False) -> str:
+    """Which model this is, in words: the shipped model or a path (for `compose` to say);
+    `given`: the user named it (so it was not a fallback for want of a trained run)."""
     if Path(path).resolve() == SHIPPED_CHECKPOINT:
-        return f"the shipped model {SHIPPED_CHECKPOINT.name} (no trained run under ./checkpoints)"
+        why = "" if given else " (no trained run under ./checkpoints)"
+        return f"the shipped model {SHIPPED_CHECKPOINT.name}{why}"
     return str(path)
 
 

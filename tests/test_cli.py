@@ -393,6 +393,38 @@ def test_invalid_values(trained: Path, workdir: Path, args: list[str], fragment:
     assert_one_line_error(run(*args, *extra), fragment)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compose", "--tempo", "nan"], ["compose", "--temperature", "nan"],
+        ["compose", "--temperature", "inf"], ["compose", "--length", "1000000000"],
+        ["compose", "--length", "0"], ["compose", "--seed", "-1"],
+        ["compose", "--bars", "0"], ["compose", "--primer-steps", "0"],
+        ["evaluate", "--num", "-1"], ["evaluate", "--num", "0"],
+        ["train", "--seq-len", "0"], ["data", "prepare", "--seq-len", "0"],
+        ["data", "prepare", "--step-seconds", "nan"],
+    ],
+)  # fmt: skip
+def test_values_out_of_range_are_usage_errors(trained: Path, workdir: Path, args) -> None:
+    """NaN, infinities, zero or negative counts and lengths past MAX_STEPS: one line, exit 2,
+    nothing run (the outside probe saw tracebacks, 32 GB asked for, or 0 quietly made 32)."""
+    extra = {"compose": ["--checkpoint", trained, "--out", workdir / "range.mid"],
+             "evaluate": ["--checkpoint", trained], "train": ["--data", workdir / "tunes"],
+             "data": ["--data", workdir / "tunes"]}[args[0]]  # fmt: skip
+    result = run(*args, *extra)
+    assert result.exit_code == 2, result.output
+    assert_one_line_error(result, args[-2])
+    assert not (workdir / "range.mid").exists()
+
+
+def test_one_sampling_call_is_bounded(trained: Path) -> None:
+    from seqgan_music.core.model import MAX_SAMPLE_TOKENS
+
+    model = api.load_checkpoint(trained)
+    with pytest.raises(api.SeqGANMusicError, match="lower --num or --length"):
+        model.sample(4, length=MAX_SAMPLE_TOKENS // 2)
+
+
 def test_unwritable_output(trained: Path, workdir: Path) -> None:
     blocker = workdir / "a-file"
     blocker.write_text("not a folder")
@@ -621,6 +653,63 @@ def test_compose_says_which_model_it_used(trained: Path, workdir: Path, monkeypa
     assert f"composed with {trained / 'checkpoint.pt'}" in result.stderr
 
 
+def test_the_shipped_model_named_with_checkpoint_is_no_fallback(workdir: Path) -> None:
+    result = run("compose", "--checkpoint", api.SHIPPED_CHECKPOINT, "--num", "1",
+                 "--out", workdir / "named.mid")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "the shipped model folk-small.pt" in result.stderr
+    assert "no trained run" not in result.stderr
+
+
+def test_export_without_a_run_says_it_exports_the_shipped_model(workdir, monkeypatch) -> None:
+    (workdir / "bare").mkdir(exist_ok=True)
+    monkeypatch.chdir(workdir / "bare")  # no ./checkpoints here
+    result = run("export", "--out", "copy.pt")
+    assert result.exit_code == 0, result.output
+    assert "exporting the shipped model folk-small.pt (no trained run" in result.stderr
+
+
+def test_compose_prints_and_stores_the_seed_it_drew(trained: Path, workdir: Path) -> None:
+    import re
+
+    from seqgan_music.music.io.midi import read_midi_texts
+    from seqgan_music.music.paper.tunes import read_tune_tokens
+
+    first = workdir / "seeded" / "a.mid"
+    result = run("compose", "--checkpoint", trained, "--out", first, "--num", "2")
+    assert result.exit_code == 0, result.output
+    seed = re.search(r", seed (\d+) \(--seed \1 repeats it\)", result.stderr).group(1)
+    assert f"seqgan-music compose seed {seed}: tune 1 of 2, temperature 1" in read_midi_texts(first)
+    again = workdir / "seeded" / "b.mid"
+    assert run("compose", "--checkpoint", trained, "--out", again, "--num", "2",
+               "--seed", seed).exit_code == 0  # fmt: skip
+    assert np.array_equal(read_tune_tokens(first), read_tune_tokens(again))
+
+
+def test_force_leaves_no_old_preview_beside_a_new_tune(trained: Path, workdir: Path) -> None:
+    out = workdir / "previews" / "tune.mid"
+    first = run("compose", "--checkpoint", trained, "--out", out, "--num", "1", "--png", "--wav")
+    assert first.exit_code == 0 and out.with_suffix(".wav").exists(), first.output
+    result = run("compose", "--checkpoint", trained, "--out", out, "--num", "1", "--force")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.parent.iterdir()) == ["tune.mid"]
+
+
+def test_a_saved_velocity_out_of_range_is_one_line(workdir: Path) -> None:
+    from seqgan_music.core.checkpoint import save_checkpoint
+
+    payload = torch.load(api.SHIPPED_CHECKPOINT, weights_only=True)
+    tokenizer = payload["metadata"]["tokenizer"]
+    for bad in ({"velocity": -5}, {"step_seconds": "fast"}):
+        state = {**tokenizer["state"], **bad}
+        metadata = {**payload["metadata"], "tokenizer": {**tokenizer, "state": state}}
+        save_checkpoint(workdir / "velocity.pt", {**payload, "metadata": metadata})
+        result = run("compose", "--checkpoint", workdir / "velocity.pt", "--out",
+                     workdir / "velocity.mid")  # fmt: skip
+        assert_one_line_error(result, "tokenizer", str(next(iter(bad.values()))))
+        assert not (workdir / "velocity.mid").exists()
+
+
 def test_checkpoint_may_be_the_folder_train_wrote_or_its_latest_file(trained, workdir) -> None:
     runs = trained.parent  # what `train --out` was given: run folders and `latest`
     (runs / "latest").write_text("tiny\n")
@@ -671,7 +760,8 @@ def test_compose_defaults_primer_steps_and_a_long_length_warning(trained, workdi
     result = run("compose", "--checkpoint", trained, "--out", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [f"tune-{i}.mid" for i in range(1, 5)]
-    assert result.output.count("128 steps") == 4 and "warning" not in result.stderr
+    assert result.output.count("128 steps") == 4 and "times the" not in result.stderr
+    assert "trained with the tiny preset" in result.stderr  # a tiny model is said to be one
     primer = workdir / "tunes" / "tune_0.mid"
     result = run("compose", "--checkpoint", trained, "--out", workdir / "p7.mid", "--num", "1",
                  "--primer", primer, "--primer-steps", "7", "--seed", "2")  # fmt: skip

@@ -109,6 +109,7 @@ class Composition:
     extras: tuple[Path, ...] = ()  # further files written beside `path`
     summary: str = ""
     info: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None  # the sampling seed (`compose` draws one when none is given)
 
 
 @dataclass(frozen=True)

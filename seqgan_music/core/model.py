@@ -23,6 +23,10 @@ from seqgan_music.errors import SeqGANMusicError
 
 ROWS_PER_PASS = 256  # rows scored per forward pass by token_nll / token_entropy
 
+# The most tokens one `sample` call may draw (1 GB as int64): `--length 1000000000` is a one-line
+# error, not a request for 32 GB.
+MAX_SAMPLE_TOKENS = 1 << 27
+
 
 @dataclass
 class Model:
@@ -74,6 +78,11 @@ class Model:
         length = self.config.generator.seq_len if length is None else length
         if length < 1:
             raise SeqGANMusicError(f"--length must be at least 1 step, not {length}")
+        if n * length > MAX_SAMPLE_TOKENS:
+            raise SeqGANMusicError(
+                f"{n} samples of {length} steps are {n * length:,} tokens, more than the "
+                f"{MAX_SAMPLE_TOKENS:,} one call may draw: lower --num or --length"
+            )
         if prefix_t is not None and prefix_t.shape[1] >= length:
             raise SeqGANMusicError(
                 f"the primer is {prefix_t.shape[1]} steps long, not shorter than --length {length}"

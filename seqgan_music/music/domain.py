@@ -25,6 +25,7 @@ from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.encodings import encoding_for_tokenizer, encoding_of_tokenizer
 from seqgan_music.music.io.files import MIDI_SUFFIXES, TUNE_SUFFIXES
+from seqgan_music.music.io.midi import add_midi_text
 from seqgan_music.music.options import MusicLoadOptions, MusicOptions
 from seqgan_music.music.presets import PRESETS, REST_PENALTY, REST_TOKEN
 
@@ -122,7 +123,14 @@ class MusicDomain(DomainBase):
         extras = [".wav"] * music.wav + [".png"] * music.png
         refuse_existing([q for p in paths for q in (p, *(p.with_suffix(x) for x in extras))],
                         options.force)  # fmt: skip
+        if options.force:  # a replaced tune's old previews would no longer match it
+            for path in paths:
+                for old in {".wav", ".png"} - set(extras):
+                    path.with_suffix(old).unlink(missing_ok=True)
         tunes = encoding_of_tokenizer(model.tokenizer).compose(model, paths, options, music)
+        for i, tune in enumerate(tunes):  # how to make it again, inside the file
+            add_midi_text(tune["path"], f"seqgan-music compose seed {options.seed}: tune {i + 1} "
+                          f"of {len(tunes)}, temperature {options.temperature:g}")  # fmt: skip
         return [_composition(**t) for t in tunes]
 
 

@@ -28,6 +28,7 @@ from seqgan_music.music.beat.tunes import (
     melody_bytes_to_beat_tokens,
     read_beat_tune,
 )
+from seqgan_music.music.options import checked_rendering
 
 
 @register_tokenizer("midi-beat")
@@ -46,10 +47,8 @@ class MidiBeatCodec:
         self.seq_len = int(seq_len)
         self.stride_bars = stride_bars
         self.track = track
-        self.qpm = float(qpm)
+        self.program, self.velocity, self.qpm = checked_rendering(program, velocity, qpm)
         self.time_signature = (int(time_signature[0]), int(time_signature[1]))
-        self.program = int(program)
-        self.velocity = int(velocity)
 
     @classmethod
     def from_encoding(cls, enc: BeatEncodingConfig, **render: Any) -> MidiBeatCodec:

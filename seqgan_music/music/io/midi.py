@@ -240,6 +240,20 @@ def notes_to_midi(
     return pm
 
 
+def add_midi_text(path: str | Path, text: str) -> Path:
+    """Put `text` (ASCII: how the file was made) in a text event at the start of the MIDI file's
+    first track, rewriting it atomically; the notes and their timing are untouched."""
+    mid = mido.MidiFile(str(path))
+    mid.tracks[0].insert(0, mido.MetaMessage("text", text=text, time=0))
+    return atomic_write(path, lambda fh: mid.save(file=fh))
+
+
+def read_midi_texts(path: str | Path) -> list[str]:
+    """The text events of a MIDI file, in order (what `add_midi_text` wrote among them)."""
+    return [m.text for track in mido.MidiFile(str(path)).tracks for m in track
+            if m.type == "text"]  # fmt: skip
+
+
 def write_pretty_midi(pm: pretty_midi.PrettyMIDI, path: str | Path) -> Path:
     """Write a PrettyMIDI atomically (a partial file on a full disk is removed)."""
     return atomic_write(path, pm.write)

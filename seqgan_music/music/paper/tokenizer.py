@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from seqgan_music.core.tokenizer import register_tokenizer
+from seqgan_music.music.options import checked_rendering
 from seqgan_music.music.paper.encoding import VOCAB_SIZE, EncodingConfig
 from seqgan_music.music.paper.tunes import midi_to_tokens, read_tune_tokens, tokens_to_midi
 
@@ -32,8 +33,7 @@ class MidiPitchCodec:
             step_seconds=float(step_seconds), seq_len=int(seq_len),
             stride=int(stride if stride is not None else seq_len), track=track,
         )  # fmt: skip
-        self.program = int(program)
-        self.velocity = int(velocity)
+        self.program, self.velocity, _ = checked_rendering(program, velocity)
         self.restrike = bool(restrike)
 
     @classmethod
