@@ -103,7 +103,7 @@ class DiscriminatorConfig:
 _TRAIN_MINIMUM = {
     "batch_size": 1, "g_pretrain_epochs": 0, "d_pretrain_rounds": 0, "d_pretrain_epochs": 0,
     "adv_rounds": 0, "g_steps": 1, "d_steps": 1, "k_epochs": 1, "rollout_num": 1,
-    "pg_batch_size": 0, "num_negatives": 0, "eval_every": 1,
+    "pg_batch_size": 0, "num_negatives": 0, "eval_every": 1, "d_every": 1,
 }  # fmt: skip
 
 
@@ -139,6 +139,13 @@ class TrainConfig:
     pg_batch_size: int = 0  # sequences per PG step; 0 = batch_size
     num_negatives: int = 0  # negatives per D round; 0 = as many as positives
     baseline: bool = False  # subtract the mean reward per step (off: faithful to the paper)
+    # Remedies for the adversarial phase (issue #22, core/regularisers.py); each default is off.
+    entropy_bonus: float = 0.0  # PG loss minus this * G's entropy per step (summed over steps)
+    kl_coef: float = 0.0  # PG loss plus this * KL(G || the frozen G the phase started from)
+    reward_norm: str = "none"  # "none"; "std": z-score per step; "maligan": r/(1-r) normalised
+    d_label_smoothing: float = 0.0  # D trains on real labels 1 - this (one-sided)
+    d_noise: float = 0.0  # each token D trains on is replaced by a random one with this chance
+    d_every: int = 1  # the adversarial phase trains D in one round of every d_every
     temperature: float = 1.0
     mode: str = "seqgan"  # "seqgan", or "mle": the adversarial phase becomes MLE epochs (baseline)
     eval_every: int = 5  # evaluate callback every this many epochs/rounds
@@ -171,6 +178,14 @@ class TrainConfig:
             raise ConfigError(f"mode must be 'seqgan' or 'mle', not {self.mode!r}")
         if not 0.0 <= self.update_rate <= 1.0:
             raise ConfigError(f"update_rate must be in [0, 1], not {self.update_rate}")
+        if self.reward_norm not in ("none", "std", "maligan"):
+            raise ConfigError(f"reward_norm must be none, std or maligan, not {self.reward_norm!r}")
+        if not (self.entropy_bonus >= 0 and self.kl_coef >= 0 and 0 <= self.d_noise < 1
+                and 0 <= self.d_label_smoothing < 0.5):  # fmt: skip
+            raise ConfigError(f"entropy_bonus, kl_coef must be >= 0, d_noise in [0, 1), "
+                              f"d_label_smoothing in [0, 0.5), not {self.entropy_bonus}, "
+                              f"{self.kl_coef}, {self.d_noise}, "
+                              f"{self.d_label_smoothing}")  # fmt: skip
         if self.precision not in ("fp32", "bf16", "auto"):
             raise ConfigError(f"precision must be fp32, bf16 or auto, not {self.precision!r}")
         if self.compile not in ("auto", "on", "off"):

@@ -42,6 +42,13 @@ from seqgan_music.core.config import GeneratorConfig, SeqGANConfig
 from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.precision import adam, autocast, resolve_precision
+from seqgan_music.core.regularisers import (
+    entropy_and_kl,
+    shape_rewards,
+    smoothed_labels,
+    step_log_softmax,
+    token_noise,
+)
 from seqgan_music.core.rollout import RolloutPolicy, rollout_rewards
 from seqgan_music.core.sampling import sample_in_chunks
 from seqgan_music.core.selection import EarlyStopping, RoundSelection
@@ -125,6 +132,9 @@ class SeqGANTrainer:
         self.g_pg_opt = adam(self.generator.parameters(), tc.pg_lr)
         self.d_opt = adam(self.discriminator.parameters(), tc.d_lr)
         self.rollout = RolloutPolicy(self.generator)
+        # with `kl_coef`: a frozen copy of G as the adversarial phase began (the pre-trained G)
+        self.reference: Generator | None = None
+        self.pg_terms: dict[str, Tensor] = {}  # entropy / KL summed over a round's PG steps
         self.phase, self.step = "g_pretrain", 0
         self.history: list[dict[str, Any]] = []
         # which G each phase ends with (core/selection.py): the G pre-training epoch with the
@@ -253,6 +263,7 @@ class SeqGANTrainer:
                 self._restore_best_g()
             if self.phase == "adversarial":
                 self.rollout = RolloutPolicy(self.generator)
+                self._freeze_reference()
                 self._note_selection_base()
                 if path is not None:
                     self.save(pretrained_path(path))
@@ -359,6 +370,8 @@ class SeqGANTrainer:
         positives = self._balanced_positives(n_neg, rng)
         tokens = torch.cat([positives, negatives])  # (P + N, T)
         labels = torch.cat([positives.new_ones(len(positives)), negatives.new_zeros(n_neg)]).float()
+        labels = smoothed_labels(labels, self.config.train.d_label_smoothing)
+        noise, vocab = self.config.train.d_noise, self.config.generator.vocab_size
         self.discriminator.train()
         total, count = torch.zeros((), device=self.device), 0
         for _ in range(epochs):
@@ -367,7 +380,8 @@ class SeqGANTrainer:
                 self.d_opt.zero_grad(set_to_none=True)
                 if len(mine):
                     with self._autocast():
-                        loss = self._loss(self.discriminator, "loss", tokens[mine], labels[mine])
+                        inputs = token_noise(tokens[mine], noise, vocab, self.rank_rng)
+                        loss = self._loss(self.discriminator, "loss", inputs, labels[mine])
                     loss.backward()
                     total += loss.detach() * (len(mine) / len(idx))
                 distributed.average_gradients(self.discriminator.parameters(), len(mine) / len(idx))
@@ -394,14 +408,38 @@ class SeqGANTrainer:
         are those of the policy the samples came from: softmax(logits / temperature).
         """
         tc = self.config.train
-        rewards = rewards.detach()
-        if tc.baseline and distributed.world_size() == 1:
-            rewards = rewards - rewards.mean(dim=0, keepdim=True)
-        elif tc.baseline:  # the mean over the global batch, all ranks' samples
-            count = distributed.all_sum(rewards.new_tensor(float(len(rewards))))
-            rewards = rewards - distributed.all_sum(rewards.sum(dim=0, keepdim=True)) / count
-        log_probs = self._loss(self.generator, "log_probs", samples, tc.temperature)
-        return -(log_probs * rewards).sum(dim=1).mean()
+        rewards = shape_rewards(rewards.detach(), tc.reward_norm, tc.baseline, self._batch_mean)
+        if not (tc.entropy_bonus or tc.kl_coef):
+            log_probs = self._loss(self.generator, "log_probs", samples, tc.temperature)
+            return -(log_probs * rewards).sum(dim=1).mean()
+        step_logp = step_log_softmax(self.generator(samples), tc.temperature)  # (B, T, V)
+        log_probs = step_logp.gather(-1, samples.unsqueeze(-1)).squeeze(-1)  # (B, T)
+        loss = -(log_probs * rewards).sum(dim=1).mean()
+        reference = None
+        if tc.kl_coef:
+            assert self.reference is not None  # frozen on entering the adversarial phase
+            with torch.no_grad():
+                reference = step_log_softmax(self.reference(samples), tc.temperature)
+        entropy, kl = entropy_and_kl(step_logp, reference)  # (B, T) each
+        terms = self.pg_terms
+        terms["pg_entropy"] = terms.get("pg_entropy", 0.0) + entropy.detach().mean()
+        loss = loss - tc.entropy_bonus * entropy.sum(dim=1).mean()
+        if kl is not None:
+            terms["pg_kl"] = terms.get("pg_kl", 0.0) + kl.detach().mean()
+            loss = loss + tc.kl_coef * kl.sum(dim=1).mean()
+        return loss
+
+    def _batch_mean(self, x: Tensor) -> Tensor:
+        """(B, T) -> (1, T): the mean over the batch, all ranks' samples together."""
+        if distributed.world_size() == 1:
+            return x.mean(dim=0, keepdim=True)
+        count = distributed.all_sum(x.new_tensor(float(len(x))))
+        return distributed.all_sum(x.sum(dim=0, keepdim=True)) / count
+
+    def _freeze_reference(self) -> None:
+        """With `kl_coef`: keep a frozen copy of G as it is now, the policy the KL pulls toward."""
+        if self.config.train.kl_coef:
+            self.reference = copy.deepcopy(self.generator).requires_grad_(False).eval()
 
     def _adversarial_round(self, rng: torch.Generator) -> dict[str, float]:
         """g_steps policy-gradient updates, the G_beta update, then d_steps rounds of D."""
@@ -410,6 +448,7 @@ class SeqGANTrainer:
         reward_total = torch.zeros((), device=self.device)
         batch = tc.pg_batch_size or tc.batch_size
         share = distributed.shard_sizes(batch)[distributed.rank()]  # this rank's samples
+        self.pg_terms = {}
         for _ in range(tc.g_steps):
             samples = self.generator.sample(
                 share, temperature=tc.temperature, rng=self.rank_rng, compile=self.compile
@@ -435,9 +474,14 @@ class SeqGANTrainer:
             reward_total += rewards.mean() * (share / batch)
         pg_total, reward_total = distributed.all_sum(pg_total), distributed.all_sum(reward_total)
         self.rollout.update(self.generator, tc.update_rate)
-        d_loss = sum(self._d_round(rng, tc.k_epochs) for _ in range(tc.d_steps)) / tc.d_steps
-        return {"pg_loss": (pg_total / tc.g_steps).item(),
-                "reward": (reward_total / tc.g_steps).item(), "d_loss": d_loss}  # fmt: skip
+        metrics = {"pg_loss": (pg_total / tc.g_steps).item(),
+                   "reward": (reward_total / tc.g_steps).item()}  # fmt: skip
+        if (self.step + 1) % tc.d_every == 0:  # `d_every`: fewer D rounds
+            metrics["d_loss"] = sum(self._d_round(rng, tc.k_epochs)
+                                    for _ in range(tc.d_steps)) / tc.d_steps  # fmt: skip
+        for name, total in self.pg_terms.items():  # this rank's mean over its PG steps
+            metrics[name] = float(total / tc.g_steps)
+        return metrics
 
     # ---- which G a phase ends with (core/selection.py) ----------------------------------------
 
@@ -514,6 +558,8 @@ class SeqGANTrainer:
             "threads": torch.get_num_threads(),
             "best_g": self.early_stop.to_state(),
             "best_round": self.selection.to_state(),
+            # only with `kl_coef`: checkpoints of other runs keep their keys
+            **({} if self.reference is None else {"reference": self.reference.state_dict()}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -539,10 +585,26 @@ class SeqGANTrainer:
             self.phase = "adversarial"  # more adversarial rounds were asked for
             # G was set to its best round at the end: go on from the last one
             self.selection.reopen(self.generator)
+        self._load_reference(state.get("reference"))
         if self.config.train.precision == "auto":  # keep what the run resolved it to
             self.precision = str(state.get("precision", self.precision))
         if self.config.train.compile == "auto":
             self.compile = bool(state.get("compile", self.compile))
+
+    def _load_reference(self, state: dict[str, Tensor] | None) -> None:
+        """The KL penalty's frozen G: the checkpoint's, else (`kl_coef` set on a run that had
+        none, e.g. branched from a -pretrained checkpoint) G as it is when the phase goes on."""
+        self.reference = None
+        if state is not None:
+            self._freeze_reference()
+            if self.reference is None:  # kl_coef 0 now: the saved reference is not needed
+                return
+            self.reference.load_state_dict(state)
+        elif self.phase == "adversarial":
+            if self.step and self.config.train.kl_coef:
+                warnings.warn("kl_coef was set after this run's adversarial phase began: the KL "
+                              "is taken to G as it is now", stacklevel=3)  # fmt: skip
+            self._freeze_reference()
 
     def save(self, path: str | Path) -> None:
         """Write a resumable checkpoint atomically (rank 0 writes; the other ranks wait for it)."""

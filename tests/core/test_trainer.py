@@ -8,6 +8,7 @@ from helpers import T, V, tiny_config, tiny_data
 
 import seqgan_music.core.trainer as trainer_mod
 from seqgan_music.core.checkpoint import read_checkpoint
+from seqgan_music.core.regularisers import entropy_and_kl
 from seqgan_music.core.trainer import (
     SeqGANTrainer,
     TrainEvent,
@@ -469,3 +470,96 @@ def test_select_on_set_mid_phase_warns_that_the_last_round_is_kept(tmp_path):
     with pytest.warns(UserWarning, match="last round is kept"):
         later.run()
     assert later.selected_round is None
+
+
+# ---- the adversarial phase's remedies (issue #22; core/regularisers.py) ----------------------
+
+
+def _one_step(trainer: SeqGANTrainer, samples: torch.Tensor) -> None:
+    loss = trainer.pg_loss(samples, torch.zeros(len(samples), T))  # no reward: only the terms
+    trainer.g_pg_opt.zero_grad()
+    loss.backward()
+    trainer.g_pg_opt.step()
+
+
+def _entropy(trainer: SeqGANTrainer, samples: torch.Tensor) -> float:
+    logp = trainer.generator(samples).log_softmax(-1)
+    return entropy_and_kl(logp, None)[0].mean().item()
+
+
+def test_entropy_bonus_raises_g_entropy_and_kl_pulls_g_back_to_the_reference():
+    samples = tiny_data(16)
+    trainer = SeqGANTrainer(tiny_config(entropy_bonus=0.5, pg_lr=0.05), tiny_data())
+    before = _entropy(trainer, samples)
+    _one_step(trainer, samples)
+    assert _entropy(trainer, samples) > before
+    assert trainer.pg_terms["pg_entropy"].item() == pytest.approx(before, rel=1e-5)
+
+    trainer = SeqGANTrainer(tiny_config(kl_coef=1.0, pg_lr=0.05), tiny_data())
+    trainer._freeze_reference()
+    with torch.no_grad():  # G drifts away from the frozen reference
+        trainer.generator.head.bias.add_(torch.linspace(-1, 1, V))
+
+    def kl() -> float:
+        logp = trainer.generator(samples).log_softmax(-1)
+        return entropy_and_kl(logp, trainer.reference(samples).log_softmax(-1))[1].mean().item()
+
+    drifted = kl()
+    _one_step(trainer, samples)
+    assert 0 < kl() < drifted
+
+
+def test_defaults_leave_training_unchanged_and_the_remedies_change_it():
+    straight = straight_run()[0]
+    off = dict(entropy_bonus=0.0, kl_coef=0.0, reward_norm="none", d_label_smoothing=0.0,
+               d_noise=0.0, d_every=1)  # fmt: skip
+    trainer = SeqGANTrainer(tiny_config(**off), tiny_data())
+    trainer.run()
+    assert_same(params(trainer), straight)
+    for setting in ({"kl_coef": 0.1}, {"entropy_bonus": 0.1}, {"reward_norm": "maligan"},
+                    {"d_label_smoothing": 0.2}, {"d_noise": 0.1}, {"d_every": 2}):  # fmt: skip
+        other = SeqGANTrainer(tiny_config(**setting), tiny_data())
+        other.run()
+        assert not all(torch.equal(a, b) for a, b in zip(params(other), straight, strict=True))
+
+
+def test_d_every_skips_d_rounds(monkeypatch):
+    trainer = SeqGANTrainer(tiny_config(adv_rounds=4, d_every=2, d_steps=1), tiny_data())
+    rounds = []
+    real = trainer._d_round
+
+    def counted(rng, epochs):
+        rounds.append(trainer.phase)
+        return real(rng, epochs)
+
+    monkeypatch.setattr(trainer, "_d_round", counted)
+    trainer.run()
+    assert rounds.count("adversarial") == 2
+    adv = [row["metrics"] for row in trainer.history if row["phase"] == "adversarial"]
+    assert ["d_loss" in m for m in adv] == [False, True, False, True]
+
+
+def test_kl_reference_is_the_pretrained_g_and_survives_resume(tmp_path):
+    cfg = tiny_config(kl_coef=0.2, entropy_bonus=0.01)
+    straight = SeqGANTrainer(cfg, tiny_data())
+    straight.run()
+    assert {"pg_kl", "pg_entropy"} <= set(straight.history[-1]["metrics"])
+    path = tmp_path / "run.pt"
+    first = SeqGANTrainer(cfg, tiny_data())
+    first.run(path, max_units=first.phase_total("g_pretrain") + 3)  # one adversarial round
+    pretrained = SeqGANTrainer.load(pretrained_path(path), tiny_data())
+    reference = {k: v.clone() for k, v in first.reference.state_dict().items()}
+    assert_same(list(reference.values()), list(pretrained.generator.state_dict().values()))
+    resumed = SeqGANTrainer.load(path, tiny_data())
+    assert_same(list(resumed.reference.state_dict().values()), list(reference.values()))
+    resumed.run(path)
+    assert_same(params(resumed), params(straight))
+    # a run without the penalty, branched from its -pretrained checkpoint with one: the
+    # reference is that checkpoint's G
+    plain = tmp_path / "plain.pt"
+    SeqGANTrainer(tiny_config(), tiny_data()).run(plain, max_units=4)
+    assert "reference" not in torch.load(pretrained_path(plain), weights_only=True)
+    branch = SeqGANTrainer.load(
+        pretrained_path(plain), tiny_data(), train_overrides={"kl_coef": 0.2}
+    )
+    assert_same(list(branch.reference.state_dict().values()), list(reference.values()))
