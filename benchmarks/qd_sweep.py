@@ -17,9 +17,10 @@ whose validation Self-BLEU-4 is nearest SeqGAN's: the matched-diversity test of 
 ("Language GANs Falling Short", ICLR 2020). Per point, 1,000 samples (one seed for all):
 BLEU-4 and MSE against the valid windows, Self-BLEU-4 (leaving each sample out of its own
 references), mean per-step entropy of the sampling distribution along its samples, and the NLL
-of the valid windows under that distribution; Welch p-values for the BLEU-4 and MSE differences.
-A seed is a win when SeqGAN is better on both BLEU-4 (higher) and MSE (lower). Writes
-<out>/qd_sweep.csv, qd_sweep.md and qd_sweep.png and prints the Markdown.
+of the valid windows under that distribution, primer sensitivity (`primer_sensitivity`); Welch
+p-values for the BLEU-4 and MSE differences. A seed is a win when SeqGAN is better on both
+BLEU-4 (higher) and MSE (lower). Writes <out>/qd_sweep.csv, qd_sweep.md and qd_sweep.png and
+prints the Markdown.
 """
 
 from __future__ import annotations
@@ -48,6 +49,35 @@ from seqgan_music.models import load_checkpoint
 GRID = [round(0.6 + 0.05 * i, 2) for i in range(13)]  # 0.60 .. 1.20
 NUM_SCORED = 1000
 SCORE_SEED = 4321
+PRIMER_PAIRS = 500  # pairs of valid windows: G continues each one's first half
+
+
+def primer_pairs(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed random pairs (a, b) of distinct valid windows, as index arrays."""
+    rng = np.random.default_rng(SCORE_SEED)
+    a = rng.integers(0, len(valid), PRIMER_PAIRS)
+    b = (a + rng.integers(1, len(valid), PRIMER_PAIRS)) % len(valid)
+    return a, b
+
+
+def same_steps(x: np.ndarray, y: np.ndarray) -> float:
+    """The share of second-half steps at which two windows hold the same token."""
+    half = x.shape[1] // 2
+    return float((x[:, half:] == y[:, half:]).mean())
+
+
+@torch.no_grad()
+def primer_sensitivity(model: Any, valid: np.ndarray, temperature: float) -> float:
+    """Primer sensitivity (#22): G continues the first half of each window of a pair; the
+    share of continuation steps the two continuations share (the data's own: `same_steps` of the
+    pairs' real second halves). A G that ignores its primer scores far above the data."""
+    a, b = primer_pairs(valid)
+    half = valid.shape[1] // 2
+    rng = torch.Generator().manual_seed(SCORE_SEED)
+    conts = [model.generator.sample(len(i), temperature=temperature, rng=rng,
+                                    prefix=torch.as_tensor(valid[i, :half])).numpy()
+             for i in (a, b)]  # fmt: skip
+    return same_steps(*conts)
 
 
 def folder_name(variant: str) -> str:
@@ -101,7 +131,8 @@ def score(model: Any, dataset: Any, temperature: float) -> dict[str, Any]:
     logp = step_log_softmax(g(valid_t), temperature).gather(-1, valid_t.unsqueeze(-1))
     return {"temperature": temperature, "bleu4": scores["BLEU-4"], "mse": scores["MSE"],
             "self_bleu4": float(self_bleu(samples, 4).mean()), "entropy": entropy,
-            "nll": float(-logp.mean())}  # fmt: skip
+            "nll": float(-logp.mean()),
+            "primer_same": primer_sensitivity(model, valid, temperature)}  # fmt: skip
 
 
 def summary(point: dict[str, Any]) -> dict[str, float]:
@@ -110,11 +141,17 @@ def summary(point: dict[str, Any]) -> dict[str, float]:
 
 def mle_curve(pre: Path, seed: int, dataset: Any, cache: Path) -> list[dict[str, Any]]:
     """The pre-trained G over the temperature grid (per-sample arrays, cached as JSON lists)."""
-    if cache.exists():
-        return [{k: np.asarray(v) if isinstance(v, list) else v for k, v in p.items()}
-                for p in json.loads(cache.read_text())]  # fmt: skip
     model = load_checkpoint(pre / f"s{seed}" / "checkpoint-pretrained.pt", device="cpu")
-    curve = [score(model, dataset, t) for t in GRID]
+    if cache.exists():
+        curve = [{k: np.asarray(v) if isinstance(v, list) else v for k, v in p.items()}
+                 for p in json.loads(cache.read_text())]  # fmt: skip
+        if all("primer_same" in p for p in curve):
+            return curve
+        valid = np.asarray(dataset.valid)  # a cache from before the primer test: add it
+        for p in curve:
+            p["primer_same"] = primer_sensitivity(model, valid, p["temperature"])
+    else:
+        curve = [score(model, dataset, t) for t in GRID]
     plain = [{k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in p.items()}
              for p in curve]  # fmt: skip
     cache.write_text(json.dumps(plain))
@@ -143,9 +180,9 @@ def compare_seed(run: Path, dataset: Any, curve: list[dict[str, Any]]) -> dict[s
 
 
 def _five(row: dict[str, Any], side: str) -> str:
-    """BLEU-4 / MSE / Self-BLEU-4 / entropy / NLL of one side ("gan" or "mle") of a row."""
-    return " / ".join(f"{row[f'{side}_{k}']:.{2 if k == 'mse' else 3}f}"
-                      for k in ("bleu4", "mse", "self_bleu4", "entropy", "nll"))  # fmt: skip
+    """BLEU-4 / MSE / Self-BLEU-4 / entropy / NLL / primer of one side ("gan" or "mle")."""
+    keys = ("bleu4", "mse", "self_bleu4", "entropy", "nll", "primer_same")
+    return " / ".join(f"{row[f'{side}_{k}']:.{2 if k == 'mse' else 3}f}" for k in keys)
 
 
 def _mean(rows: list[dict[str, Any]], key: str, minus: str | None = None) -> float:
@@ -153,9 +190,9 @@ def _mean(rows: list[dict[str, Any]], key: str, minus: str | None = None) -> flo
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    head = ("| variant | seed | kept round | SeqGAN BLEU-4 / MSE / Self-BLEU-4 / H / NLL | "
-            "matched T | MLE BLEU-4 / MSE / Self-BLEU-4 / H / NLL | dBLEU-4 (p) | dMSE (p) | "
-            "win |\n|---|---:|---:|---|---:|---|---|---|---|")  # fmt: skip
+    scores = "BLEU-4 / MSE / Self-BLEU-4 / H / NLL / primer"
+    head = (f"| variant | seed | kept round | SeqGAN {scores} | matched T | MLE {scores} | "
+            "dBLEU-4 (p) | dMSE (p) | win |\n|---|---:|---:|---|---:|---|---|---|---|")  # fmt: skip
     lines = [head]
     for r in rows:
         temp = f"{r['mle_temperature']:.2f}" + (" (grid edge)" if r["grid_edge"] else "")
@@ -242,7 +279,11 @@ def main() -> None:
     if not rows:
         sys.exit(f"no finished run under {out} for these variants and seeds")
     rows.sort(key=lambda r: (variants.index(r["variant"]), r["seed"]))
-    text = markdown(rows)
+    valid = np.asarray(dataset.valid)
+    a, b = primer_pairs(valid)
+    text = (f"Primer sensitivity of the valid data itself (same steps between the second halves "
+            f"of {PRIMER_PAIRS} random pairs of windows): {same_steps(valid[a], valid[b]):.3f}\n\n"
+            + markdown(rows))  # fmt: skip
     print(text)
     (out / "qd_sweep.md").write_text(text)
     with (out / "qd_sweep.csv").open("w", newline="") as fh:
