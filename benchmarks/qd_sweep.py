@@ -12,12 +12,16 @@ and `--base` (default adv_rounds=48, the preset's: the checkpoint keeps the pre-
 when finished), so the variants of a seed share pre-training and random streams.
 
 Everything is scored on the VALID split, never test: the variant's kept G (`select_on`) sampled
-at T = 1 against the pre-trained G sampled at the grid temperature (0.60 .. 1.20, step 0.05)
-whose validation Self-BLEU-4 is nearest SeqGAN's: the matched-diversity test of Caccia et al.
-("Language GANs Falling Short", ICLR 2020). Per point, 1,000 samples (one seed for all):
+at T = 1 against the pre-trained G sampled at the temperature where its validation Self-BLEU-4
+equals SeqGAN's (`quality_diversity.match_temperature`: linear between the points of the grid
+0.60 .. 1.20, step 0.05): the matched-diversity test of Caccia et al. ("Language GANs Falling
+Short", ICLR 2020), here on valid only since it chooses the variant (`evaluate --temperatures`
+gives its test-split verdict). Per point, 1,000 samples (one seed for all):
 BLEU-4 and MSE against the valid windows, Self-BLEU-4 (leaving each sample out of its own
 references), mean per-step entropy of the sampling distribution along its samples, and the NLL
-of the valid windows under that distribution, primer sensitivity (`primer_sensitivity`); Welch
+of the valid windows under that distribution, primer sensitivity (`primer_sensitivity`), the
+two-sample classifier's accuracy (C2ST, 0.5 = indistinguishable) and the Frechet distance (FD)
+of the domain's features against the valid windows (core/fidelity.py); Welch
 p-values for the BLEU-4 and MSE differences. A seed is a win when SeqGAN is better on both
 BLEU-4 (higher) and MSE (lower). Writes <out>/qd_sweep.csv, qd_sweep.md and qd_sweep.png and
 prints the Markdown.
@@ -41,14 +45,15 @@ import torch
 
 from seqgan_music.core.domain import get_domain
 from seqgan_music.core.metrics import self_bleu, welch_p_value
-from seqgan_music.core.regularisers import entropy_and_kl, step_log_softmax
 from seqgan_music.core.runtime import configure_threads
 from seqgan_music.datasets import load_dataset
 from seqgan_music.models import load_checkpoint
+from seqgan_music.quality_diversity import match_temperature
 
 GRID = [round(0.6 + 0.05 * i, 2) for i in range(13)]  # 0.60 .. 1.20
 NUM_SCORED = 1000
 SCORE_SEED = 4321
+SCORES = "BLEU-4 / MSE / Self-BLEU-4 / H / NLL / primer / C2ST / FD"  # the table's columns
 PRIMER_PAIRS = 500  # pairs of valid windows: G continues each one's first half
 
 
@@ -118,40 +123,34 @@ def train_all(
         time.sleep(2)
 
 
-@torch.no_grad()
 def score(model: Any, dataset: Any, temperature: float) -> dict[str, Any]:
-    """The validation scores of `model` sampled at `temperature` (per-sample arrays kept)."""
+    """The validation scores of `model` sampled at `temperature` (per-sample arrays kept): the
+    domain's, Self-BLEU-4, entropy per token, valid NLL and primer sensitivity, and the metrics
+    temperature cannot game (quality_diversity / core/fidelity.py) against the valid windows."""
     domain, valid = get_domain(dataset.domain), np.asarray(dataset.valid)
     samples = model.sample(NUM_SCORED, seed=SCORE_SEED, temperature=temperature)
     scores = domain.validation_scores(samples, valid, dataset)
-    g = model.generator
-    own = step_log_softmax(g(torch.as_tensor(samples)), temperature)
-    entropy = entropy_and_kl(own, None)[0].mean().item()
-    valid_t = torch.as_tensor(valid, dtype=torch.long)
-    logp = step_log_softmax(g(valid_t), temperature).gather(-1, valid_t.unsqueeze(-1))
-    return {"temperature": temperature, "bleu4": scores["BLEU-4"], "mse": scores["MSE"],
-            "self_bleu4": float(self_bleu(samples, 4).mean()), "entropy": entropy,
-            "nll": float(-logp.mean()),
-            "primer_same": primer_sensitivity(model, valid, temperature)}  # fmt: skip
+    out = {"temperature": temperature, "bleu4": scores["BLEU-4"], "mse": scores["MSE"],
+           "self_bleu4": float(self_bleu(samples, 4).mean()),
+           "entropy": float(model.token_entropy(samples, temperature).mean()),
+           "nll": float(model.token_nll(valid, temperature).mean()),
+           "primer_same": primer_sensitivity(model, valid, temperature)}  # fmt: skip
+    fidelity = domain.fidelity(samples, valid, dataset, seed=SCORE_SEED)
+    out["c2st"] = float(np.mean(fidelity["C2ST accuracy"]))  # 0.5: indistinguishable
+    out["frechet"] = float(fidelity["Frechet distance"])
+    return out
 
 
 def summary(point: dict[str, Any]) -> dict[str, float]:
     return {k: float(np.mean(v)) for k, v in point.items()}
 
 
-def mle_curve(pre: Path, seed: int, dataset: Any, cache: Path) -> list[dict[str, Any]]:
+def mle_curve(model: Any, dataset: Any, cache: Path) -> list[dict[str, Any]]:
     """The pre-trained G over the temperature grid (per-sample arrays, cached as JSON lists)."""
-    model = load_checkpoint(pre / f"s{seed}" / "checkpoint-pretrained.pt", device="cpu")
     if cache.exists():
-        curve = [{k: np.asarray(v) if isinstance(v, list) else v for k, v in p.items()}
-                 for p in json.loads(cache.read_text())]  # fmt: skip
-        if all("primer_same" in p for p in curve):
-            return curve
-        valid = np.asarray(dataset.valid)  # a cache from before the primer test: add it
-        for p in curve:
-            p["primer_same"] = primer_sensitivity(model, valid, p["temperature"])
-    else:
-        curve = [score(model, dataset, t) for t in GRID]
+        return [{k: np.asarray(v) if isinstance(v, list) else v for k, v in p.items()}
+                for p in json.loads(cache.read_text())]  # fmt: skip
+    curve = [score(model, dataset, t) for t in GRID]
     plain = [{k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in p.items()}
              for p in curve]  # fmt: skip
     cache.write_text(json.dumps(plain))
@@ -164,11 +163,14 @@ def kept_round(run: Path) -> str:
     return (done[-1].get("selected_round") or "last") if done else "?"
 
 
-def compare_seed(run: Path, dataset: Any, curve: list[dict[str, Any]]) -> dict[str, Any]:
-    """SeqGAN at T = 1 against the MLE grid point of nearest Self-BLEU-4."""
-    gan = score(load_checkpoint(run / "checkpoint.pt", device="cpu"), dataset, 1.0)
-    mle = min(curve, key=lambda p: abs(p["self_bleu4"] - gan["self_bleu4"]))
-    edge = mle["temperature"] in (GRID[0], GRID[-1])  # SeqGAN's diversity may lie off the grid
+def compare_seed(run: Path, dataset: Any, mle_g: Any, curve: list[dict]) -> dict[str, Any]:
+    """SeqGAN at T = 1 against the pre-trained G at the temperature where its validation
+    Self-BLEU-4 equals SeqGAN's (`match_temperature`: linear between the grid points)."""
+    gan = score(load_checkpoint(run / "checkpoint.pt"), dataset, 1.0)
+    grid, values = [p["temperature"] for p in curve], [p["self_bleu4"] for p in curve]
+    t, bracketed = match_temperature(grid, values, gan["self_bleu4"])
+    edge = not bracketed  # SeqGAN's diversity lies off the grid: its nearest end
+    mle = score(mle_g, dataset, round(t, 4))
     row = {f"gan_{k}": v for k, v in summary(gan).items() if k != "temperature"}
     row.update({f"mle_{k}": v for k, v in summary(mle).items()})
     row.update(kept_round=kept_round(run), grid_edge=edge,
@@ -180,8 +182,8 @@ def compare_seed(run: Path, dataset: Any, curve: list[dict[str, Any]]) -> dict[s
 
 
 def _five(row: dict[str, Any], side: str) -> str:
-    """BLEU-4 / MSE / Self-BLEU-4 / entropy / NLL / primer of one side ("gan" or "mle")."""
-    keys = ("bleu4", "mse", "self_bleu4", "entropy", "nll", "primer_same")
+    """The scores in `SCORES` of one side ("gan" or "mle") of a row."""
+    keys = ("bleu4", "mse", "self_bleu4", "entropy", "nll", "primer_same", "c2st", "frechet")
     return " / ".join(f"{row[f'{side}_{k}']:.{2 if k == 'mse' else 3}f}" for k in keys)
 
 
@@ -190,12 +192,12 @@ def _mean(rows: list[dict[str, Any]], key: str, minus: str | None = None) -> flo
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
-    scores = "BLEU-4 / MSE / Self-BLEU-4 / H / NLL / primer"
+    scores = SCORES
     head = (f"| variant | seed | kept round | SeqGAN {scores} | matched T | MLE {scores} | "
             "dBLEU-4 (p) | dMSE (p) | win |\n|---|---:|---:|---|---:|---|---|---|---|")  # fmt: skip
     lines = [head]
     for r in rows:
-        temp = f"{r['mle_temperature']:.2f}" + (" (grid edge)" if r["grid_edge"] else "")
+        temp = f"{r['mle_temperature']:.3f}" + (" (grid edge)" if r["grid_edge"] else "")
         win = "**yes**" if r["win_p01"] else ("yes (p >= 0.01)" if r["win"] else "no")
         lines.append(
             f"| {r['variant']} | {r['seed']} | {r['kept_round']} | {_five(r, 'gan')} | {temp} | "
@@ -203,14 +205,16 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"{r['gan_mse'] - r['mle_mse']:+.2f} ({r['p_mse']:.2g}) | {win} |"
         )
     lines += ["", "| variant | seeds won (both metrics) | won with p < 0.01 | mean dBLEU-4 | "
-              "mean dMSE | mean SeqGAN Self-BLEU-4 | mean entropy SeqGAN / MLE at T |",
-              "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+              "mean dMSE | mean dC2ST | mean dFD | mean SeqGAN Self-BLEU-4 | "
+              "mean entropy SeqGAN / MLE at T |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
     for variant in dict.fromkeys(r["variant"] for r in rows):
         rs = [r for r in rows if r["variant"] == variant]
         lines.append(
             f"| {variant} | {sum(r['win'] for r in rs)} of {len(rs)} | "
             f"{sum(r['win_p01'] for r in rs)} | {_mean(rs, 'gan_bleu4', 'mle_bleu4'):+.3f} | "
-            f"{_mean(rs, 'gan_mse', 'mle_mse'):+.2f} | {_mean(rs, 'gan_self_bleu4'):.3f} | "
+            f"{_mean(rs, 'gan_mse', 'mle_mse'):+.2f} | {_mean(rs, 'gan_c2st', 'mle_c2st'):+.3f} | "
+            f"{_mean(rs, 'gan_frechet', 'mle_frechet'):+.3f} | {_mean(rs, 'gan_self_bleu4'):.3f} | "
             f"{_mean(rs, 'gan_entropy'):.3f} / {_mean(rs, 'mle_entropy'):.3f} |"
         )
     return "\n".join(lines) + "\n"
@@ -265,16 +269,16 @@ def main() -> None:
         train_all(pre, out, variants, seeds, args.jobs, args.base)
     rows, curves = [], {}
     for seed in seeds:
-        model = load_checkpoint(pre / f"s{seed}" / "checkpoint-pretrained.pt", device="cpu")
+        model = load_checkpoint(pre / f"s{seed}" / "checkpoint-pretrained.pt")
         run = model.run
         dataset = load_dataset(run.data, seq_len=model.config.generator.seq_len,
                                seed=run.held_out_seed(), progress=False,
                                fitted_tokenizer=model.tokenizer, domain=model.domain)  # fmt: skip
-        curves[seed] = mle_curve(pre, seed, dataset, out / f"mle_curve_s{seed}.json")
+        curves[seed] = mle_curve(model, dataset, out / f"mle_curve_v2_s{seed}.json")
         for variant in variants:
             run_dir = out / folder_name(variant) / f"s{seed}"
             if finished(run_dir):
-                row = compare_seed(run_dir, dataset, curves[seed])
+                row = compare_seed(run_dir, dataset, model, curves[seed])
                 rows.append({"variant": variant, "seed": seed, **row})
     if not rows:
         sys.exit(f"no finished run under {out} for these variants and seeds")
