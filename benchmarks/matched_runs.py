@@ -52,7 +52,7 @@ def evaluate_seed(data: str, out: Path, seed: int) -> None:
 def main() -> None:
     if len(sys.argv) != 5 or sys.argv[1] not in ("train", "evaluate"):
         sys.exit("usage: python benchmarks/matched_runs.py train|evaluate DATA OUT SEEDS")
-    from seqgan_music.threads import configure_threads
+    from seqgan_music.core.runtime import configure_threads
 
     configure_threads(int(os.environ["OMP_NUM_THREADS"]))  # before torch is imported
     from seqgan_music.evaluation import seeds_report

@@ -649,6 +649,7 @@ def test_compose_says_which_model_it_used(trained: Path, workdir: Path, monkeypa
     result = run("compose", "--out", "shipped.mid", "--num", "1")
     assert result.exit_code == 0, result.output
     assert "composed with the shipped model folk-small.pt" in result.stderr
+    assert "at temperature 1 (the matched-diversity test on the valid split" in result.stderr
     result = run("compose", "--checkpoint", trained, "--out", "mine.mid", "--num", "1")
     assert f"composed with {trained / 'checkpoint.pt'}" in result.stderr
 

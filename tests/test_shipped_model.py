@@ -18,8 +18,10 @@ def test_shipped_checkpoint_is_small_and_records_its_training() -> None:
     assert path.stat().st_size < 5 * 1024 * 1024
     payload = torch.load(path, weights_only=True)
     assert payload["metadata"]["domain"] == "music"
-    assert payload["phase"] == "done"  # pre-training and the adversarial phase both ran
-    assert "seqgan-music train" in payload["metadata"]["training"]["command"]
+    assert "seqgan-music compare" in payload["metadata"]["training"]["command"]
+    # the matched-diversity test chose the model and its temperature: compose says so
+    chosen = payload["metadata"]["compose"]
+    assert chosen["temperature"] > 0 and "matched-diversity test" in chosen["why"]
 
 
 def test_compose_without_a_run_uses_the_shipped_model(tmp_path: Path, monkeypatch) -> None:

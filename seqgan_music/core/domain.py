@@ -190,6 +190,7 @@ class DomainBase:
     # The distribution metrics (core/fidelity.py) and the quality-diversity test's hooks.
     match_statistic: ClassVar[str] = "Self-BLEU-4"  # the diversity that models are matched on
     copy_run: ClassVar[int] = 16  # steps of the runs looked up verbatim in the training split
+    _train_features: tuple[Dataset, np.ndarray] | None = None  # the last dataset's, the FD's units
 
     def sequences(self, windows: np.ndarray, dataset: Dataset) -> Any:
         """Windows as the metrics read them (text: cut at the end token)."""
@@ -223,9 +224,11 @@ class DomainBase:
         distance (a scalar), coverage (per held-out window), copy rates (per sample)."""
         from seqgan_music.core.fidelity import fidelity_scores
 
+        if self._train_features is None or self._train_features[0] is not dataset:
+            self._train_features = (dataset, self.features(dataset.train, dataset))  # once a set
         return fidelity_scores(
             self.features(samples, dataset), self.features(references, dataset),
-            self.coverage(samples, references, dataset),
+            self._train_features[1], self.coverage(samples, references, dataset),
             self.sequences(samples, dataset), self.training_sequences(dataset), self.copy_run,
             seed=seed,
         )  # fmt: skip

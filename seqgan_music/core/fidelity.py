@@ -127,10 +127,12 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return max(value, 0.0)  # round-off can leave -1e-12 for identical sets
 
 
-def standardise(features: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Features in units of the reference set's per-feature standard deviation (constant features
-    keep unit scale), so that no feature dominates a distance by its units alone."""
-    mu, sd = reference.mean(axis=0), reference.std(axis=0)
+def standardise(features: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Features in units of a fixed set's per-feature standard deviation (`scale`: that set's
+    feature rows, e.g. the training split's), so no feature dominates a distance by its units. Not
+    the held-out set's own sd: a feature nearly constant in a small held-out set (a rare interval)
+    would blow up (Nottingham: one such sd of 0.0015 made real data look 4x farther than models)."""
+    mu, sd = scale.mean(axis=0), scale.std(axis=0)
     return (features - mu) / np.where(sd > 0, sd, 1.0)
 
 
@@ -217,19 +219,19 @@ MIN_ROWS = 10  # fewer held-out rows or samples than this: no two-sample test, n
 
 
 def fidelity_scores(
-    sample_features: np.ndarray, reference_features: np.ndarray,
+    sample_features: np.ndarray, reference_features: np.ndarray, scale: np.ndarray,
     coverage: dict[str, np.ndarray], samples: Seqs, train: Seqs, run: int, *, seed: int = 0,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """The distribution metrics as an `evaluate_samples`-shaped dict: "C2ST accuracy" (per test
-    item, 1 = classified right), its CI half-width and "Frechet distance" (scalars, features in
-    units of the references' sd), the domain's coverage arrays, and the copy rates."""
+    item, 1 = classified right), its CI half-width and "Frechet distance" (scalars; features in
+    units of the sd of `scale`'s rows, the training split's), the domain's coverage arrays, and
+    the copy rates."""
     scores = {C2ST: np.zeros(0), C2ST_CI: np.asarray(np.nan), FRECHET: np.asarray(np.nan)}
     if min(len(sample_features), len(reference_features)) >= MIN_ROWS:  # else: left undefined
         test = classifier_two_sample(reference_features, sample_features, seed=seed)
         scores[C2ST], scores[C2ST_CI] = test.correct, np.asarray((test.ci_high - test.ci_low) / 2)
         scores[FRECHET] = np.asarray(frechet_distance(
-            standardise(sample_features, reference_features),
-            standardise(reference_features, reference_features),
+            standardise(sample_features, scale), standardise(reference_features, scale)
         ))  # fmt: skip
     return {
         **scores,

@@ -94,9 +94,20 @@ def test_ngram_features_are_token_and_bigram_shares() -> None:
     assert not feats[1].any() and feats[2, 2] == 1.0 and not feats[2, 3:].any()
 
 
+def test_frechet_distance_in_the_units_of_a_fixed_set() -> None:
+    rng = np.random.default_rng(6)
+    scale = _gauss(rng, 2000) * [1, 1, 1, 1, 1, 10]  # the last feature varies 10x more
+    a, b = _gauss(rng, 800), _gauss(rng, 800) + [0, 0, 0, 0, 0, 10]
+    seqs = rng.integers(0, 5, size=(20, 20))
+    scores = fidelity_scores(b, a, scale, {}, seqs, [seqs.reshape(-1)], 16)
+    assert 0.8 < scores["Frechet distance"] < 1.3  # a shift of 10 is 1 sd of the scale: ~1 + noise
+    assert scores["C2ST accuracy"].mean() > 0.99  # it standardises by its own rows: 10 sd apart
+
+
 def test_fidelity_scores_leave_the_set_metrics_undefined_on_tiny_sets() -> None:
     rng = np.random.default_rng(5)
     seqs = rng.integers(0, 5, size=(4, 20))
-    scores = fidelity_scores(_gauss(rng, 4), _gauss(rng, 4), {}, seqs, [seqs.reshape(-1)], 16)
+    feats = _gauss(rng, 4)
+    scores = fidelity_scores(feats, feats, feats, {}, seqs, [seqs.reshape(-1)], 16)
     assert len(scores["C2ST accuracy"]) == 0 and np.isnan(scores["Frechet distance"])
     np.testing.assert_array_equal(scores["copied"], 1.0)
