@@ -3,8 +3,10 @@
 "on" runs the hot paths through torch.compile (inductor; on CPU its C++/OpenMP backend, which needs
 a C++ compiler): the sampling step shared by `Generator.sample` and the roll-out (gate gather, LSTM
 cell, head, the exact sampler as one fused pass), D's training loss and G's MLE / policy-gradient
-losses (forward and backward). Shapes are static: the sampling step always sees `STEP_ROWS` rows
-(the last chunk padded), so a run compiles each function once and never again in its loop.
+losses (forward and backward). "auto" compiles the sampling step alone, and only for runs long
+enough to repay it: compiled, D's training measured slower at the paper sizes (docs/speed.md).
+Shapes are static: the sampling step always sees `STEP_ROWS` rows (the last chunk padded), so a run
+compiles each function once and never again in its loop.
 
 Compiling costs tens of seconds per function on a busy 2-core CPU the first time; inductor keeps
 its results on disk, in `<cache>/inductor` where <cache> is $SEQGAN_MUSIC_CACHE or

@@ -66,6 +66,18 @@ def test_trainer_resolves_auto_from_the_work_and_stores_it():
     trainer = SeqGANTrainer(big, data)
     state = trainer.state_dict()
     assert trainer.compile and state["compile"] is True
+    # auto compiles the sampling step alone: the losses stay eager (compiled D trained slower)
+    import seqgan_music.core.trainer as trainer_mod
+
+    def refuse(fn):
+        raise AssertionError("auto compiled a loss")
+
+    trainer_mod_compiled, trainer_mod.compiled = trainer_mod.compiled, refuse
+    try:
+        labels = torch.ones(4)
+        trainer._loss(trainer.discriminator, "loss", data[:4], labels).backward()
+    finally:
+        trainer_mod.compiled = trainer_mod_compiled
     # the checkpoint says how the run computed
     assert state["world_size"] == 1 and state["threads"] == torch.get_num_threads()
 
