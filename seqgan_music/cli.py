@@ -1,7 +1,8 @@
 """The `seqgan-music` command: a thin click layer over the Python API (`seqgan_music.api`).
 
-Every command turns the project's own errors into one line on stderr and exit code 1 (click's
-usage errors are one line too, and exit 2); `--debug` shows the traceback instead.
+Exit status: 0 done; 2 a usage error (an unknown option, a value out of its range), one line;
+1 every other error, the project's own turned into one line on stderr (`--debug` shows the
+traceback instead); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -279,7 +280,10 @@ def _one_line(err: click.UsageError) -> click.UsageError:
 @click.version_option(__version__, prog_name="seqgan-music")
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 def cli(debug: bool) -> None:
-    """Train SeqGAN on folk-tune MIDI or text, compose tunes, evaluate models."""
+    """Train SeqGAN on folk-tune MIDI or text, compose tunes, evaluate models.
+
+    Exit status: 0 done, 2 usage error (an unknown option, a value out of range), 1 any other
+    error, 130 interrupted."""
     global _debug
     _debug = debug
     warnings.showwarning = _show_warning

@@ -36,3 +36,16 @@ def test_compose_without_a_run_uses_the_shipped_model(tmp_path: Path, monkeypatc
     score = music21.converter.parse("tune.mid")
     # music21 may split a note at a barline into tied notes: compare the pitches it reads
     assert {n.pitch.midi for n in score.flatten().notes} == {n.pitch for n in notes}
+
+
+def test_the_readmes_compose_runs_twice_in_a_row(tmp_path: Path, monkeypatch) -> None:
+    """The set-up command's `compose` is rerun as it is (a second `train` gets its own run name):
+    the second one must not fail on the first one's tune.mid."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    setup = next(line for line in readme.splitlines() if "seqgan-music train &&" in line)
+    args = setup.split("&& seqgan-music ")[-1].split()
+    assert args[0] == "compose"
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        result = CliRunner().invoke(cli, args + ["--num", "1"])
+        assert result.exit_code == 0, result.output
