@@ -560,8 +560,27 @@ def train(
     help="Quarter notes a minute; a step is a quarter note (default 150 = 0.4 s).",
 )
 @click.option("--restrike", is_flag=True, help="Re-strike repeated pitches instead of holding.")
-@click.option("--wav", is_flag=True, help="Also write a .wav preview (sine synthesis).")
+@click.option("--wav", is_flag=True, help="Also write a .wav (FluidSynth, General MIDI soundfont).")
 @click.option("--png", is_flag=True, help="Also write a piano-roll .png (needs matplotlib).")
+@click.option(
+    "--form",
+    type=click.Choice(["AABB", "AB", "ABAB"], case_sensitive=False),
+    default=None,
+    help="Parts of --bars bars (default 8), each ending on a cadence.",
+)
+@click.option("--key", default=None, help="Tonic (D, F#, Bb): notes kept in its scale.")
+@click.option(
+    "--mode",
+    type=click.Choice(["major", "minor", "dorian", "mixolydian"]),
+    default=None,
+    help="Mode of --key (default major).",
+)
+@click.option(
+    "--metre", "--meter", "metre", default=None, help="Time signature, e.g. 6/8 (beat encoding)."
+)
+@click.option(
+    "--score", is_flag=True, help="Also engrave the score: .pdf and -score.png (LilyPond)."
+)
 @friendly_errors
 @runtime_options
 def compose(
@@ -580,6 +599,11 @@ def compose(
     restrike: bool,
     wav: bool,
     png: bool,
+    form: str | None,
+    key: str | None,
+    mode: str | None,
+    metre: str | None,
+    score: bool,
     runtime: Any,
 ) -> None:
     """Compose new tunes (or text) from a trained checkpoint (fp32 unless --precision says)."""
@@ -608,6 +632,11 @@ def compose(
             restrike=restrike,
             wav=wav,
             png=png,
+            form=form,
+            key=key,
+            mode=mode,
+            metre=metre,
+            score=score,
             runtime=runtime,
         )
     # stderr: a text model's samples on stdout stay clean to pipe

@@ -65,9 +65,10 @@ class GeneratorConfig:
     seq_len: int
     emb_dim: int = 32
     hidden_dim: int = 32
+    conditions: int = 1  # start tokens, one per condition id a domain names (1: unconditioned)
 
     def __post_init__(self) -> None:
-        _check_sizes(self, ("vocab_size", "seq_len", "emb_dim", "hidden_dim"))
+        _check_sizes(self, ("vocab_size", "seq_len", "emb_dim", "hidden_dim", "conditions"))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,10 @@
 
 Row `vocab_size` of the embedding is the START token: it feeds step 1 and is never sampled (the
 original code reused a vocabulary id as start token; a separate row keeps every id generatable).
+Conditions: with `config.conditions` = C > 1 there are C start rows, `vocab_size + c` for
+condition id c (a domain names the ids: a metre, a mode); C = 1 is the single start token, so
+unconditioned checkpoints load unchanged. Sampling can be constrained step by step (`allowed`):
+tokens outside a step's allowed set get probability 0, e.g. a cadence at the end of a phrase.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from torch import LongTensor, Tensor, nn
 from seqgan_music.core.compiling import STEP_ROWS, compiled, resolve_compile
 from seqgan_music.core.config import GeneratorConfig
 from seqgan_music.core.precision import compute_dtype
-from seqgan_music.core.sampling import fused_draw, head_matrix, sample_rows, uniforms
+from seqgan_music.core.sampling import fused_draw, head_matrix, sample_logits, sample_rows, uniforms
 
 PROGRESS_EVERY = 256  # sampling steps between progress reports
 
@@ -27,21 +31,35 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config
         self.start_token = config.vocab_size
-        self.embedding = nn.Embedding(config.vocab_size + 1, config.emb_dim)
+        self.embedding = nn.Embedding(config.vocab_size + config.conditions, config.emb_dim)
         self.lstm = nn.LSTM(config.emb_dim, config.hidden_dim, batch_first=True)
         self.head = nn.Linear(config.hidden_dim, config.vocab_size)
         # The original code initialises every weight N(0, 0.1).
         for p in self.parameters():
             nn.init.normal_(p, std=0.1)
 
-    def _inputs(self, tokens: LongTensor) -> LongTensor:
+    def start_tokens(self, n: int, conditions: LongTensor | None = None) -> LongTensor:
+        """(n,) start token ids: START, or the start row of each row's condition id."""
+        device = self.head.weight.device
+        if conditions is None:
+            return torch.full((n,), self.start_token, dtype=torch.long, device=device)
+        conditions = torch.as_tensor(conditions, dtype=torch.long, device=device).reshape(-1)
+        if len(conditions) != n:
+            raise ValueError(f"{len(conditions)} condition ids for {n} sequences")
+        if len(conditions) and not 0 <= int(conditions.min()) <= int(conditions.max()) < (
+            self.config.conditions
+        ):
+            raise ValueError(f"condition ids must be in 0..{self.config.conditions - 1}")
+        return self.start_token + conditions
+
+    def _inputs(self, tokens: LongTensor, conditions: LongTensor | None = None) -> LongTensor:
         """Teacher forcing: [START, y_1 .. y_{T-1}] predicts [y_1 .. y_T]."""
-        start = tokens.new_full((tokens.shape[0], 1), self.start_token)
+        start = self.start_tokens(tokens.shape[0], conditions).to(tokens.device).unsqueeze(1)
         return torch.cat([start, tokens[:, :-1]], dim=1)  # (B, T)
 
-    def forward(self, tokens: LongTensor) -> Tensor:
+    def forward(self, tokens: LongTensor, conditions: LongTensor | None = None) -> Tensor:
         """(B, T) token ids -> (B, T, V) logits of G(y_t | y_<t), teacher forced."""
-        out, _ = self.lstm(self.embedding(self._inputs(tokens)))  # (B, T, H)
+        out, _ = self.lstm(self.embedding(self._inputs(tokens, conditions)))  # (B, T, H)
         return self.head(out)
 
     def log_probs(self, tokens: LongTensor, temperature: float = 1.0) -> Tensor:
@@ -50,9 +68,9 @@ class Generator(nn.Module):
         logp = F.log_softmax(logits / temperature if temperature != 1.0 else logits, dim=-1)
         return logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
 
-    def nll(self, tokens: LongTensor) -> Tensor:
+    def nll(self, tokens: LongTensor, conditions: LongTensor | None = None) -> Tensor:
         """Mean per-token negative log-likelihood: the MLE pre-training loss."""
-        logits = self(tokens)
+        logits = self(tokens, conditions)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens.reshape(-1))
 
     def gate_table(self) -> Tensor:
@@ -82,10 +100,14 @@ class Generator(nn.Module):
         prefix: LongTensor | None = None,
         on_step: Callable[[int], None] | None = None,
         compile: bool | str = False,
+        conditions: LongTensor | None = None,
+        allowed: Tensor | None = None,
     ) -> LongTensor:
         """(n, length) sequences from G; with `prefix` (n, t) they start with it and continue it.
 
-        `on_step(t)` is told every `PROGRESS_EVERY` steps how many are done (a progress bar).
+        `conditions` (n,) picks each row's start token; `allowed` (length, V) bool limits what
+        step t may draw (a step whose row allows nothing is refused). `on_step(t)` is told every
+        `PROGRESS_EVERY` steps how many are done (a progress bar).
         `compile` (True/False or "on"/"off"/"auto") runs each step compiled (core.compiling):
         the same tokens from the same `rng` up to float rounding."""
         length = self.config.seq_len if length is None else length
@@ -97,7 +119,8 @@ class Generator(nn.Module):
             step = Stepper(table, w_hh, head, block, self.config.vocab_size, temperature, rng,
                            compile=resolve_compile(compile, n * length))  # fmt: skip
             h = c = table.new_zeros(n, self.config.hidden_dim)
-            token = torch.full((n,), self.start_token, dtype=torch.long, device=device)
+            token = self.start_tokens(n, conditions)
+            masked = _masked_steps(allowed, length, self.config.vocab_size, device)
             out = torch.empty(n, length, dtype=torch.long, device=device)
             given = 0 if prefix is None else prefix.shape[1]
             if prefix is not None:
@@ -111,11 +134,32 @@ class Generator(nn.Module):
                     h, c = lstm_cell(table[token], h, c, w_hh)
                     token = out[:, t]  # teacher forced through the prefix
                     continue
-                h, c, token = step(token, h, c)
+                if t in masked:  # constrained: the head's logits with the others at -inf
+                    h, c = lstm_cell(table[token], h, c, w_hh)
+                    logits = torch.cat([h, h.new_ones(n, 1)], 1).to(head.dtype) @ head
+                    logits = logits[:, : self.config.vocab_size].float()
+                    logits[:, ~masked[t]] = float("-inf")
+                    token = sample_logits(logits, 1.0 if temperature > 0 else 0.0, rng)[:, 0]
+                else:
+                    h, c, token = step(token, h, c)
                 out[:, t] = token
                 if on_step is not None and (t + 1) % PROGRESS_EVERY == 0:
                     on_step(t + 1)
         return out
+
+
+def _masked_steps(
+    allowed: Tensor | None, length: int, vocab: int, device: torch.device
+) -> dict[int, Tensor]:
+    """The steps of an (length, V) allowed mask that exclude something: {step: (V,) bool}."""
+    if allowed is None:
+        return {}
+    allowed = torch.as_tensor(allowed, dtype=torch.bool, device=device)
+    if allowed.shape != (length, vocab):
+        raise ValueError(f"allowed has shape {tuple(allowed.shape)}, not ({length}, {vocab})")
+    if not bool(allowed.any(dim=1).all()):
+        raise ValueError("allowed leaves a step with no token to draw")
+    return {int(t): allowed[t] for t in torch.nonzero(~allowed.all(dim=1)).flatten().tolist()}
 
 
 def lstm_cell(x_gates: Tensor, h: Tensor, c: Tensor, w_hh: Tensor) -> tuple[Tensor, Tensor]:

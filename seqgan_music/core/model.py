@@ -66,9 +66,12 @@ class Model:
         seed: int | None = None,
         prefix: Sequence[int] | None = None,
         on_step: Callable[[int], None] | None = None,
+        condition: int | None = None,
+        allowed: np.ndarray | None = None,
     ) -> np.ndarray:
-        """(n, length) token samples, seeded; `prefix` conditions every sample on a primer;
-        `on_step(t)` hears of the steps done (see `Generator.sample`)."""
+        """(n, length) token samples, seeded; `prefix` conditions every sample on a primer,
+        `condition` starts each from that condition id's start token, `allowed` (length, V)
+        bool constrains each step; `on_step(t)` hears of the steps done (`Generator.sample`)."""
         device = next(self.generator.parameters()).device
         rng = torch.Generator(device=device)
         rng.manual_seed(seed if seed is not None else secrets.randbits(63))  # no global reseed
@@ -89,7 +92,14 @@ class Model:
             )
         with torch.no_grad():
             out = self.generator.sample(
-                n, length, temperature=temperature, rng=rng, prefix=prefix_t, on_step=on_step
+                n,
+                length,
+                temperature=temperature,
+                rng=rng,
+                prefix=prefix_t,
+                on_step=on_step,
+                conditions=None if condition is None else torch.full((n,), condition),
+                allowed=None if allowed is None else torch.as_tensor(allowed),
             )
         return out.cpu().numpy()
 

@@ -26,6 +26,8 @@ from seqgan_music.errors import SeqGANMusicError
 from seqgan_music.music.encodings import encoding_for_tokenizer, encoding_of_tokenizer
 from seqgan_music.music.io.files import MIDI_SUFFIXES, TUNE_SUFFIXES
 from seqgan_music.music.io.midi import add_midi_text
+from seqgan_music.music.io.tunes_out import TUNE_SUFFIXES as OUT_SUFFIXES
+from seqgan_music.music.io.tunes_out import extra_paths
 from seqgan_music.music.options import MusicLoadOptions, MusicOptions
 from seqgan_music.music.presets import PRESETS, REST_PENALTY, REST_TOKEN
 
@@ -120,15 +122,18 @@ class MusicDomain(DomainBase):
         music = read_domain_options(MusicOptions, options, "music")
         _check_render_options(music)
         paths = numbered_paths(_music_out(out), options.num)
-        extras = [".wav"] * music.wav + [".png"] * music.png
-        refuse_existing([q for p in paths for q in (p, *(p.with_suffix(x) for x in extras))],
+        refuse_existing([q for p in paths
+                         for q in (p, *extra_paths(p, music.wav, music.score, music.png))],
                         options.force)  # fmt: skip
         if options.force:  # a replaced tune's old previews would no longer match it
             for path in paths:
-                for old in {".wav", ".png"} - set(extras):
+                asked = {x for x, on in ((".wav", music.wav), (".png", music.png)) if on}
+                for old in {".wav", ".png"} - asked:
                     path.with_suffix(old).unlink(missing_ok=True)
         tunes = encoding_of_tokenizer(model.tokenizer).compose(model, paths, options, music)
         for i, tune in enumerate(tunes):  # how to make it again, inside the file
+            if tune.get("seed") is not None or tune["path"].suffix.lower() not in MIDI_SUFFIXES:
+                continue  # a beat tune stores its own seed, in every format
             add_midi_text(tune["path"], f"seqgan-music compose seed {options.seed}: tune {i + 1} "
                           f"of {len(tunes)}, temperature {options.temperature:g}")  # fmt: skip
         return [_composition(**t) for t in tunes]
@@ -147,10 +152,10 @@ def _music_out(out: Path | None) -> Path:
     """--out for MIDI: a .mid/.midi name or a folder (no suffix); anything else is refused, since
     MIDI bytes under tune.wav or tune.txt would mislead every program that opens them."""
     out = out or Path("tune.mid")
-    if out.suffix.lower() not in ("", *MIDI_SUFFIXES):
+    if out.suffix.lower() not in ("", *OUT_SUFFIXES):
         raise SeqGANMusicError(
-            f"--out {out}: a music model writes MIDI files; give a .mid name or a folder "
-            "(--wav and --png write previews beside each tune)"
+            f"--out {out}: a music model writes .mid, .abc or .musicxml files; give such a name "
+            "or a folder (--wav, --png and --score write files beside each tune)"
         )
     return out
 
@@ -164,11 +169,13 @@ def numbered_paths(out: Path, num: int) -> list[Path]:
 
 def _composition(
     tokens: np.ndarray, path: Path, seconds: float, lowest: int | None, highest: int | None,
-    extras: tuple[Path, ...],
+    extras: tuple[Path, ...], **tune: object,
 ) -> Composition:  # fmt: skip
     span = f"MIDI {lowest}..{highest}" if lowest is not None else "all rests"
     summary = f"{len(tokens)} steps, {seconds:.1f} s, {span}"
-    info = {"seconds": seconds, "lowest": lowest, "highest": highest}
+    if tune.get("seed") is not None:  # beat tunes: how to make this one again
+        summary += f", {tune['key']}, {tune['metre']}, seed {tune['seed']}"
+    info = {"seconds": seconds, "lowest": lowest, "highest": highest, **tune}
     return Composition(tokens, path, extras=extras, summary=summary, info=info)
 
 

@@ -54,9 +54,11 @@ def piano_roll_to_tokens(roll: np.ndarray) -> np.ndarray:
 
 def write_piano_roll_png(
     tokens_or_list: np.ndarray | Sequence[int] | Sequence[Sequence[int]], path: str | Path,
-    step_seconds: float = 0.4,
+    step_seconds: float = 0.4, *, bar_seconds: float | None = None,
+    mark_seconds: float | None = None,
 ) -> Path:  # fmt: skip
-    """A piano-roll PNG of one sequence, or of several stacked as rows of subplots."""
+    """A piano-roll PNG of one sequence, or of several stacked as rows of subplots; with
+    `bar_seconds` a line at every bar, with `mark_seconds` a red line there (a primer's end)."""
     plt = pyplot()
     if plt is None:
         raise SeqGANMusicError("piano-roll PNGs need matplotlib: pip install matplotlib")
@@ -78,6 +80,12 @@ def write_piano_roll_png(
         ax.imshow(roll[lo : hi + 1], aspect="auto", origin="lower", cmap="Greys", extent=extent,
                   interpolation="nearest")  # fmt: skip
         ax.set_ylabel("MIDI pitch")
+        if bar_seconds:
+            for x in np.arange(bar_seconds, seq.size * step_seconds, bar_seconds):
+                ax.axvline(x, color="0.6", linewidth=0.6)
+        if mark_seconds:
+            ax.axvline(mark_seconds, color="red", linewidth=1.5, label="primer ends")
+            ax.legend(loc="upper right", fontsize=7)
     axes[-1, 0].set_xlabel("seconds")
     fig.tight_layout()
     try:

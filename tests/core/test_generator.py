@@ -121,3 +121,41 @@ def test_mle_memorises_a_tiny_corpus():
         opt.step()
     assert start > 0.9 * math.log(20)
     assert g.nll(corpus).item() < 0.25 * math.log(20)
+
+
+def test_condition_ids_pick_the_start_token_and_change_the_distribution():
+    torch.manual_seed(0)
+    g = Generator(GeneratorConfig(vocab_size=7, seq_len=5, conditions=3))
+    assert g.embedding.num_embeddings == 7 + 3
+    tokens = torch.randint(0, 7, (4, 5))
+    assert g._inputs(tokens, torch.tensor([0, 1, 2, 1]))[:, 0].tolist() == [7, 8, 9, 8]
+    a = g(tokens, torch.zeros(4, dtype=torch.long))
+    b = g(tokens, torch.full((4,), 2))
+    assert not torch.allclose(a[:, 0], b[:, 0])  # the first step sees the condition
+    rng = torch.Generator().manual_seed(1)
+    out = g.sample(4, 5, rng=rng, conditions=torch.tensor([0, 1, 2, 0]))
+    assert out.shape == (4, 5) and int(out.max()) < 7
+    with pytest.raises(ValueError, match="condition ids"):
+        g.sample(2, 5, conditions=torch.tensor([0, 3]))
+
+
+def test_an_unconditioned_checkpoint_is_one_condition():
+    old = Generator(GeneratorConfig(vocab_size=7, seq_len=5))
+    assert old.embedding.num_embeddings == 8 and old.start_token == 7
+    again = Generator(GeneratorConfig(vocab_size=7, seq_len=5, conditions=1))
+    again.load_state_dict(old.state_dict())  # same shapes: loads unchanged
+
+
+def test_allowed_steps_draw_only_allowed_tokens():
+    torch.manual_seed(0)
+    g = Generator(GeneratorConfig(vocab_size=6, seq_len=8))
+    allowed = torch.ones(8, 6, dtype=torch.bool)
+    allowed[3] = False
+    allowed[3, 4] = True  # step 3: only token 4
+    allowed[5:, :2] = False  # steps 5..7: not 0 or 1
+    out = g.sample(200, 8, rng=torch.Generator().manual_seed(0), allowed=allowed)
+    assert (out[:, 3] == 4).all()
+    assert (out[:, 5:] >= 2).all()
+    assert len(set(out[:, 0].tolist())) > 1  # free steps stay free
+    with pytest.raises(ValueError, match="no token"):
+        g.sample(2, 8, allowed=torch.zeros(8, 6, dtype=torch.bool))

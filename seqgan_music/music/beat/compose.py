@@ -7,13 +7,14 @@ LSTM never restarts), so `--bars 16` is one continuous tune, not joined windows.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seqgan_music.core.files import atomic_write
 from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.music.beat.encoding import bar_steps
 
 DEFAULT_BARS = 8  # a tune's default length: 128 sixteenths in 4/4, Magenta's default too
 PRIMER_SHARE = 4  # with --primer, its first quarter of the tune's bars (at least one) is given
@@ -21,8 +22,6 @@ PRIMER_SHARE = 4  # with --primer, its first quarter of the tune's bars (at leas
 
 def beat_length(codec: Any, bars: int | None, length: int | None, metre: tuple[int, int]) -> int:
     """Steps to sample: `bars` bars of `metre`, else `length`, else `DEFAULT_BARS` bars."""
-    from seqgan_music.music.beat.encoding import bar_steps
-
     bar = bar_steps(*metre, codec.steps_per_quarter)
     if bars is not None:
         if bars < 1:
@@ -34,16 +33,40 @@ def beat_length(codec: Any, bars: int | None, length: int | None, metre: tuple[i
 def compose_beat(
     model: Any, out_paths: list[Path], options: Any, music: Any
 ) -> list[dict[str, Any]]:
-    """Sample and write one MIDI per path (`options`: core.domain.ComposeOptions, `music`:
-    music.options.MusicOptions); returns per tune its tokens, path, seconds, pitch range and
-    extra files."""
+    """Sample and write one tune per path (`options`: core.domain.ComposeOptions, `music`:
+    music.options.MusicOptions); returns per tune its tokens, path, seconds, pitch range, seed
+    and extra files. Each tune has its own seed (the base seed + its index; drawn when none is
+    given), so any one of them can be made again alone."""
+    from seqgan_music.music.beat.form import FormRequest, compose_form, scale_mask
     from seqgan_music.music.beat.tunes import read_beat_primer
+    from seqgan_music.music.options import key_request, parse_metre
 
     if music.restrike:
         raise SeqGANMusicError("--restrike is for the paper's encoding: beat tokens re-strike")
-    bars, length, primer = music.bars, options.length, music.primer
     codec = model.tokenizer
-    metre = codec.time_signature
+    tonic, mode = key_request(music)
+    metre = parse_metre(music.metre) if music.metre else codec.time_signature
+    base_seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+    qpm = music.tempo if music.tempo is not None else codec.qpm
+    if music.form is not None:
+        if music.primer is not None:
+            raise SeqGANMusicError("--form starts each tune afresh: leave out --primer")
+        if options.length is not None:
+            raise SeqGANMusicError("--form takes --bars (bars a part), not --length")
+        bars = music.bars if music.bars is not None else DEFAULT_BARS
+        if bars < 1:
+            raise SeqGANMusicError(f"--bars must be at least 1, not {bars}")
+        request = FormRequest(music.form.upper(), bars, metre, tonic, mode)
+        results = []
+        for i, path in enumerate(out_paths):
+            seed = base_seed + i
+            parts, pc, found = compose_form(model, request, seed=seed,
+                                            temperature=options.temperature)  # fmt: skip
+            score = _score(codec, parts, request.form, bars, metre, pc, found, seed, qpm)
+            played = np.concatenate([parts[label] for label in request.form])
+            results.append(_write(codec, played, score, path, qpm, music, 0))
+        return results
+    bars, length, primer = music.bars, options.length, music.primer
     prefix = None
     if primer is not None:  # the primer's own metre decides the bar length
         probe, metre = read_beat_primer(primer, 1, codec.encoding)
@@ -51,37 +74,66 @@ def compose_beat(
         primer_bars = max(1, (total // max(len(probe), 1)) // PRIMER_SHARE)
         prefix, metre = read_beat_primer(primer, primer_bars, codec.encoding)
     total = beat_length(codec, bars, length, metre)
-    samples = model.sample(
-        len(out_paths), length=total, temperature=options.temperature, seed=options.seed,
-        prefix=None if prefix is None else [int(t) for t in prefix],
-        on_step=None if options.progress is None else (lambda t: options.progress(t, total)),
-    )  # fmt: skip
-    qpm = music.tempo if music.tempo is not None else codec.qpm
-    return [_write(codec, row, path, qpm, metre, music.program, music.wav, music.png)
-            for row, path in zip(samples, out_paths)]  # fmt: skip
+    allowed = None
+    if tonic is not None:
+        allowed = np.tile(scale_mask(tonic, mode), (total, 1))
+    results = []
+    for i, path in enumerate(out_paths):
+        row = model.sample(
+            1, length=total, temperature=options.temperature, seed=base_seed + i,
+            prefix=None if prefix is None else [int(t) for t in prefix], allowed=allowed,
+            on_step=None if options.progress is None else (lambda t: options.progress(t, total)),
+        )[0]  # fmt: skip
+        bar = bar_steps(*metre, codec.steps_per_quarter)
+        pc, found = (tonic, mode) if tonic is not None else _found_key(row)
+        score = _score(codec, {"A": row}, "A", -(-total // bar), metre, pc, found,
+                       base_seed + i, qpm)  # fmt: skip
+        results.append(
+            _write(codec, row, score, path, qpm, music, 0 if prefix is None else len(prefix))
+        )
+    return results
+
+
+def _found_key(row: np.ndarray) -> tuple[int, str]:
+    from seqgan_music.music.beat.encoding import beat_tokens_to_notes
+    from seqgan_music.music.io.score import analyse_key
+
+    return analyse_key(beat_tokens_to_notes(row))
+
+
+def _score(
+    codec: Any, parts: dict[str, np.ndarray], form: str, bars: int, metre: tuple[int, int],
+    tonic_pc: int, mode: str, seed: int, qpm: float,
+) -> Any:  # fmt: skip
+    from seqgan_music.music.beat.encoding import beat_tokens_to_notes
+    from seqgan_music.music.io.score import Score, tonic_name
+
+    notes = {label: beat_tokens_to_notes(tokens) for label, tokens in parts.items()}
+    return Score(notes, form, bars, tuple(metre), codec.steps_per_quarter,
+                 tonic_name(tonic_pc, mode), mode, title=f"seqgan-music {seed}", seed=seed,
+                 qpm=qpm)  # fmt: skip
 
 
 def _write(
-    codec: Any, row: np.ndarray, path: Path, qpm: float, metre: tuple[int, int], program: int,
-    wav: bool, png: bool,
-) -> dict[str, Any]:  # fmt: skip
-    from seqgan_music.music.render import write_midi_wav, write_piano_roll_png
+    codec: Any, row: np.ndarray, score: Any, path: Path, qpm: float, music: Any, primer: int
+) -> dict[str, Any]:
+    from seqgan_music.music.io.tunes_out import write_tune_files
 
-    pm = codec.render(row, qpm=qpm, time_signature=metre, program=program)
-    atomic_write(path, pm.write)  # a partial file on a full disk is removed, not left behind
+    pm = codec.render(row, qpm=qpm, time_signature=score.metre, program=music.program)
     step_seconds = 60.0 / (qpm * codec.steps_per_quarter)
-    extras = []
-    if wav:
-        extras.append(write_midi_wav(pm, path.with_suffix(".wav")))
     frames = codec.pitch_frames(row[None, :])[0]
-    if png:
-        roll = note_gaps(row, frames)
-        extras.append(write_piano_roll_png(roll, path.with_suffix(".png"), step_seconds / 4))
+    roll = note_gaps(row, frames) if music.png else None
+    extras = write_tune_files(
+        score, pm, path, wav=music.wav, engrave_score=music.score, roll=roll,
+        roll_seconds=step_seconds / 4, roll_columns=4, primer_steps=primer,
+    )  # fmt: skip
     pitches = frames[frames > 0] + 20
     return {
         "tokens": row, "path": path, "seconds": len(row) * step_seconds,
         "lowest": int(pitches.min()) if len(pitches) else None,
         "highest": int(pitches.max()) if len(pitches) else None, "extras": tuple(extras),
+        "seed": score.seed, "key": f"{score.tonic} {score.mode}",
+        "metre": f"{score.metre[0]}/{score.metre[1]}",
     }  # fmt: skip
 
 

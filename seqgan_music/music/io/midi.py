@@ -300,3 +300,8 @@ def midi_bytes_melody_in_quarters(
         "time_signatures": [(tick / res, a, b) for tick, a, b in grid["time_signatures"]],
         "qpm": float(grid["qpm"]), "track": int(track), **counts,
     }  # fmt: skip
+
+
+def add_text(pm: pretty_midi.PrettyMIDI, text: str) -> None:
+    """A text meta event at time 0 (e.g. the seed that made the tune)."""
+    pm.text_events.append(pretty_midi.Text(text, 0.0))

@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from seqgan_music.core.files import atomic_write
 from seqgan_music.core.model import Model
 from seqgan_music.errors import SeqGANMusicError, SeqGANMusicWarning
@@ -26,6 +28,7 @@ def compose_paper(
     from seqgan_music.music.paper.tunes import write_wav
     from seqgan_music.music.render import write_piano_roll_png
 
+    _refuse_beat_only(music, paths)
     if music.bars is not None:  # the paper's grid: a step is written as a quarter note
         if music.bars < 1:
             raise SeqGANMusicError(f"--bars must be at least 1, not {music.bars}")
@@ -43,6 +46,7 @@ def compose_paper(
         seed=options.seed,
         prefix=prefix,
         on_step=None if progress is None else (lambda t: progress(t, length)),
+        allowed=key_mask(music, model.config.generator.vocab_size, length),
     )
     results = []
     for row, path in zip(samples, paths):
@@ -60,6 +64,34 @@ def compose_paper(
         results.append({"tokens": row, "path": path, "seconds": len(row) * step, "lowest": low,
                         "highest": high, "extras": tuple(extras)})  # fmt: skip
     return results
+
+
+def _refuse_beat_only(music: Any, paths: list[Path]) -> None:
+    """What the paper's grid (a pitch a quarter note, 4/4) cannot write: a one-line error."""
+    asked = [flag for flag, on in (
+        ("--form", music.form is not None), ("--score", music.score),
+        (f"--out {paths[0].suffix}", paths[0].suffix.lower() not in (".mid", ".midi")),
+        (f"--metre {music.metre}", music.metre not in (None, "4/4")),
+    ) if on]  # fmt: skip
+    if asked:
+        raise SeqGANMusicError(
+            f"{asked[0]}: the paper encoding writes quarter notes in 4/4 only (no eighth notes, "
+            "no 6/8); use a model trained with --encoding beat"
+        )
+
+
+def key_mask(music: Any, vocab: int, length: int) -> np.ndarray | None:
+    """--key/--mode: (length, V) allowing rest and the keys in the mode's scale."""
+    from seqgan_music.music.io.score import MODE_STEPS
+    from seqgan_music.music.options import key_request
+
+    tonic, mode = key_request(music)
+    if tonic is None:
+        return None
+    scale = {(tonic + s) % 12 for s in MODE_STEPS[mode]}
+    row = np.array([t == REST or int(token_to_pitch(np.array([t]))[0]) % 12 in scale
+                    for t in range(vocab)])  # fmt: skip
+    return np.tile(row, (length, 1))
 
 
 def compose_length(model: Model, length: int | None) -> int:
