@@ -85,8 +85,9 @@ def test_cli_calls_only_the_facade():
 
 
 def test_heavy_libraries_stay_in_one_module():
-    """music/io alone imports the MIDI and ABC libraries, one module each."""
-    owners = {"music21": {"music/io/abc.py"}, "mido": {"music/io/midi.py"},
+    """music/io alone imports the MIDI and ABC libraries, one module each (music21 also in the
+    score writer, which builds MusicXML through it)."""
+    owners = {"music21": {"music/io/abc.py", "music/io/score.py"}, "mido": {"music/io/midi.py"},
               "pretty_midi": {"music/io/midi.py"}}  # fmt: skip
     for lib, allowed in owners.items():
         users = {
