@@ -75,6 +75,7 @@ __all__ = [
     "domain_for",
     "download_corpus",
     "evaluate",
+    "evaluate_tunes",
     "evaluate_compare",
     "export_model",
     "check_run_name",
@@ -175,3 +176,19 @@ def run_oracle_experiment(
 
     return run(preset, out_dir, oracle_path=oracle_path, runtime=runtime_or_default(runtime),
                seed=seed, callback=callback)  # fmt: skip
+
+
+def evaluate_tunes(
+    checkpoints: list[str | Path], *, data: str | None, names: list[str] | None = None,
+    num: int = 100, seed: int = 0, runtime: Runtime | None = None,
+) -> str:  # fmt: skip
+    """Whole-tune metrics of each checkpoint's tunes and the real ones (a markdown table); the
+    models' domain must offer them (music)."""
+    if data is None:
+        raise SeqGANMusicError("--tunes needs --data: a folder with train/, valid/ and test/")
+    models = [load_checkpoint(c, runtime=runtime) for c in checkpoints]
+    names = names or [str(c) for c in checkpoints]
+    scorer = getattr(get_domain(models[0].domain), "evaluate_tunes", None)
+    if scorer is None or len({m.domain for m in models}) > 1:
+        raise SeqGANMusicError("--tunes scores music models only, one domain at a time")
+    return scorer(list(zip(names, models)), data, num=num, seed=seed)

@@ -704,6 +704,8 @@ def _report_pieces(pieces: list[Any]) -> None:
 )
 @click.option("--subject", default=None, help="The model the others are matched to (a --name; "
               "default: the last checkpoint).")  # fmt: skip
+@click.option("--tunes", is_flag=True, help="Whole tunes (music): cadence, recurring bars, mode, "
+              "groove, plagiarism; --data has train/, valid/, test/; --num tunes.")  # fmt: skip
 @friendly_errors
 @runtime_options
 def evaluate(
@@ -715,6 +717,7 @@ def evaluate(
     out_dir: Path | None,
     temperatures: str,
     subject: str | None,
+    tunes: bool,
     runtime: Any,
 ) -> None:
     """Score models against held-out data: BLEU, MSE, diversity, musical metrics, p-values."""
@@ -722,6 +725,10 @@ def evaluate(
 
     if names and len(names) != len(checkpoints):
         raise click.BadParameter("give one --name per --checkpoint", param_hint="--name")
+    if tunes:
+        click.echo(api.evaluate_tunes(list(checkpoints), data=data, names=list(names) or None,
+                                      num=num_samples, seed=seed, runtime=runtime))  # fmt: skip
+        return
     report = api.evaluate(
         list(checkpoints),
         data=data,

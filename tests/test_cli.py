@@ -731,7 +731,7 @@ def test_checkpoint_may_be_the_folder_train_wrote_or_its_latest_file(trained, wo
 @pytest.mark.parametrize("name", ["x.wav", "x.txt", "x.png"])
 def test_a_music_model_refuses_an_out_that_is_not_midi(trained, workdir, name) -> None:
     result = run("compose", "--checkpoint", trained, "--out", workdir / name)
-    assert_one_line_error(result, "a music model writes MIDI files")
+    assert_one_line_error(result, "a music model writes .mid, .abc or .musicxml files")
     assert not (workdir / name).exists()
 
 

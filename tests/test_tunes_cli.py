@@ -17,6 +17,7 @@ PAPER = ASSETS / "folk-small.pt"
 
 
 def _compose(tmp_path: Path, out: str, *args: str):
+    args = args if "--num" in args else (*args, "--num", "1")
     result = run_cli("compose", "--checkpoint", BEAT, "--out", tmp_path / out, "--threads", "1",
                      *args)  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -89,7 +90,8 @@ def test_score_and_wav_through_lilypond_and_fluidsynth(tmp_path):
 
 def test_a_missing_tool_names_its_debian_package(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no fluidsynth, no lilypond
-    result = run_cli("compose", "--checkpoint", BEAT, "--out", tmp_path / "t.mid", "--wav")
+    result = run_cli("compose", "--checkpoint", BEAT, "--out", tmp_path / "t.mid", "--wav",
+                     "--num", "1")  # fmt: skip
     assert result.exit_code == 1
     assert "apt-get install fluidsynth" in result.output
     assert len(result.output.strip().splitlines()) == 1

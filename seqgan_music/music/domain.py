@@ -47,6 +47,12 @@ class MusicDomain(DomainBase):
     tokenizer = "midi-pitch"
     PRESETS: Mapping[str, Preset] = PRESETS
 
+    def evaluate_tunes(self, models: list, data: str, *, num: int, seed: int) -> str:
+        """Whole-tune metrics (`evaluate --tunes`): music/whole_tunes.py."""
+        from seqgan_music.music.whole_tunes import evaluate_tunes
+
+        return evaluate_tunes(models, data, num=num, seed=seed)
+
     def claims(self, source: str, tokenizer: str | None) -> bool:
         """Tune sources, with no tokenizer named or one of the music encodings' tokenizers."""
         ours = tokenizer is None or encoding_for_tokenizer(tokenizer) is not None

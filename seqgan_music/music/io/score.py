@@ -186,7 +186,9 @@ def musicxml_stream(score: Score) -> Any:
                 m.rightBarline = m21bar.Repeat(direction="end", times=times)
             part.append(m)
     out = music21.stream.Score()
-    out.insert(0, music21.metadata.Metadata(title=score.title))
+    info = music21.metadata.Metadata(movementName=score.title)  # one title line, not two
+    info.composer = "seqgan-music" + (f" (seed {score.seed})" if score.seed is not None else "")
+    out.insert(0, info)
     out.insert(0, part)
     return out
 

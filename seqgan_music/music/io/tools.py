@@ -74,11 +74,12 @@ def engrave(musicxml: Path, out_stem: Path) -> tuple[Path, Path]:
     with tempfile.TemporaryDirectory(prefix="seqgan-score-") as tmp:
         ly = Path(tmp) / "tune.ly"
         _run([to_ly, "--no-beaming", "-o", str(ly), str(musicxml)], "--score")
-        _run([lily, "-s", "-dno-point-and-click", "-dresolution=110", "--pdf", "--png",
+        _run([lily, "-s", "-dno-point-and-click", "-dcrop", "-dresolution=110", "--pdf", "--png",
               "-o", str(Path(tmp) / "tune"), str(ly)], "--score")  # fmt: skip
         made = []
         for suffix in (".pdf", ".png"):
-            src = Path(tmp) / f"tune{suffix}"
+            # the PDF a page as printed; the PNG cropped to the music (-dcrop) for a screen
+            src = Path(tmp) / (f"tune{suffix}" if suffix == ".pdf" else "tune.cropped.png")
             if not src.is_file():  # a long tune makes tune-page1.png, ...: keep the first page
                 pages = sorted(Path(tmp).glob(f"tune-page*{suffix}"))
                 if not pages:
