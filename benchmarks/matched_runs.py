@@ -8,6 +8,10 @@ while the next trains. Then `seeds_report` over the seeds (seeds.md, matched_see
     python benchmarks/matched_runs.py train embedded /work/runs/qd/embedded 0,1,2
     python benchmarks/matched_runs.py evaluate embedded /work/runs/qd/embedded 0,1,2
 
+An optional fifth argument is a JSON object of `train` options and settings for both rows, e.g.
+'{"domain_options": {"encoding": "beat"}}' or '{"tokenizer": "char", "overrides": {...}}' (the
+MLE row adds {"mode": "mle"} to the overrides); `evaluate` ignores it (checkpoints carry them).
+
 One thread (`OMP_NUM_THREADS=1`), the default preset, 1,000 samples a point, the default grid.
 """
 
@@ -22,14 +26,16 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def train_seed(data: str, out: Path, seed: int) -> None:
+def train_seed(data: str, out: Path, seed: int, options: dict | None = None) -> None:
     from seqgan_music.training import train
 
     if (out / "trained.json").exists():
         return
-    common = dict(preset="default", out_dir=out, seed=seed, progress=False)
+    options = dict(options or {})
+    settings = options.pop("overrides", {})
+    common = dict(preset="default", out_dir=out, seed=seed, progress=False, **options)
     done = {}
-    for name, overrides in (("seqgan", None), ("mle", {"mode": "mle"})):
+    for name, overrides in (("seqgan", settings or None), ("mle", {**settings, "mode": "mle"})):
         resume = (out / name / "checkpoint.pt").exists()
         start = {} if name == "seqgan" or resume else {
             "init_from": out / "seqgan" / "checkpoint-pretrained.pt"}  # fmt: skip
@@ -50,8 +56,8 @@ def evaluate_seed(data: str, out: Path, seed: int) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) != 5 or sys.argv[1] not in ("train", "evaluate"):
-        sys.exit("usage: python benchmarks/matched_runs.py train|evaluate DATA OUT SEEDS")
+    if len(sys.argv) not in (5, 6) or sys.argv[1] not in ("train", "evaluate"):
+        sys.exit("usage: python benchmarks/matched_runs.py train|evaluate DATA OUT SEEDS [JSON]")
     from seqgan_music.core.runtime import configure_threads
 
     configure_threads(int(os.environ["OMP_NUM_THREADS"]))  # before torch is imported
@@ -59,8 +65,12 @@ def main() -> None:
 
     step, data, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     seeds = [int(s) for s in sys.argv[4].split(",")]
+    options = json.loads(sys.argv[5]) if len(sys.argv) == 6 else None
     for seed in seeds:
-        (train_seed if step == "train" else evaluate_seed)(data, out / f"seed-{seed}", seed)
+        if step == "train":
+            train_seed(data, out / f"seed-{seed}", seed, options)
+        else:
+            evaluate_seed(data, out / f"seed-{seed}", seed)
     if step == "evaluate":
         print(seeds_report(out, seeds).markdown)
 
