@@ -3,6 +3,7 @@ and a model's held-out NLL and entropy at a temperature."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,33 @@ def test_sample_cache_draws_once_and_keeps_files(tmp_path: Path) -> None:
     np.testing.assert_array_equal(SampleCache(tmp_path / "samples").get(model, 20, 0.8, 1, 5), a)
     b = cache.get(model, 20, 0.8, 2, 5)
     assert not np.array_equal(a, b)
+
+
+def test_the_matched_test_runs_on_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Built for music first: text has no MSE, BLEU-2/3/4 and n-gram features (its vocabulary
+    # hashed into buckets); the verdict, the distribution metrics and the PNG must all be there.
+    from seqgan_music.core.runtime import Runtime
+    from seqgan_music.evaluation import evaluate
+    from seqgan_music.training import train
+
+    monkeypatch.setenv("SEQGAN_MUSIC_CACHE", str(tmp_path / "cache"))
+    words = ["cat", "dog", "sat", "ran", "mat", "log", "the", "a", "on", "by"]
+    rng = np.random.default_rng(3)
+    lines = tmp_path / "lines.txt"  # 200 lines: at least 10 held-out rows a split for the C2ST
+    lines.write_text("\n".join(" ".join(rng.choice(words, 5)) for _ in range(200)) + "\n")
+    runtime = Runtime.resolve("cpu", set_threads=False)
+    run = train(lines, preset="tiny", tokenizer="word", out_dir=tmp_path / "out", seed=1,
+                run_name="run", progress=False, runtime=runtime).run_dir  # fmt: skip
+    report = evaluate([run / "checkpoint-pretrained.pt", run], names=["MLE", "SeqGAN"],
+                      num_samples=30, temperatures=(0.7, 1.3), out_dir=tmp_path / "eval",
+                      runtime=runtime)  # fmt: skip
+    matched = json.loads((tmp_path / "eval" / "matched.json").read_text())
+    assert matched["statistic"] == "Self-BLEU-4"
+    metrics = {r["metric"]: r for r in matched["verdict"]}
+    assert {"BLEU-2", "BLEU-4", "C2ST accuracy", "Frechet distance", "coverage BLEU-4",
+            "held-out NLL", "entropy/token"} <= set(metrics) and "MSE" not in metrics  # fmt: skip
+    for model in ("MLE", "SeqGAN"):
+        assert 0 <= metrics["C2ST accuracy"][model] <= 1
+        assert metrics["Frechet distance"][model] >= 0 and metrics["held-out NLL"][model] > 0
+    assert (tmp_path / "eval" / "quality_diversity.png").is_file()
+    assert report.markdown.index("Matched diversity") < report.markdown.index("temperature 1")

@@ -37,16 +37,21 @@ HASH_BUCKETS = 512  # hashed bigram features: enough to separate, small enough t
 
 
 def ngram_features(seqs: Seqs, vocab_size: int, buckets: int = HASH_BUCKETS) -> np.ndarray:
-    """(N, vocab_size + buckets): per sequence, the share of each token and of each hashed bigram
-    (bigram (a, b) -> bucket (a * vocab_size + b) mod buckets). Empty sequences are zero rows."""
+    """(N, min(vocab_size, buckets) + buckets): per sequence, the share of each token and of each
+    hashed bigram (bigram (a, b) -> bucket (a * vocab_size + b) mod buckets). A vocabulary larger
+    than `buckets` (text: thousands of characters or words) is hashed too (token t -> bucket
+    t mod buckets): the Frechet distance's covariance and the two-sample classifier
+    stay (buckets x buckets)-sized, not (vocab x vocab). Empty sequences are zero rows."""
     rows = [np.asarray(s, dtype=np.int64).reshape(-1) for s in seqs]
-    out = np.zeros((len(rows), vocab_size + buckets))
+    width = min(vocab_size, buckets)
+    out = np.zeros((len(rows), width + buckets))
     for i, s in enumerate(rows):
         if len(s):
-            out[i, :vocab_size] = np.bincount(s, minlength=vocab_size)[:vocab_size] / len(s)
+            tokens = s % buckets  # the identity when the vocabulary fits
+            out[i, :width] = np.bincount(tokens, minlength=width)[:width] / len(s)
         if len(s) > 1:
             bigram = (s[:-1] * vocab_size + s[1:]) % buckets
-            out[i, vocab_size:] = np.bincount(bigram, minlength=buckets) / (len(s) - 1)
+            out[i, width:] = np.bincount(bigram, minlength=buckets) / (len(s) - 1)
     return out
 
 

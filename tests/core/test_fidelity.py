@@ -94,6 +94,15 @@ def test_ngram_features_are_token_and_bigram_shares() -> None:
     assert not feats[1].any() and feats[2, 2] == 1.0 and not feats[2, 3:].any()
 
 
+def test_ngram_features_hash_a_vocabulary_larger_than_the_buckets() -> None:
+    # text: 5,000+ characters or words would make a (vocab x vocab) covariance; hashed, it is not
+    feats = ngram_features([[0, 4999, 4999, 17], [3000]], vocab_size=5000, buckets=8)
+    assert feats.shape == (2, 16)
+    np.testing.assert_allclose(feats[0, :8], [0.25, 0.25, 0, 0, 0, 0, 0, 0.5])  # t mod 8
+    np.testing.assert_allclose(feats[1, :8], [1, 0, 0, 0, 0, 0, 0, 0])  # 3000 = 375 * 8
+    assert feats[0, 8:].sum() == pytest.approx(1.0) and not feats[1, 8:].any()
+
+
 def test_frechet_distance_in_the_units_of_a_fixed_set() -> None:
     rng = np.random.default_rng(6)
     scale = _gauss(rng, 2000) * [1, 1, 1, 1, 1, 10]  # the last feature varies 10x more
