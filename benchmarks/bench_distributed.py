@@ -17,6 +17,11 @@ and the scaling efficiency speed-up / ranks, with /proc/loadavg before and after
 other work). Positives are random tokens: speed does not depend on what they are.
 
     python benchmarks/bench_distributed.py [--case music|paper|both] [--ranks 1 2] [--rounds 3]
+        [--bucket-mb 4] [--grad-bf16]
+
+D's gradients are averaged by core.distributed.GradientExchange: buckets of --bucket-mb MB
+all-reduced from gradient hooks while backward runs (--bucket-mb 1000: one bucket after the whole
+backward, the former flat exchange); --grad-bf16 sends them as bfloat16.
 """
 
 from __future__ import annotations
@@ -44,14 +49,15 @@ CASES = {
 }  # fmt: skip
 
 
-def worker(case: str, rounds: int) -> None:
+def worker(case: str, rounds: int, bucket_mb: float, grad_bf16: bool) -> None:
     """One rank: a warm-up round, then `rounds` timed rounds; rank 0 prints one JSON line."""
     torch.set_num_threads(1)
+    distributed.BUCKET_BYTES = int(bucket_mb * (1 << 20))
     distributed.init_from_env(torch.device("cpu"))
     c = CASES[case]
     music = api.get_domain("music")
     config = api.preset_config(music, c["preset"], c["V"], c["T"]).with_train(**c["train"])
-    config = config.with_train(adv_rounds=rounds + 1)
+    config = config.with_train(adv_rounds=rounds + 1, grad_bf16=grad_bf16)
     data = torch.randint(0, c["V"], (c["positives"], c["T"]), generator=torch.Generator())
     trainer = SeqGANTrainer(config, data)
     trainer.phase, trainer.step = "adversarial", 0  # straight to the rounds (G_beta = G)
@@ -70,13 +76,13 @@ def worker(case: str, rounds: int) -> None:
         print(json.dumps({"wall": statistics.median(walls), "cpu": cpu_all.tolist()}))
 
 
-def launch(case: str, ranks: int, rounds: int) -> dict:
+def launch(case: str, ranks: int, rounds: int, extra: list[str]) -> dict:
     """This script's worker on `ranks` processes through torchrun (--standalone, gloo)."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
            f"--nproc-per-node={ranks}", __file__, "--worker", case,
-           "--rounds", str(rounds)]  # fmt: skip
+           "--rounds", str(rounds), *extra]  # fmt: skip
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{case} on {ranks} ranks failed:\n{out.stderr[-2000:]}")
@@ -93,11 +99,17 @@ def main() -> None:
     parser.add_argument("--case", choices=["music", "paper", "both"], default="both")
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (after one warm-up)")
+    parser.add_argument("--bucket-mb", type=float, default=distributed.BUCKET_BYTES / (1 << 20))
+    parser.add_argument("--grad-bf16", action="store_true")
     parser.add_argument("--worker", choices=sorted(CASES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        return worker(args.worker, args.rounds)
-    print(f"cpus {os.cpu_count()}, torch {torch.__version__}, one thread per rank, gloo")
+        return worker(args.worker, args.rounds, args.bucket_mb, args.grad_bf16)
+    extra = ["--bucket-mb", str(args.bucket_mb)] + (["--grad-bf16"] if args.grad_bf16 else [])
+    print(
+        f"cpus {os.cpu_count()}, torch {torch.__version__}, one thread per rank, gloo, "
+        f"D gradient buckets of {args.bucket_mb:g} MB{', bf16' if args.grad_bf16 else ''}"
+    )
     print("| case | ranks | wall s / round | CPU s / round per rank | speed-up | efficiency "
           "| loadavg before -> after |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---|")
@@ -105,7 +117,7 @@ def main() -> None:
         base = None
         for ranks in args.ranks:
             before = loadavg()
-            res = launch(case, ranks, args.rounds)
+            res = launch(case, ranks, args.rounds, extra)
             base = res["wall"] if ranks == 1 else base
             speedup = base / res["wall"] if base else float("nan")
             cpu = " / ".join(f"{c:.2f}" for c in res["cpu"])

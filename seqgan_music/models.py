@@ -20,7 +20,8 @@ def load_checkpoint(
     """Load a generator and its tokenizer from a checkpoint (weights_only; see find_checkpoint)
     onto the runtime's device."""
     ckpt = find_checkpoint(path)
-    torch_device = runtime_or_default(runtime).device
+    runtime = runtime_or_default(runtime)
+    torch_device = runtime.device
     payload = read_checkpoint(ckpt, expect_domain=domain)
     metadata = payload.get("metadata", {})
     if (
@@ -45,6 +46,8 @@ def load_checkpoint(
         config=config,
         metadata=metadata,
         path=ckpt,
+        # the runtime's --compile, else the run's setting ("auto" compiles only long samplings)
+        compile=runtime.compile or config.train.compile,
     )
 
 

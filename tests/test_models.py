@@ -16,6 +16,26 @@ def test_a_training_checkpoint_loads_as_a_model(text_run):
     assert model.sample(3, seed=0).shape == (3, model.config.generator.seq_len)
 
 
+def test_the_runtime_compile_setting_reaches_generator_sample(text_run, monkeypatch):
+    """compose and evaluate sample through Model.sample: --compile (else the run's setting) is
+    what Generator.sample is given."""
+    from seqgan_music.core.generator import Generator
+
+    seen = []
+    original = Generator.sample
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("compile"))
+        return original(self, *args, **{**kwargs, "compile": False})
+
+    monkeypatch.setattr(Generator, "sample", spy)
+    for setting in ("on", "off", None):
+        runtime = Runtime.resolve("cpu", compile=setting, set_threads=False)
+        model = load_checkpoint(text_run, runtime=runtime)
+        model.sample(2, seed=0)
+    assert seen == ["on", "off", model.config.train.compile]
+
+
 def test_what_is_not_a_training_checkpoint_is_refused(tmp_path):
     torch.save({"config": {}}, tmp_path / "other.pt")
     with pytest.raises(CheckpointError):

@@ -164,6 +164,9 @@ class TrainConfig:
     # compiles and when auto does: core/compiling.py); off here so checkpoints written before the
     # field existed load as they ran.
     compile: str = "off"
+    # With several ranks: send D's gradient buckets as bfloat16 (half the bytes; the sum then
+    # rounds to bf16's 8 bits of mantissa), core/distributed.py's GradientExchange.
+    grad_bf16: bool = False
 
     def __post_init__(self) -> None:
         # Values arrive from `--set NAME=VALUE`, TOML and checkpoints: check the type first, so a

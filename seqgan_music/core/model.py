@@ -37,6 +37,7 @@ class Model:
     config: SeqGANConfig
     metadata: dict[str, Any]
     path: Path
+    compile: bool | str = "off"  # passed to Generator.sample: on, off or auto (core.compiling)
 
     @property
     def domain(self) -> str:
@@ -100,6 +101,7 @@ class Model:
                 on_step=on_step,
                 conditions=None if condition is None else torch.full((n,), condition),
                 allowed=None if allowed is None else torch.as_tensor(allowed),
+                compile=self.compile,
             )
         return out.cpu().numpy()
 

@@ -12,7 +12,8 @@ Data parallel (torchrun, `core.distributed`): every rank holds the same G, D and
 the same shuffles from the unit's shared stream; each global minibatch is split between the ranks,
 and so are each D round's fresh negatives and the policy-gradient batch with its roll-outs, drawn
 from a per-rank stream seeded by (seed, phase, step, rank). Gradients are averaged over the ranks
-before every optimiser step. At world size 1 all of this is skipped: the streams are today's.
+before every optimiser step (D's in buckets while its backward runs: `GradientExchange`). At
+world size 1 all of this is skipped: the streams are today's.
 """
 
 from __future__ import annotations
@@ -131,6 +132,10 @@ class SeqGANTrainer:
         self.g_mle_opt = adam(self.generator.parameters(), tc.g_lr)
         self.g_pg_opt = adam(self.generator.parameters(), tc.pg_lr)
         self.d_opt = adam(self.discriminator.parameters(), tc.d_lr)
+        # D's gradients (the paper D's 27 MB) are averaged in buckets while backward runs
+        self.d_exchange = distributed.GradientExchange(
+            self.discriminator.parameters(), bf16=tc.grad_bf16
+        )
         self.rollout = RolloutPolicy(self.generator)
         # with `kl_coef`: a frozen copy of G as the adversarial phase began (the pre-trained G)
         self.reference: Generator | None = None
@@ -380,13 +385,14 @@ class SeqGANTrainer:
             for idx in self._minibatches(len(tokens), rng):
                 mine = self._mine(idx)
                 self.d_opt.zero_grad(set_to_none=True)
+                self.d_exchange.begin(len(mine) / len(idx))
                 if len(mine):
                     with self._autocast():
                         inputs = token_noise(tokens[mine], noise, vocab, self.rank_rng)
                         loss = self._loss(self.discriminator, "loss", inputs, labels[mine])
                     loss.backward()
                     total += loss.detach() * (len(mine) / len(idx))
-                distributed.average_gradients(self.discriminator.parameters(), len(mine) / len(idx))
+                self.d_exchange.finish()
                 self.d_opt.step()
                 count += 1
         return (distributed.all_sum(total) / max(count, 1)).item()

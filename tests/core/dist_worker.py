@@ -8,6 +8,7 @@ on the straight run's weights, and an MLE-only run is saved for comparison with 
 Rank r leaves its weights in OUT_DIR/rank{r}.pt; rank 0 alone writes the checkpoints.
 """
 
+import copy
 import sys
 from pathlib import Path
 
@@ -53,10 +54,49 @@ def check_equal_weights(trainer: SeqGANTrainer, units: list[str]) -> None:
     trainer.callback = check
 
 
+def exchange_equals_flat_average(rank: int) -> None:
+    """D's overlapped bucketed exchange gives the flat all-reduce's gradients, bit for bit, and
+    launches buckets while backward runs; a rank with no rows sends zeros."""
+    d = SeqGANTrainer(config(), data()).discriminator
+    tokens, labels = data()[rank * 3 : rank * 3 + 3], torch.tensor([1.0, 0.0, 1.0])
+    exchange = distributed.GradientExchange(d.parameters())
+    assert len(exchange.buckets) > 1
+    grads = []
+    for overlapped in (True, False):
+        d.zero_grad(set_to_none=True)
+        torch.manual_seed(0)
+        if overlapped:
+            exchange.begin(0.25 + 0.5 * rank)
+            d.loss(tokens, labels).backward()
+            assert exchange._pending, "no bucket was launched during backward"
+            exchange.finish()
+        else:
+            d.loss(tokens, labels).backward()
+            distributed.average_gradients(d.parameters(), 0.25 + 0.5 * rank)
+        grads.append(torch.cat([p.grad.reshape(-1) for p in d.parameters()]))
+    if not torch.equal(grads[0], grads[1]):
+        raise AssertionError("overlapped and flat gradient averages differ")
+    d.zero_grad(set_to_none=True)
+    exchange.begin(0.0 if rank else 1.0)  # rank 1 has no rows: no backward, zeros
+    if rank == 0:
+        torch.manual_seed(0)
+        d.loss(tokens, labels).backward()
+    exchange.finish()
+    torch.manual_seed(0)
+    alone = copy.deepcopy(d)
+    alone.zero_grad(set_to_none=True)
+    alone.loss(data()[0:3], labels).backward()
+    for p, q in zip(d.parameters(), alone.parameters(), strict=True):
+        if not torch.equal(p.grad, q.grad):
+            raise AssertionError("a rank without rows changed the gradient")
+
+
 def main(out: Path) -> None:
     torch.set_num_threads(1)
     distributed.init_from_env(torch.device("cpu"))
+    distributed.BUCKET_BYTES = 256  # the tiny D (1.7 kB)'s gradients in several overlapped buckets
     rank = distributed.rank()
+    exchange_equals_flat_average(rank)
     units: list[str] = []
     straight = SeqGANTrainer(config(), data())
     check_equal_weights(straight, units)
@@ -67,9 +107,15 @@ def main(out: Path) -> None:
     resumed = SeqGANTrainer.load(out / "cut.pt", data())
     resumed.run(out / "cut.pt")
 
+    # D's gradient buckets sent as bf16: the ranks still agree bit for bit
+    compressed = SeqGANTrainer(config(grad_bf16=True, adv_rounds=1), data())
+    check_equal_weights(compressed, [])
+    compressed.run()
+
     mle = SeqGANTrainer(config(d_pretrain_rounds=0, adv_rounds=0, g_pretrain_epochs=3), data())
     mle.run()
     torch.save({"straight": flat(straight), "resumed": flat(resumed), "mle": flat(mle),
+                "bf16": flat(compressed),
                 "units": units, "history": straight.history}, out / f"rank{rank}.pt")  # fmt: skip
 
 

@@ -69,7 +69,7 @@ def test_two_gloo_ranks_stay_identical_and_their_checkpoint_resumes_in_one_proce
     # the workers compared G, D and G_beta across ranks after every unit, bit for bit
     assert rank0["units"] == ["g_pretrain:1", "g_pretrain:2", "d_pretrain:1", "adversarial:1",
                               "adversarial:2", "done:2"]  # fmt: skip
-    for key in ("straight", "resumed", "mle"):
+    for key in ("straight", "resumed", "mle", "bf16"):
         assert torch.equal(rank0[key], rank1[key])
     # cut after 4 units and resumed on the same two ranks: the straight run, bit for bit
     assert torch.equal(rank0["resumed"], rank0["straight"])
