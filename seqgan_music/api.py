@@ -112,26 +112,34 @@ def prepare_corpus(
     progress: bool = True,
     refresh: bool = False,
     encoding: str | None = None,
+    max_file_mb: float | None = None,
+    parse_timeout: float | None = None,
     **options: Any,
 ) -> Any:
     """Encode a music corpus to cached token windows (`seqgan-music data prepare`), in the music
     encoding `encoding` ("paper", the default, or "beat"); `options` are that encoding's own
-    (beat: steps_per_quarter, stride_bars)."""
+    (beat: steps_per_quarter, stride_bars). A file over `max_file_mb`, or slower to parse than
+    `parse_timeout` seconds, is skipped (None: $SEQGAN_MUSIC_MAX_FILE_MB /
+    $SEQGAN_MUSIC_PARSE_TIMEOUT, else 16 MB and 60 s; 0: no limit)."""
     from seqgan_music.music.corpus import prepare_corpus as prepare
     from seqgan_music.music.encodings import encoding_config
 
     config = encoding_config(encoding, seq_len, stride=stride, step_seconds=step_seconds, **options)
-    return prepare(data, encoding=config, seed=seed, progress=progress, refresh=refresh)
+    return prepare(data, encoding=config, seed=seed, progress=progress, refresh=refresh,
+                   max_file_mb=max_file_mb, parse_timeout=parse_timeout)  # fmt: skip
 
 
 def data_summary(
-    data: str = "embedded", *, seed: int = 0, progress: bool = False, encoding: str | None = None
-) -> Any:
-    """A prepared music corpus with its manifest (`seqgan-music data info`)."""
+    data: str = "embedded", *, seed: int = 0, progress: bool = False, encoding: str | None = None,
+    max_file_mb: float | None = None, parse_timeout: float | None = None,
+) -> Any:  # fmt: skip
+    """A prepared music corpus with its manifest (`seqgan-music data info`); the limits as in
+    `prepare_corpus`."""
     from seqgan_music.music.corpus import prepare_corpus as prepare
     from seqgan_music.music.encodings import encoding_config
 
-    return prepare(data, encoding=encoding_config(encoding), seed=seed, progress=progress)
+    return prepare(data, encoding=encoding_config(encoding), seed=seed, progress=progress,
+                   max_file_mb=max_file_mb, parse_timeout=parse_timeout)  # fmt: skip
 
 
 def music_encodings() -> list[str]:

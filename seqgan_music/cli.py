@@ -302,12 +302,31 @@ def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: A
 
 DATA_HELP = (
     "Corpus: 'embedded' (music21's folk tunes, no download), 'nottingham' (after `data download`), "
-    "a folder of MIDI/ABC files, or a text file / poems folder (with --tokenizer)."
-)
+    "a folder of MIDI/ABC files, or a text file / poems folder (with --tokenizer). A MIDI/ABC "
+    "file over 16 MB, or slower than 60 s to parse, is skipped and counted "
+    "($SEQGAN_MUSIC_MAX_FILE_MB, $SEQGAN_MUSIC_PARSE_TIMEOUT; 0: no limit)."
+)  # the limits of music/io/files.py (tested), written out: the CLI imports only the facade
 data_option = click.option("--data", default="embedded", show_default=True, help=DATA_HELP)
+
+
+def parse_limit_options(f: Callable) -> Callable:
+    """--max-file-mb and --parse-timeout: the corpus's per-file limits (music/corpus.py)."""
+    f = click.option(
+        "--parse-timeout", type=FiniteRange(min=0), default=None, metavar="SECONDS",
+        help="Stop and skip a file that takes longer to parse (default 60, or "
+        "$SEQGAN_MUSIC_PARSE_TIMEOUT; 0: no limit).",
+    )(f)  # fmt: skip
+    return click.option(
+        "--max-file-mb", type=FiniteRange(min=0), default=None, metavar="MB",
+        help="Skip, unread, a file larger than this (default 16, or $SEQGAN_MUSIC_MAX_FILE_MB; "
+        "0: no limit).",
+    )(f)  # fmt: skip
+
+
 tokenizer_option = click.option(
-    "--tokenizer", default=None, help="Tokenizer for text corpora: char, word, ..."
-)
+    "--tokenizer", default=None,
+    help="Tokenizer for text corpora: char (the default for a .txt file), word, ...",
+)  # fmt: skip
 seq_len_option = click.option(
     "--seq-len", type=click.IntRange(1, MAX_STEPS), default=None,
     help="Sequence length (music: 32 steps with --encoding paper, 48 with beat).",
@@ -527,7 +546,9 @@ def train(
     "--length",
     type=click.IntRange(1, MAX_STEPS),
     default=None,
-    help="Steps per tune (music default 128 = 51 s at 0.4 s a step; text: the trained length).",
+    help="Steps per tune. paper encoding: a step is 0.4 s at the default tempo (default 128 "
+    "steps = 51 s); beat: a sixteenth note (default 8 bars: 128 steps in 4/4, 16 s at 120 "
+    "quarter notes a minute); text: tokens (default: the trained length).",
 )
 @click.option(
     "--bars", type=click.IntRange(1, MAX_STEPS // 16), default=None,
@@ -557,7 +578,8 @@ def train(
     "--tempo",
     type=FiniteRange(min=1, max=1000),
     default=None,
-    help="Quarter notes a minute; a step is a quarter note (default 150 = 0.4 s).",
+    help="Quarter notes a minute. paper encoding: a step is played as a quarter note (default "
+    "150: 0.4 s a step); beat: a step is a sixteenth (default: the model's, 120 unless set).",
 )
 @click.option("--restrike", is_flag=True, help="Re-strike repeated pitches instead of holding.")
 @click.option("--wav", is_flag=True, help="Also write a .wav (FluidSynth, General MIDI soundfont).")
@@ -883,6 +905,7 @@ def data() -> None:
 )  # fmt: skip
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the tune split.")
 @click.option("--refresh", is_flag=True, help="Rebuild even when a cached copy exists.")
+@parse_limit_options
 @quiet_option
 @friendly_errors
 def data_prepare(
@@ -895,6 +918,8 @@ def data_prepare(
     stride_bars: int | None,
     seed: int,
     refresh: bool,
+    max_file_mb: float | None,
+    parse_timeout: float | None,
     quiet: bool,
 ) -> None:
     """Turn a corpus into cached token windows (parsed on all cores)."""
@@ -902,6 +927,7 @@ def data_prepare(
 
     corpus = api.prepare_corpus(data, seq_len=seq_len, stride=stride, step_seconds=step_seconds,
                                 seed=seed, progress=not quiet, refresh=refresh, encoding=encoding,
+                                max_file_mb=max_file_mb, parse_timeout=parse_timeout,
                                 steps_per_quarter=steps_per_quarter,
                                 stride_bars=stride_bars)  # fmt: skip
     click.echo(corpus.summary)
@@ -912,13 +938,18 @@ def data_prepare(
 @data_option
 @encoding_option
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the tune split.")
+@parse_limit_options
 @friendly_errors
-def data_info(data: str, encoding: str | None, seed: int) -> None:
+def data_info(
+    data: str, encoding: str | None, seed: int, max_file_mb: float | None,
+    parse_timeout: float | None,
+) -> None:  # fmt: skip
     """Show a prepared corpus: windows per split, files used and skipped (with reasons)."""
     from seqgan_music import api
 
     # a bar while not cached yet
-    corpus = api.data_summary(data, seed=seed, progress=True, encoding=encoding)
+    corpus = api.data_summary(data, seed=seed, progress=True, encoding=encoding,
+                              max_file_mb=max_file_mb, parse_timeout=parse_timeout)  # fmt: skip
     click.echo(corpus.summary)
     skipped = corpus.manifest.get("skipped", [])
     for entry in skipped[:20]:

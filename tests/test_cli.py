@@ -342,6 +342,28 @@ def test_missing_data(workdir: Path) -> None:
     assert_one_line_error(run("train", "--data", workdir / "nope", "--quiet"), "nope")
 
 
+def test_a_file_no_domain_reads_says_what_each_reads(workdir: Path) -> None:
+    (workdir / "notes.csv").write_text("pitch,duration\n60,1\n")
+    result = run("train", "--data", workdir / "notes.csv", "--quiet")
+    assert_one_line_error(result, "no domain reads notes.csv (music: a .mid, .midi or .abc file")
+    assert "text: a .txt file" in result.stderr and "--tokenizer char or word" in result.stderr
+
+
+def test_a_txt_file_without_a_tokenizer_says_it_took_the_default(workdir: Path) -> None:
+    from seqgan_music.datasets import load_dataset
+
+    summary = load_dataset(workdir / "lines.txt", progress=False).manifest["summary"]
+    assert "char tokenizer (the default; --tokenizer word for words)" in summary
+    word = load_dataset(workdir / "lines.txt", tokenizer="word", progress=False)
+    assert "word tokenizer," in word.manifest["summary"]
+    assert "char (the default for a .txt file)" in " ".join(run("train", "--help").output.split())
+    compose_help = " ".join(run("compose", "--help").output.split())
+    assert "paper encoding: a step is 0.4 s" in compose_help
+    assert (
+        "beat: a sixteenth note" in compose_help and "beat: a step is a sixteenth" in compose_help
+    )
+
+
 def test_folder_without_tunes(workdir: Path) -> None:
     assert_one_line_error(run("train", "--data", workdir / "empty", "--quiet"), "empty")
 

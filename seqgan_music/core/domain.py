@@ -171,6 +171,7 @@ class DomainBase:
     name: ClassVar[str]
     tokenizer: ClassVar[str | None] = None
     PRESETS: ClassVar[Mapping[str, Preset]] = {}
+    sources: ClassVar[str] = ""  # what it reads, in a few words, for "no domain reads this file"
 
     def presets(self) -> Mapping[str, Preset]:
         return self.PRESETS
@@ -291,8 +292,9 @@ def get_domain(name: str) -> Domain:
 
 def domain_for(source: str | Path, tokenizer: str | None = None) -> Domain:
     """The domain that claims `source`: the one whose own tokenizer was named, else the first
-    that claims it; a source nobody claims goes to the first built-in (whose loader then says
-    what is wrong with it)."""
+    that claims it; an existing file nobody claims is a one-line error naming what each domain
+    reads; any other source nobody claims goes to the first built-in (whose loader then says
+    what is wrong with it: a missing path, a folder with nothing to read)."""
     names = available_domains()
     if not names:
         raise SeqGANMusicError("no domain is registered")
@@ -304,4 +306,7 @@ def domain_for(source: str | Path, tokenizer: str | None = None) -> Domain:
     for domain in domains:
         if domain.claims(str(source), tokenizer):
             return domain
+    if tokenizer is None and Path(source).is_file():
+        reads = "; ".join(f"{d.name}: {d.sources}" for d in domains if getattr(d, "sources", ""))
+        raise SeqGANMusicError(f"no domain reads {Path(source).name} ({reads})")
     return domains[0]

@@ -15,6 +15,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import math
 import os
 import stat
 import sys
@@ -30,9 +31,22 @@ from tqdm import tqdm
 from seqgan_music.core.files import atomic_write, atomic_write_text
 from seqgan_music.core.runtime import usable_cores
 from seqgan_music.core.splits import SPLITS, seeded_split
+from seqgan_music.core.workers import map_with_limit
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.encodings import DEFAULT_ENCODING, config_from_dict, encoding_of
-from seqgan_music.music.io.files import TUNE_SUFFIXES
+from seqgan_music.music.encodings import (
+    BUILTIN_MODULES,
+    DEFAULT_ENCODING,
+    config_from_dict,
+    encoding_of,
+)
+from seqgan_music.music.io.files import (
+    MAX_FILE_MB,
+    MAX_FILE_MB_ENV,
+    PARSE_TIMEOUT_ENV,
+    PARSE_TIMEOUT_S,
+    TUNE_SUFFIXES,
+    is_abc,
+)
 from seqgan_music.music.paper.encoding import EncodingConfig
 from seqgan_music.music.pitch import REST
 
@@ -122,45 +136,65 @@ def entry_problem(path: Path) -> str | None:
     return f"not a regular file ({kind})"
 
 
-def find_tune_entries(root: Path) -> list[Path]:
+def find_tune_entries(root: Path) -> tuple[list[Path], dict[Path, str]]:
     """Every entry under `root` named like a tune (.mid/.midi/.abc): files, links, folders, FIFOs...
+    and {entry: why it is not searched or read} for the folders that cannot be listed and the
+    links (to a tune or a folder) that lead outside `root`, which are never followed: a link to
+    `..` must not pull files into a corpus unasked.
 
-    Folders are searched recursively, linked ones too, each once (a link loop ends); hidden
-    folders (.git, .cache) are not searched. `entry_problem` says which entries can be read.
+    Folders are searched recursively, linked ones inside `root` too, each once (a link loop ends);
+    hidden folders (.git, .cache) are not searched. `entry_problem` says which entries can be read.
     """
     found: list[Path] = []
+    barred: dict[Path, str] = {}
     seen: set[tuple[int, int]] = set()
+    inside = Path(os.path.realpath(root))
     stack = [root]
     while stack:
         folder = stack.pop()
         try:
             st = folder.stat()
-            if (st.st_dev, st.st_ino) in seen:
-                continue
-            seen.add((st.st_dev, st.st_ino))
+        except OSError:  # a link that does not lead to a folder: its entry says why
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:  # an unreadable folder, or a link that does not lead to one
+        except OSError as err:
+            barred[folder] = f"unreadable folder ({err.strerror or type(err).__name__})"
             continue
         for entry in entries:
             path = Path(entry.path)
-            if path.suffix.lower() in TUNE_SUFFIXES:
-                found.append(path)
+            tune_named = path.suffix.lower() in TUNE_SUFFIXES
             try:
                 is_folder = entry.is_dir()  # follows links
             except OSError:
                 is_folder = False
+            if (tune_named or is_folder) and entry.is_symlink():
+                target = Path(os.path.realpath(path))
+                if not target.is_relative_to(inside):
+                    barred[path] = (
+                        f"a link to outside the corpus folder (to {display_path(target)}; "
+                        "not followed)"
+                    )
+                    continue
+            if tune_named:
+                found.append(path)
             if is_folder and not entry.name.startswith("."):
                 stack.append(path)
-    return sorted(found)
+    return sorted(found), barred
 
 
-def resolve_source(source: str | Path) -> tuple[str, Path, list[Path]]:
-    """(name, root, tune entries sorted) for "embedded", "nottingham", a folder or one file.
+def resolve_source(source: str | Path) -> tuple[str, Path, list[Path], dict[Path, str]]:
+    """(name, root, entries sorted, {entry: why it is skipped unread}) for "embedded",
+    "nottingham", a folder or one file.
 
-    The entries of a folder include what cannot be read (`entry_problem`): they are counted."""
+    The entries of a folder include what cannot be read (`entry_problem`), the folders that
+    cannot be listed and the links that lead outside it (`find_tune_entries`): all are counted."""
     if str(source) == "embedded":
         root = embedded_dir()
-        return "embedded", root, sorted(p for p in root.iterdir() if _is_tune_file(p))
+        return "embedded", root, sorted(p for p in root.iterdir() if _is_tune_file(p)), {}
     if str(source) == "nottingham":
         root = NOTTINGHAM_DIR
         if not root.is_dir():
@@ -170,16 +204,16 @@ def resolve_source(source: str | Path) -> tuple[str, Path, list[Path]]:
     else:
         root = Path(source)
     if root.is_file():
-        return display_path(root.stem), root.parent, [root]
+        return display_path(root.stem), root.parent, [root], {}
     if not root.is_dir():
         problem = entry_problem(root) if os.path.lexists(root) else None
         if problem and not problem.startswith("hidden"):
             raise SeqGANMusicError(f"{display_path(root)}: {problem}")
         raise SeqGANMusicError(f"no such file or folder: {display_path(root)}")
-    files = find_tune_entries(root)
-    if not files:
+    files, barred = find_tune_entries(root)
+    if not files and not barred:
         raise SeqGANMusicError(f"no .mid, .midi or .abc files under {display_path(root)}")
-    return display_path(root.resolve().name), root, files
+    return display_path(root.resolve().name), root, sorted(files + list(barred)), barred
 
 
 def given_split(root: Path, files: list[Path]) -> dict[Path, str] | None:
@@ -198,31 +232,104 @@ def given_split(root: Path, files: list[Path]) -> dict[Path, str] | None:
 # ---- parsing (runs in worker processes) ---------------------------------------------------------
 
 
-_END = object()
+@dataclass(frozen=True)
+class ParseLimits:
+    """Per corpus file: a size cap in MB and a parse time limit in seconds (0: none)."""
+
+    max_file_mb: float = MAX_FILE_MB
+    parse_timeout: float = PARSE_TIMEOUT_S
+
+    @classmethod
+    def resolve(cls, max_file_mb: float | None = None, parse_timeout: float | None = None
+                ) -> ParseLimits:  # fmt: skip
+        """The values given, else $SEQGAN_MUSIC_MAX_FILE_MB / $SEQGAN_MUSIC_PARSE_TIMEOUT, else
+        the defaults (16 MB, 60 s); each must be a finite number >= 0 (0: no limit)."""
+        return cls(
+            _limit(max_file_mb, MAX_FILE_MB_ENV, MAX_FILE_MB),
+            _limit(parse_timeout, PARSE_TIMEOUT_ENV, PARSE_TIMEOUT_S),
+        )
+
+    def too_large(self, size: int) -> str | None:
+        """The skip reason of a file of `size` bytes, None when it is within the cap."""
+        if not self.max_file_mb or size <= self.max_file_mb * 1e6:
+            return None
+        return (
+            f"larger than the {self.max_file_mb:g} MB limit ({size / 1e6:.1f} MB; raise it with "
+            f"--max-file-mb or ${MAX_FILE_MB_ENV})"
+        )
+
+    def timed_out(self, task: Any) -> list[tuple[str, Any, dict]]:
+        why = (
+            f"parsing took longer than the {self.parse_timeout:g} s limit (stopped; raise it with "
+            f"--parse-timeout or ${PARSE_TIMEOUT_ENV})"
+        )
+        return [(Path(task[0]).name, None, {"reason": why})]
+
+
+def _limit(value: float | None, env: str, default: float) -> float:
+    if value is None:
+        text = os.environ.get(env)
+        if not text:
+            return default
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        where = f"${env}"
+    else:
+        where = "the limit"
+    if not (math.isfinite(value) and value >= 0):
+        raise SeqGANMusicError(f"{where} must be a number >= 0 (0: no limit), not {value}")
+    return float(value)
 
 
 def _parse_task(task: tuple[str, Any]) -> list[tuple[str, Any, dict]]:
     return encoding_of(task[1]).parse(Path(task[0]), task[1])
 
 
+def _warm_parser(enc: Any, abc: bool) -> None:
+    """A worker's start: the registry and the parsers' imports (seconds under load), done before
+    its first file so that they do not count against the file's time limit."""
+    import seqgan_music.music.io.midi  # noqa: F401  (pretty_midi, mido)
+
+    encoding_of(enc)
+    if abc:
+        import seqgan_music.music.io.abc  # noqa: F401  (music21)
+
+
+def _parse_failed(task: tuple[str, Any], why: str) -> list[tuple[str, Any, dict]]:
+    return [(Path(task[0]).name, None, {"reason": f"failed to parse ({why})"})]
+
+
 def parse_files(
-    files: list[Path], enc: Any, workers: int | None, progress: bool, desc: str
-) -> list[list[tuple[str, Any, dict]]]:
-    """`parse_file` over all files, on `workers` processes (default: all cores), in file order."""
+    files: list[Path], enc: Any, workers: int | None, progress: bool, desc: str,
+    limits: ParseLimits = ParseLimits(),
+) -> list[list[tuple[str, Any, dict]]]:  # fmt: skip
+    """`parse_file` over all files, on `workers` processes (default: all cores), in file order.
+
+    Each file is parsed in a worker process that is killed when the file takes longer than
+    `limits.parse_timeout` (the file is then skipped with that reason); with no time limit and
+    one worker, files are parsed here."""
     if workers is None:
         workers = usable_cores()
     workers = max(1, min(workers or 1, len(files)))
     tasks = [(str(f), enc) for f in files]
     bar = dict(total=len(tasks), desc=desc, unit="file", disable=not progress, file=sys.stderr)
-    if workers == 1:
+    if workers == 1 and not limits.parse_timeout:
         return list(_bar_from_first(map(_parse_task, tasks), bar))
-    import multiprocessing
+    warm = (_warm_parser, (enc, any(is_abc(f) for f in files)))
+    out: list[Any] = [None] * len(tasks)
+    done = map_with_limit(
+        _parse_task, tasks, workers=workers, limit=limits.parse_timeout or None,
+        on_timeout=limits.timed_out, on_failure=_parse_failed, warm=warm,
+        preload=["seqgan_music.music.io.midi", *BUILTIN_MODULES],
+    )  # fmt: skip
+    for k, result in _bar_from_first(done, bar):
+        out[k] = result
+    return out
 
-    # spawn, not fork: the caller may hold torch threads, which fork does not survive.
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        # small chunks: results arrive steadily, so the bar's rate is right from the start
-        chunk = max(1, min(4, len(tasks) // (workers * 8)))
-        return list(_bar_from_first(pool.imap(_parse_task, tasks, chunksize=chunk), bar))
+
+_END = object()
 
 
 def _bar_from_first(results: Any, bar: dict[str, Any]) -> Any:
@@ -258,20 +365,27 @@ def _relative(path: Path, root: Path) -> Path:
     return path.relative_to(root) if path.is_relative_to(root) else path
 
 
-def cache_key(root: Path, files: list[Path], enc: Any, seed: int) -> tuple[str, dict]:
+def cache_key(
+    root: Path, files: list[Path], enc: Any, seed: int, limits: ParseLimits = ParseLimits(),
+    barred: dict[Path, str] | None = None,
+) -> tuple[str, dict]:  # fmt: skip
     """sha256 over the files' relative paths and contents and the parameters (the encoding's name
-    among them); also the entries that cannot be read (`entry_problem`, or a read error), with the
+    and the parse time limit among them); also the entries that cannot be read (`entry_problem`,
+    over the size cap, `barred` (a folder or link not followed), or a read error), with the
     reason, recorded as skipped."""
-    params = [CACHE_FORMAT, encoding_of(enc).name, enc.to_dict(), seed, parser_versions()]
+    params = [CACHE_FORMAT, encoding_of(enc).name, enc.to_dict(), seed, parser_versions(),
+              limits.parse_timeout]  # fmt: skip
     h = hashlib.sha256(json.dumps(params).encode())
     unreadable = {}
     for f in files:
         h.update(os.fsencode(_relative(f, root)) + b"\0")  # a name need not be UTF-8
-        problem = entry_problem(f)
+        problem = (barred or {}).get(f) or entry_problem(f)
         if problem is None:
             try:
-                h.update(hashlib.sha256(f.read_bytes()).digest())
-                continue
+                problem = limits.too_large(f.stat().st_size)
+                if problem is None:
+                    h.update(hashlib.sha256(f.read_bytes()).digest())
+                    continue
             except OSError as err:
                 problem = f"unreadable ({err.strerror or type(err).__name__})"
         unreadable[f] = problem
@@ -349,12 +463,13 @@ def _assign_splits(
 def build_corpus(
     name: str, root: Path, files: list[Path], enc: Any, seed: int,
     unreadable: dict[Path, str], workers: int | None, progress: bool, use_folders: bool = True,
+    limits: ParseLimits = ParseLimits(),
 ) -> Corpus:  # fmt: skip
     """Parse, window and split; skipped files and tunes are listed in the manifest."""
     rel = {f: display_path(_relative(f, root)) for f in files}
     todo = [f for f in files if f not in unreadable]
     parsed = dict(
-        zip(todo, parse_files(todo, enc, workers, progress, f"parsing {name}"), strict=True)
+        zip(todo, parse_files(todo, enc, workers, progress, f"parsing {name}", limits), strict=True)
     )
     skipped = [{"file": rel[f], "reason": why} for f, why in unreadable.items()]
     scheme = encoding_of(enc)
@@ -428,15 +543,20 @@ def prepare_corpus(
     workers: int | None = None,
     progress: bool = True,
     refresh: bool = False,
+    max_file_mb: float | None = None,
+    parse_timeout: float | None = None,
 ) -> Corpus:
     """Windows for train/valid/test from "embedded", "nottingham", a folder or a file; cached.
 
     The cache file is keyed by the files' contents and `encoding`/`seed`; `refresh` rebuilds it.
     Files that cannot be used are skipped and listed in `corpus.manifest["skipped"]`; a source with
-    no usable tune raises SeqGANMusicError.
+    no usable tune raises SeqGANMusicError. A file over `max_file_mb` is skipped unread, one whose
+    parse runs past `parse_timeout` seconds is stopped and skipped (`ParseLimits.resolve`: None
+    reads $SEQGAN_MUSIC_MAX_FILE_MB / $SEQGAN_MUSIC_PARSE_TIMEOUT, else 16 MB and 60 s; 0: none).
     """
-    name, root, files = resolve_source(source)
-    key, unreadable = cache_key(root, files, encoding, seed)
+    limits = ParseLimits.resolve(max_file_mb, parse_timeout)
+    name, root, files, barred = resolve_source(source)
+    key, unreadable = cache_key(root, files, encoding, seed, limits, barred)
     npz = Path(cache_dir or default_cache_dir()) / f"{name}-{key[:20]}.npz"
     if not refresh and npz.is_file() and npz.with_suffix(".json").is_file():
         try:
@@ -446,7 +566,7 @@ def prepare_corpus(
             pass
     use_folders = not Path(str(source)).is_file()  # one file: no folder split to keep
     corpus = build_corpus(
-        name, root, files, encoding, seed, unreadable, workers, progress, use_folders
+        name, root, files, encoding, seed, unreadable, workers, progress, use_folders, limits
     )
     corpus.manifest["cache_key"] = key
     corpus.manifest["cache_file"] = str(npz)

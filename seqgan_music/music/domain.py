@@ -44,6 +44,8 @@ def _holds_tunes(path: Path) -> bool:
 class MusicDomain(DomainBase):
     """Tunes: the named corpora, a folder of MIDI/ABC files, or one such file."""
 
+    sources = "a .mid, .midi or .abc file, a folder of them, 'embedded' or 'nottingham'"
+
     tokenizer = "midi-pitch"
     PRESETS: Mapping[str, Preset] = PRESETS
 

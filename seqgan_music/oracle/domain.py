@@ -112,6 +112,8 @@ def oracle_samples(oracle: OracleLSTM, n: int, rng: torch.Generator) -> torch.Te
 class OracleDomain(DomainBase):
     """Sequences from the LSTM oracle, scored by NLL-oracle; its own samples are the floor."""
 
+    sources = "'oracle' or an oracle's .npz parameters"
+
     tokenizer = "ids"
     PRESETS: Mapping[str, Preset] = PRESETS
 

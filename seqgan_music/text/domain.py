@@ -47,6 +47,8 @@ def _looks_like_text(path: Path) -> bool:
 class TextDomain(DomainBase):
     """Text corpora; any tokenizer that no other domain owns makes a source text."""
 
+    sources = "a .txt file of one example a line, or any file given with --tokenizer char or word"
+
     tokenizer = None  # every generic tokenizer (char, word, plugins) is text's
     PRESETS: Mapping[str, Preset] = PRESETS
 
@@ -72,8 +74,9 @@ class TextDomain(DomainBase):
             tok = options.fitted_tokenizer
             splits = [encode_fixed_length(corpus.texts[s], tok, corpus.seq_len) for s in SPLITS]
         counts = {s: len(a) for s, a in zip(SPLITS, splits)}
+        default = " (the default; --tokenizer word for words)" if options.tokenizer is None else ""
         summary = (
-            f"{source}: {tok.name} tokenizer, vocabulary {tok.vocab_size}, "
+            f"{source}: {tok.name} tokenizer{default}, vocabulary {tok.vocab_size}, "
             f"length {corpus.seq_len}; "
             + ", ".join(f"{s} {n}" for s, n in counts.items())
             + f"; {corpus.skipped} lines skipped"

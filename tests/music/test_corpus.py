@@ -195,9 +195,10 @@ def test_a_library_crash_on_one_file_is_recorded(tmp_path, monkeypatch):
         return real(path, *args)
 
     monkeypatch.setattr(tunes, "read_midi_tune", flaky)
-    c = prepare_corpus(
-        tmp_path / "src", encoding=ENC, cache_dir=tmp_path / "c", workers=1, progress=False
-    )
+    c = prepare_corpus(  # no time limit: parsed in this process, where the patch applies
+        tmp_path / "src", encoding=ENC, cache_dir=tmp_path / "c", workers=1, progress=False,
+        parse_timeout=0,
+    )  # fmt: skip
     assert c.manifest["skipped"] == [
         {"file": "t1.mid", "reason": "failed to parse (IndexError: list index out of range)"}
     ]
@@ -398,7 +399,7 @@ def test_entries_that_are_not_regular_files_are_counted_and_never_opened(tmp_pat
     (src / "loop.mid").symlink_to("loop.mid")
     (src / "dangling.mid").symlink_to("nothere.mid")
     os.mkfifo(src / "fifo.mid")  # opening it would block for ever
-    (src / "zero.mid").symlink_to("/dev/zero")  # reading it would never end
+    (src / "zero.mid").symlink_to("/dev/zero")  # reading it would never end (and is outside)
     good_tune(src / ".hidden.mid", 9)
     (src / "sub").mkdir()
     (src / "sub" / "up").symlink_to("..")  # a folder loop: searched once
@@ -410,7 +411,7 @@ def test_entries_that_are_not_regular_files_are_counted_and_never_opened(tmp_pat
         "dir.mid": "a folder, not a file",
         "fifo.mid": "not a regular file (a FIFO)",
         "loop.mid": "symlink loop",
-        "zero.mid": "not a regular file (a character device)",
+        "zero.mid": "a link to outside the corpus folder (to /dev/zero; not followed)",
     }
     used = sorted(u["file"] for u in c.manifest["used"])
     assert used == ["caf\\xe9.mid", "dir.mid/inner.mid"] + [f"good{i}.mid" for i in range(4)]
@@ -442,3 +443,128 @@ def test_the_parse_bar_starts_after_the_first_result(capsys):
     assert next(gen) == 0 and out.getvalue() == ""  # no bar yet: start-up is not measured
     assert list(gen) == [1, 2] and seen == [0, 1, 2]
     assert list(corpus_mod._bar_from_first(iter([]), bar)) == []
+
+
+def busy_midi(path: Path, notes: int) -> Path:
+    """A valid one-track MIDI file of `notes` one-tick notes: small (8 bytes a note) but slow to
+    parse (100,000 notes: about 15 s here, a 0.8 MB file)."""
+    events = b"".join(
+        bytes([0, 0x90, 40 + i % 40, 64, 1, 0x80, 40 + i % 40, 0]) for i in range(notes)
+    )
+    events += b"\x00\xff\x2f\x00"
+    header = b"MThd" + (6).to_bytes(4, "big") + bytes([0, 0, 0, 1, 1, 0xE0])
+    path.write_bytes(header + b"MTrk" + len(events).to_bytes(4, "big") + events)
+    return path
+
+
+def test_a_file_slow_to_parse_is_stopped_and_skipped_and_one_too_large_is_never_read(
+    tmp_path, monkeypatch
+):
+    import multiprocessing
+
+    src = tmp_path / "src"
+    for i in range(4):
+        good_tune(src / f"good{i}.mid", i)
+    busy_midi(src / "busy.mid", 100_000)
+    (src / "huge.mid").write_bytes(b"MThd" + bytes(3_000_000))
+    real_read_bytes = Path.read_bytes
+
+    def never_huge(self):
+        assert self.name != "huge.mid", "a file over the size cap was read"
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", never_huge)
+    c = prepare_corpus(src, encoding=ENC, cache_dir=tmp_path / "c", workers=2, progress=False,
+                       max_file_mb=1, parse_timeout=1)  # fmt: skip
+    reasons = {s["file"]: s["reason"] for s in c.manifest["skipped"]}
+    assert reasons["busy.mid"].startswith("parsing took longer than the 1 s limit (stopped")
+    assert reasons["huge.mid"].startswith("larger than the 1 MB limit (3.0 MB")
+    assert sorted(u["file"] for u in c.manifest["used"]) == [f"good{i}.mid" for i in range(4)]
+    assert "1 parsing took longer than the 1 s limit" in c.summary
+    assert "1 larger than the 1 MB limit" in c.summary
+    assert multiprocessing.active_children() == []  # the stopped worker is gone too
+
+
+def test_parse_limits_come_from_the_environment_and_are_checked(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    for i in range(3):
+        good_tune(src / f"good{i}.mid", i)
+    (src / "big.mid").write_bytes(b"MThd" + bytes(20_000))
+    monkeypatch.setenv("SEQGAN_MUSIC_MAX_FILE_MB", "0.01")
+    c = prepare_corpus(src, encoding=ENC, cache_dir=tmp_path / "c", workers=1, progress=False)
+    assert [s["file"] for s in c.manifest["skipped"]] == ["big.mid"]
+    assert "larger than the 0.01 MB limit" in c.manifest["skipped"][0]["reason"]
+    monkeypatch.setenv("SEQGAN_MUSIC_MAX_FILE_MB", "0")  # no cap: the file is read (and broken)
+    c = prepare_corpus(src, encoding=ENC, cache_dir=tmp_path / "c", workers=1, progress=False)
+    assert "not a readable MIDI" in c.manifest["skipped"][0]["reason"]
+    for bad in ("lots", "-1", "nan"):
+        monkeypatch.setenv("SEQGAN_MUSIC_PARSE_TIMEOUT", bad)
+        with pytest.raises(SeqGANMusicError, match="SEQGAN_MUSIC_PARSE_TIMEOUT must be a number"):
+            prepare_corpus(src, encoding=ENC, cache_dir=tmp_path / "c", progress=False)
+
+
+def test_data_info_and_prepare_take_the_limits(tmp_path, monkeypatch):
+    from helpers import run_cli
+
+    monkeypatch.setenv("SEQGAN_MUSIC_CACHE", str(tmp_path / "cache"))
+    src = tmp_path / "src"
+    for i in range(3):
+        good_tune(src / f"good{i}.mid", i)
+    busy_midi(src / "busy.mid", 100_000)
+    done = run_cli("data", "info", "--data", src, "--parse-timeout", "1", "--max-file-mb", "0.5")
+    assert done.exit_code == 0, done.output
+    assert "skipped busy.mid: larger than the 0.5 MB limit (0.8 MB" in done.output
+    done = run_cli("data", "prepare", "--data", src, "--parse-timeout", "1", "--quiet")
+    assert done.exit_code == 0, done.output
+    assert "1 skipped (1 parsing took longer than the 1 s limit)" in done.output
+    assert run_cli("data", "info", "--data", src, "--parse-timeout", "nan").exit_code == 2
+
+
+def test_links_out_of_the_corpus_are_not_followed_and_unreadable_folders_are_counted(
+    tmp_path, monkeypatch
+):
+    src = tmp_path / "corpus"
+    for i in range(3):
+        good_tune(src / f"good{i}.mid", i)
+    for i in range(4):  # beside the corpus, not in it
+        good_tune(tmp_path / f"outside{i}.mid", 10 + i)
+    (src / "up").symlink_to("..")  # would pull in the four tunes above and the corpus again
+    (src / "one.mid").symlink_to(tmp_path / "outside0.mid")
+    (src / "sub").mkdir()
+    good_tune(src / "sub" / "inner.mid", 5)
+    (src / "sub" / "same.mid").symlink_to("../good0.mid")  # a link inside the corpus: followed
+    (src / "locked").mkdir()
+    good_tune(src / "locked" / "hidden_away.mid", 6)
+    real_scandir = os.scandir
+
+    def deny(folder):  # tests run as root, where chmod 000 does not stop listing: simulate it
+        if Path(folder).name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(folder)
+
+    monkeypatch.setattr(os, "scandir", deny)
+    c = prepare_corpus(src, encoding=ENC, cache_dir=tmp_path / "cache", workers=1, progress=False)
+    reasons = {s["file"]: s["reason"] for s in c.manifest["skipped"]}
+    assert reasons == {
+        "up": f"a link to outside the corpus folder (to {tmp_path}; not followed)",
+        "one.mid": f"a link to outside the corpus folder (to {tmp_path / 'outside0.mid'}; not "
+        "followed)",
+        "locked": "unreadable folder (Permission denied)",
+    }
+    used = sorted(u["file"] for u in c.manifest["used"])
+    assert used == ["good0.mid", "good1.mid", "good2.mid", "sub/inner.mid", "sub/same.mid"]
+    assert "2 a link to outside the corpus folder, 1 unreadable folder" in c.summary
+
+
+def test_the_help_states_the_limits_the_corpus_applies():
+    from helpers import run_cli
+
+    from seqgan_music.music.io import files
+
+    for command in (["train"], ["data", "prepare"], ["data", "info"]):
+        text = " ".join(run_cli(*command, "--help").output.split())
+        assert f"over {files.MAX_FILE_MB:g} MB, or slower than {files.PARSE_TIMEOUT_S:g} s" in text
+        assert f"${files.MAX_FILE_MB_ENV}, ${files.PARSE_TIMEOUT_ENV}" in text
+    text = " ".join(run_cli("data", "info", "--help").output.split())
+    assert f"(default {files.PARSE_TIMEOUT_S:g}, or ${files.PARSE_TIMEOUT_ENV}" in text
+    assert f"(default {files.MAX_FILE_MB:g}, or ${files.MAX_FILE_MB_ENV}" in text

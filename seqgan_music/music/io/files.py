@@ -11,6 +11,12 @@ from seqgan_music.errors import SeqGANMusicError
 MIDI_SUFFIXES = (".mid", ".midi")
 ABC_SUFFIXES = (".abc",)
 TUNE_SUFFIXES = MIDI_SUFFIXES + ABC_SUFFIXES
+# A corpus file larger than this is skipped unread, one whose parse runs longer is stopped and
+# skipped (a 200 MB MIDI file took minutes and GBs; Nottingham's largest is 40 kB, ~10 ms).
+MAX_FILE_MB = 16.0
+PARSE_TIMEOUT_S = 60.0
+MAX_FILE_MB_ENV = "SEQGAN_MUSIC_MAX_FILE_MB"
+PARSE_TIMEOUT_ENV = "SEQGAN_MUSIC_PARSE_TIMEOUT"
 # Raised by pretty_midi/music21 on inputs their own error handling misses; recorded, not raised.
 UNEXPECTED_PARSE_ERRORS = (
     ValueError, IndexError, KeyError, TypeError, AttributeError, ZeroDivisionError,
