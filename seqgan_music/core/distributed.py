@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime
+import importlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -94,6 +95,13 @@ def init_from_env(device: torch.device) -> torch.device:
         device = torch.device("cuda", local)
         torch.cuda.set_device(device)
     if not is_initialized():
+        # torch._dynamo (imported by torch.optim's first optimiser) keeps a reference to a
+        # process group that exists when it is imported, so `_destroy` at exit would not destroy
+        # it: gloo's worker threads then live on into interpreter shutdown, where one that drops
+        # a finished collective's tensor takes the GIL and aborts the rank with SIGABRT
+        # ("terminate called without an active exception", under load). Imported first, it
+        # holds none, and `_destroy` joins gloo's threads while Python is whole (tested).
+        importlib.import_module("torch._dynamo")
         backend = "nccl" if device.type == "cuda" else "gloo"
         timeout = datetime.timedelta(seconds=timeout_s())
         with _collective():

@@ -9,6 +9,7 @@ Rank r leaves its weights in OUT_DIR/rank{r}.pt; rank 0 alone writes the checkpo
 """
 
 import copy
+import os
 import sys
 from pathlib import Path
 
@@ -114,9 +115,13 @@ def main(out: Path) -> None:
 
     mle = SeqGANTrainer(config(d_pretrain_rounds=0, adv_rounds=0, g_pretrain_epochs=3), data())
     mle.run()
+    distributed._destroy()  # what atexit runs: it must join gloo's threads before Python ends
+    threads = [(Path("/proc/self/task") / t / "comm").read_text().strip()
+               for t in os.listdir("/proc/self/task")]  # fmt: skip
     torch.save({"straight": flat(straight), "resumed": flat(resumed), "mle": flat(mle),
                 "bf16": flat(compressed),
-                "units": units, "history": straight.history}, out / f"rank{rank}.pt")  # fmt: skip
+                "units": units, "history": straight.history, "threads": threads},
+               out / f"rank{rank}.pt")  # fmt: skip
 
 
 if __name__ == "__main__":
