@@ -49,3 +49,44 @@ def test_the_readmes_compose_runs_twice_in_a_row(tmp_path: Path, monkeypatch) ->
     for _ in range(2):
         result = CliRunner().invoke(cli, args + ["--num", "1"])
         assert result.exit_code == 0, result.output
+
+
+def _readme_rows() -> dict[str, list[str]]:
+    """The README's table of shipped models: {file: [command, seed, code, threads]}."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = {}
+    for line in readme.splitlines():
+        if line.startswith("| `seqgan_music/assets/"):
+            cells = [c.strip() for c in line.strip("|").split(" | ")]
+            rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+def test_the_readme_says_how_each_shipped_model_was_made() -> None:
+    """Command, seed, commit and threads in the README are those recorded in each file."""
+    import re
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    assets = sorted(
+        p.relative_to(root).as_posix() for p in api.SHIPPED_CHECKPOINT.parent.glob("*.pt")
+    )
+    rows = _readme_rows()
+    assert sorted(rows) == assets
+    readme = (root / "README.md").read_text()
+    for asset in assets:
+        training = torch.load(root / asset, weights_only=True)["metadata"]["training"]
+        command, seed, code, threads = rows[asset]
+        assert command == f"`{training['command']}`"
+        assert seed == str(training["seed"])
+        if "code" in training:
+            assert code == training["code"]
+            if (root / ".git").exists():  # the commit is in this repository's history
+                found = subprocess.run(["git", "cat-file", "-e", f"{code}^{{commit}}"], cwd=root)
+                assert found.returncode == 0, code
+        else:
+            assert code.startswith("not recorded")
+        given = re.search(r"--threads (\d+)", training["command"])
+        assert threads == (given.group(1) if given else "not recorded")
+        if "best_valid_epoch" in training:
+            assert f"best validation epoch ({training['best_valid_epoch']})" in readme
