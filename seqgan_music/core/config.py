@@ -147,6 +147,11 @@ class TrainConfig:
     d_label_smoothing: float = 0.0  # D trains on real labels 1 - this (one-sided)
     d_noise: float = 0.0  # each token D trains on is replaced by a random one with this chance
     d_every: int = 1  # the adversarial phase trains D in one round of every d_every
+    d_weight_decay: float = 0.0  # L2 on all of D's weights (Adam's); l2_reg: its output layer only
+    # ColdGANs (Scialom et al. 2020): draw the PG batch at this lower temperature, each step's
+    # gradient weighted by min(G_T(y_t) / G_cold(y_t), pg_is_clip); 0 = draw at `temperature`
+    pg_temperature: float = 0.0
+    pg_is_clip: float = 5.0
     temperature: float = 1.0
     mode: str = "seqgan"  # "seqgan", or "mle": the adversarial phase becomes MLE epochs (baseline)
     eval_every: int = 5  # evaluate callback every this many epochs/rounds
@@ -190,6 +195,10 @@ class TrainConfig:
                               f"d_label_smoothing in [0, 0.5), not {self.entropy_bonus}, "
                               f"{self.kl_coef}, {self.d_noise}, "
                               f"{self.d_label_smoothing}")  # fmt: skip
+        if not (self.d_weight_decay >= 0 and self.pg_temperature >= 0 and self.pg_is_clip >= 1):
+            raise ConfigError(f"d_weight_decay and pg_temperature must be >= 0 and pg_is_clip "
+                              f">= 1, not {self.d_weight_decay}, {self.pg_temperature}, "
+                              f"{self.pg_is_clip}")  # fmt: skip
         if self.precision not in ("fp32", "bf16", "auto"):
             raise ConfigError(f"precision must be fp32, bf16 or auto, not {self.precision!r}")
         if self.compile not in ("auto", "on", "off"):

@@ -1,4 +1,5 @@
-"""Remedies for the adversarial phase (issue #22): reward shaping, policy regularisers, D noise.
+"""Remedies for the adversarial phase (issue #22): reward shaping, policy regularisers, D noise,
+cold sampling.
 
 Each is off at its TrainConfig default, so runs that leave them alone keep their numbers; the
 trainer calls these functions from the policy-gradient loss and from D's rounds. Why they exist:
@@ -85,6 +86,23 @@ def token_noise(
     hit = torch.rand(tokens.shape, generator=rng, device=tokens.device) < rate
     noise = torch.randint(0, vocab_size, tokens.shape, generator=rng, device=tokens.device)
     return torch.where(hit, noise, tokens)
+
+
+def cold_weights(
+    logits: Tensor, samples: LongTensor, temperature: float, cold: float, clip: float
+) -> Tensor:
+    """ColdGANs' importance weights (Scialom et al., "ColdGANs: Taming Language GANs with
+    Cautious Sampling Strategies", NeurIPS 2020): (B, T, V) logits of G along `samples` drawn at
+    the lower temperature `cold` -> (B, T) min(G_T(y_t | y_<t) / G_cold(y_t | y_<t), clip), no
+    gradient. The cold draw stays near G's modes (a smoother reward signal); the weights keep the
+    gradient that of G at `temperature`, truncated at `clip` as the paper's importance weight
+    clipping bounds its variance. Per step, as PPO's surrogate (Schulman et al. 2017): the prefix's
+    ratio is left out, a biased but far lower-variance estimate than the sequence's product."""
+    with torch.no_grad():
+        tokens = samples.unsqueeze(-1)
+        target = step_log_softmax(logits, temperature).gather(-1, tokens).squeeze(-1)
+        drawn = step_log_softmax(logits, cold).gather(-1, tokens).squeeze(-1)
+        return (target - drawn).exp().clamp(max=clip)
 
 
 def step_log_softmax(logits: Tensor, temperature: float) -> Tensor:

@@ -44,6 +44,7 @@ from seqgan_music.core.discriminator import Discriminator
 from seqgan_music.core.generator import Generator
 from seqgan_music.core.precision import adam, autocast, resolve_precision
 from seqgan_music.core.regularisers import (
+    cold_weights,
     entropy_and_kl,
     shape_rewards,
     smoothed_labels,
@@ -131,7 +132,7 @@ class SeqGANTrainer:
         # Separate Adam instances for MLE and policy gradient, as the original code.
         self.g_mle_opt = adam(self.generator.parameters(), tc.g_lr)
         self.g_pg_opt = adam(self.generator.parameters(), tc.pg_lr)
-        self.d_opt = adam(self.discriminator.parameters(), tc.d_lr)
+        self.d_opt = adam(self.discriminator.parameters(), tc.d_lr, tc.d_weight_decay)
         # D's gradients (the paper D's 27 MB) are averaged in buckets while backward runs
         self.d_exchange = distributed.GradientExchange(
             self.discriminator.parameters(), bf16=tc.grad_bf16
@@ -413,15 +414,24 @@ class SeqGANTrainer:
 
         With `baseline`, the mean reward of each step over the batch is subtracted first, a
         variance reduction the paper does not use (so it is off in the presets). The log-probs
-        are those of the policy the samples came from: softmax(logits / temperature).
+        are those of the policy at `temperature`; with `pg_temperature` (ColdGANs) the samples
+        came from a colder G and each step's reward is importance-weighted (`cold_weights`).
         """
         tc = self.config.train
         rewards = shape_rewards(rewards.detach(), tc.reward_norm, tc.baseline, self._batch_mean)
-        if not (tc.entropy_bonus or tc.kl_coef):
+        cold = self._pg_temperature() != tc.temperature
+        if not (tc.entropy_bonus or tc.kl_coef or cold):
             log_probs = self._loss(self.generator, "log_probs", samples, tc.temperature)
             return -(log_probs * rewards).sum(dim=1).mean()
-        step_logp = step_log_softmax(self.generator(samples), tc.temperature)  # (B, T, V)
+        logits = self.generator(samples)
+        step_logp = step_log_softmax(logits, tc.temperature)  # (B, T, V)
         log_probs = step_logp.gather(-1, samples.unsqueeze(-1)).squeeze(-1)  # (B, T)
+        terms = self.pg_terms
+        if cold:
+            weights = cold_weights(logits, samples, tc.temperature, tc.pg_temperature,
+                                   tc.pg_is_clip)  # fmt: skip
+            terms["pg_is_weight"] = terms.get("pg_is_weight", 0.0) + weights.mean()
+            rewards = rewards * weights
         loss = -(log_probs * rewards).sum(dim=1).mean()
         reference = None
         if tc.kl_coef:
@@ -429,13 +439,16 @@ class SeqGANTrainer:
             with torch.no_grad():
                 reference = step_log_softmax(self.reference(samples), tc.temperature)
         entropy, kl = entropy_and_kl(step_logp, reference)  # (B, T) each
-        terms = self.pg_terms
         terms["pg_entropy"] = terms.get("pg_entropy", 0.0) + entropy.detach().mean()
         loss = loss - tc.entropy_bonus * entropy.sum(dim=1).mean()
         if kl is not None:
             terms["pg_kl"] = terms.get("pg_kl", 0.0) + kl.detach().mean()
             loss = loss + tc.kl_coef * kl.sum(dim=1).mean()
         return loss
+
+    def _pg_temperature(self) -> float:
+        """The temperature the PG batch is drawn at: `pg_temperature` (ColdGANs), else G's."""
+        return self.config.train.pg_temperature or self.config.train.temperature
 
     def _batch_mean(self, x: Tensor) -> Tensor:
         """(B, T) -> (1, T): the mean over the batch, all ranks' samples together."""
@@ -459,9 +472,11 @@ class SeqGANTrainer:
         self.pg_terms = {}
         for _ in range(tc.g_steps):
             samples = self.generator.sample(
-                share, temperature=tc.temperature, rng=self.rank_rng, compile=self.compile
+                share, temperature=self._pg_temperature(), rng=self.rank_rng, compile=self.compile
             )
-            policy = self.rollout.generator  # G_beta, the delayed copy (Eq. 4)
+            # G_beta, the delayed copy (Eq. 4), rolls out at G's temperature even for a cold
+            # batch: Q(t) is the value under the policy the gradient is taken for
+            policy = self.rollout.generator
             with self._autocast():
                 rewards = rollout_rewards(
                     samples,
@@ -577,12 +592,12 @@ class SeqGANTrainer:
         self.rollout = RolloutPolicy(self.generator)
         self.rollout.load_state_dict(state["rollout"])
         tc = self.config.train
-        for opt, key, lr in ((self.g_mle_opt, "g_mle_opt", tc.g_lr),
-                             (self.g_pg_opt, "g_pg_opt", tc.pg_lr),
-                             (self.d_opt, "d_opt", tc.d_lr)):  # fmt: skip
+        for opt, key, lr, decay in ((self.g_mle_opt, "g_mle_opt", tc.g_lr, 0.0),
+                                    (self.g_pg_opt, "g_pg_opt", tc.pg_lr, 0.0),
+                                    (self.d_opt, "d_opt", tc.d_lr, tc.d_weight_decay)):  # fmt: skip
             opt.load_state_dict(state[key])
-            for group in opt.param_groups:  # overrides may change learning rates
-                group["lr"] = lr
+            for group in opt.param_groups:  # overrides may change learning rates and D's L2
+                group["lr"], group["weight_decay"] = lr, decay
         self.phase, self.step = state["phase"], int(state["step"])
         self.history = copy.deepcopy(list(state["history"]))
         self.early_stop = EarlyStopping(copy.deepcopy(state.get("best_g")))

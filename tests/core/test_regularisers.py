@@ -1,11 +1,13 @@
 """The adversarial phase's remedies (issue #22): reward shaping, entropy bonus, KL to the
-pre-trained G, D label smoothing, instance noise, fewer D rounds; each off by default."""
+pre-trained G, D label smoothing, instance noise, fewer D rounds, D weight decay, ColdGANs'
+cold sampling; each off by default."""
 
 import pytest
 import torch
 
 from seqgan_music.core.config import TrainConfig
 from seqgan_music.core.regularisers import (
+    cold_weights,
     entropy_and_kl,
     shape_rewards,
     smoothed_labels,
@@ -22,6 +24,9 @@ T, V = 6, 12
     ({"d_noise": 1.0}, r"d_noise in \[0, 1\)"),
     ({"d_label_smoothing": 0.5}, r"d_label_smoothing in \[0, 0.5\)"),
     ({"d_every": 0}, "d_every must be at least 1"),
+    ({"d_weight_decay": -1e-3}, "d_weight_decay and pg_temperature must be >= 0"),
+    ({"pg_temperature": -0.5}, "d_weight_decay and pg_temperature must be >= 0"),
+    ({"pg_is_clip": 0.5}, "pg_is_clip >= 1"),
 ])  # fmt: skip
 def test_bad_remedy_settings_are_config_errors(override, message):
     with pytest.raises(ValueError, match=message):
@@ -71,3 +76,19 @@ def test_label_smoothing_is_one_sided_and_noise_replaces_about_its_rate():
     changed = (noisy != 0).float().mean().item()  # a replacement by 0 itself is no change
     assert abs(changed - 0.3 * (V - 1) / V) < 0.02
     assert noisy.max() < V
+
+
+def test_cold_weights_are_the_truncated_ratio_of_the_two_policies_at_the_drawn_tokens():
+    logits = torch.randn(4, T, V, generator=torch.Generator().manual_seed(4)) * 3
+    samples = torch.randint(0, V, (4, T), generator=torch.Generator().manual_seed(5))
+    weights = cold_weights(logits, samples, 1.0, 0.5, clip=1e9)
+    p = logits.softmax(-1).gather(-1, samples[..., None]).squeeze(-1)
+    q = (logits / 0.5).softmax(-1).gather(-1, samples[..., None]).squeeze(-1)
+    assert torch.allclose(weights, p / q, rtol=1e-4)
+    # a cold draw over-samples G's modes (weight < 1) and under-samples its tail (weight > 1)
+    mode = logits.argmax(-1)
+    assert (cold_weights(logits, mode, 1.0, 0.5, clip=1e9) <= 1 + 1e-6).all()
+    clipped = cold_weights(logits, samples, 1.0, 0.5, clip=2.0)
+    assert clipped.max() <= 2.0 and torch.equal(clipped, weights.clamp(max=2.0))
+    assert torch.allclose(cold_weights(logits, samples, 0.7, 0.7, clip=5.0), torch.ones(4, T))
+    assert not cold_weights(logits.requires_grad_(), samples, 1.0, 0.5, 5.0).requires_grad

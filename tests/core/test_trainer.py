@@ -8,7 +8,7 @@ from helpers import T, V, tiny_config, tiny_data
 
 import seqgan_music.core.trainer as trainer_mod
 from seqgan_music.core.checkpoint import read_checkpoint
-from seqgan_music.core.regularisers import entropy_and_kl
+from seqgan_music.core.regularisers import cold_weights, entropy_and_kl
 from seqgan_music.core.trainer import (
     SeqGANTrainer,
     TrainEvent,
@@ -512,12 +512,14 @@ def test_entropy_bonus_raises_g_entropy_and_kl_pulls_g_back_to_the_reference():
 def test_defaults_leave_training_unchanged_and_the_remedies_change_it():
     straight = straight_run()[0]
     off = dict(entropy_bonus=0.0, kl_coef=0.0, reward_norm="none", d_label_smoothing=0.0,
-               d_noise=0.0, d_every=1)  # fmt: skip
+               d_noise=0.0, d_every=1, d_weight_decay=0.0, pg_temperature=0.0,
+               pg_is_clip=5.0)  # fmt: skip
     trainer = SeqGANTrainer(tiny_config(**off), tiny_data())
     trainer.run()
     assert_same(params(trainer), straight)
     for setting in ({"kl_coef": 0.1}, {"entropy_bonus": 0.1}, {"reward_norm": "maligan"},
-                    {"d_label_smoothing": 0.2}, {"d_noise": 0.1}, {"d_every": 2}):  # fmt: skip
+                    {"d_label_smoothing": 0.2}, {"d_noise": 0.1}, {"d_every": 2},
+                    {"d_weight_decay": 0.1}, {"pg_temperature": 0.5}):  # fmt: skip
         other = SeqGANTrainer(tiny_config(**setting), tiny_data())
         other.run()
         assert not all(torch.equal(a, b) for a, b in zip(params(other), straight, strict=True))
@@ -563,3 +565,49 @@ def test_kl_reference_is_the_pretrained_g_and_survives_resume(tmp_path):
         pretrained_path(plain), tiny_data(), train_overrides={"kl_coef": 0.2}
     )
     assert_same(list(branch.reference.state_dict().values()), list(reference.values()))
+
+
+def test_cold_pg_batch_is_drawn_cold_rolled_out_at_g_temperature_and_importance_weighted(
+    monkeypatch,
+):
+    trainer = SeqGANTrainer(tiny_config(pg_temperature=0.5, pg_is_clip=3.0), tiny_data())
+    drawn, rolled = [], []
+    sample = trainer.generator.sample
+
+    def recorded_sample(n, **kw):
+        drawn.append(kw["temperature"])
+        return sample(n, **kw)
+
+    def recorded_rollout(samples, *args, temperature, **kw):
+        rolled.append(temperature)
+        return torch.rand(samples.shape)
+
+    monkeypatch.setattr(trainer.generator, "sample", recorded_sample)
+    monkeypatch.setattr(trainer_mod, "rollout_rewards", recorded_rollout)
+    monkeypatch.setattr(trainer, "_d_round", lambda rng, epochs: 0.0)
+    metrics = trainer._adversarial_round(torch.Generator().manual_seed(0))
+    steps = trainer.config.train.g_steps
+    assert drawn == [0.5] * steps and rolled == [1.0] * steps
+    assert 0 < metrics["pg_is_weight"] <= 3.0
+    # the loss: Eq. 8 of G at T = 1 with each step's reward times its truncated weight
+    samples, rewards = tiny_data(4), torch.rand(4, T)
+    logits = trainer.generator(samples)
+    weights = cold_weights(logits, samples, 1.0, 0.5, 3.0)
+    logp = logits.log_softmax(-1).gather(-1, samples[..., None]).squeeze(-1)
+    expected = -(logp * rewards * weights).sum() / 4
+    assert torch.allclose(trainer.pg_loss(samples, rewards), expected, atol=1e-6)
+
+
+def test_d_weight_decay_reaches_d_optimiser_and_a_branch_may_change_it(tmp_path):
+    path = tmp_path / "run.pt"
+    trainer = SeqGANTrainer(tiny_config(d_weight_decay=0.01), tiny_data())
+    assert [g["weight_decay"] for g in trainer.d_opt.param_groups] == [0.01]
+    assert trainer.g_pg_opt.param_groups[0]["weight_decay"] == 0.0
+    trainer.run(path, max_units=trainer.phase_total("g_pretrain") + 2)
+    resumed = SeqGANTrainer.load(path, tiny_data())
+    assert resumed.config.train.d_weight_decay == 0.01  # stored with the run
+    assert resumed.d_opt.param_groups[0]["weight_decay"] == 0.01
+    branch = SeqGANTrainer.load(
+        pretrained_path(path), tiny_data(), train_overrides={"d_weight_decay": 0.1}
+    )
+    assert branch.d_opt.param_groups[0]["weight_decay"] == 0.1
