@@ -1,9 +1,10 @@
 """The README's summary table: the matched-diversity verdict of `compare --seeds`, per corpus.
 
-Reads each folder's matched_seeds.json and seed-*/matched.json (as `compare --seeds` writes them,
-copied into docs/results/<corpus>_matched/) and prints one Markdown table: per corpus and model,
-the temperature chosen on the valid split, then mean ± sd over seeds of the test-split scores,
-and in how many seeds SeqGAN is better than that row with p < 0.01 (Welch) on BLEU and MSE.
+Reads each folder's seed-*/matched.json (as `compare --seeds` writes them, copied into
+docs/results/<corpus>_matched/; every seed that has one) and prints one Markdown table: per corpus
+and model, the temperature chosen on the valid split, then mean ± sd over seeds of the test-split
+scores (music: BLEU-4 and MSE; text: BLEU-2 and BLEU-4, no MSE), and in how many seeds SeqGAN is
+better than that row with p < 0.01 (Welch) on each of those. `--p` prints every seed's p-values.
 
     python benchmarks/matched_summary.py docs/results/embedded_matched \
         docs/results/nottingham_matched
@@ -18,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 SUBJECT = "SeqGAN"
-COLUMNS = ("BLEU-4", "MSE", "C2ST accuracy", "Frechet distance", "held-out NLL")
-WIN_ON = ("BLEU-4", "MSE")
+COLUMNS = ("BLEU-2", "BLEU-4", "MSE", "C2ST accuracy", "Frechet distance", "held-out NLL",
+           "entropy/token")  # fmt: skip
+WIN_ON = ("BLEU-2", "BLEU-4", "MSE")  # each where the corpus has it ("-" where not)
 
 
 def _fmt(values: list[float]) -> str:
@@ -41,31 +43,70 @@ def _wins(rows: list[dict], metric: str, model: str) -> bool | None:
     return p < 0.01 and (a > b if row["better"] == "higher" else a < b)
 
 
+def _per_seed(folder: Path) -> dict[int, dict]:
+    paths = sorted(folder.glob("seed-*/matched.json"), key=lambda p: int(p.parent.name[5:]))
+    if not paths:
+        sys.exit(f"matched_summary: no seed-*/matched.json in {folder}")
+    return {int(p.parent.name[5:]): json.loads(p.read_text()) for p in paths}
+
+
+def _value(verdict: list[dict], metric: str, model: str) -> float | None:
+    return next((r.get(model) for r in verdict if r["metric"] == metric), None)
+
+
 def summary(folders: list[Path]) -> str:
-    header = ["corpus", "model", "T (valid)", "matched on", *COLUMNS,
-              *(f"seeds {SUBJECT} better on {m}, p < 0.01" for m in WIN_ON)]  # fmt: skip
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 2 + "---:|" * (len(header) - 2)]
+    header = ["corpus", "seeds", "model", "T (valid)", "matched on", *COLUMNS,
+              f"seeds {SUBJECT} better, p < 0.01 ({' / '.join(WIN_ON)})"]  # fmt: skip
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * (len(header) - 3)]
     for folder in folders:
-        per_seed = {s: json.loads((folder / f"seed-{s}" / "matched.json").read_text())
-                    for s in json.loads((folder / "matched_seeds.json").read_text())}  # fmt: skip
+        per_seed = _per_seed(folder)
         first = next(iter(per_seed.values()))
-        models = list(first["matched"])
-        for model in models:
+        for model in first["matched"]:
             temps = [m["matched"][model]["temperature"] for m in per_seed.values()]
-            cells = [folder.name.removesuffix("_matched"), model,
+            cells = [folder.name.removesuffix("_matched"), ", ".join(map(str, per_seed)), model,
                      ", ".join(f"{t:g}" for t in temps), first["statistic"]]  # fmt: skip
             for metric in COLUMNS:
-                vals = [next((r.get(model) for r in m["verdict"] if r["metric"] == metric), None)
-                        for m in per_seed.values()]  # fmt: skip
-                cells.append(_fmt(vals))
+                cells.append(_fmt([_value(m["verdict"], metric, model) for m in per_seed.values()]))
+            counts = []
             for metric in WIN_ON:
                 wins = [_wins(m["verdict"], metric, model) for m in per_seed.values()]
-                cells.append("-" if None in wins else f"{sum(wins)} of {len(wins)}")
+                counts.append("-" if None in wins else f"{sum(wins)} of {len(wins)}")
+            cells.append("-" if model == SUBJECT else " / ".join(counts))
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
+def p_values(folders: list[Path]) -> str:
+    """Every seed's verdict against each MLE row: the difference's sign and Welch's p."""
+    out = []
+    for folder in folders:
+        for seed, m in _per_seed(folder).items():
+            for model in m["matched"]:
+                if model == SUBJECT:
+                    continue
+                parts = []
+                for metric in WIN_ON:
+                    row = next((r for r in m["verdict"] if r["metric"] == metric), None)
+                    p = None if row is None else row.get(f"p ({SUBJECT} vs {model})")
+                    if p is None:
+                        continue
+                    better = (row[SUBJECT] > row[model]) == (row["better"] == "higher")
+                    side = SUBJECT if better else "MLE"
+                    parts.append(f"{metric} {row[SUBJECT]:.4g} vs {row[model]:.4g}, "
+                                 f"{side} better, p = {p:.2g}")  # fmt: skip
+                out.append(
+                    f"- {folder.name} seed {seed}, {SUBJECT} vs {model} "
+                    f"(T = {m['matched'][model]['temperature']:g}): " + "; ".join(parts)
+                )
+    return "\n".join(out) + "\n"
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: python benchmarks/matched_summary.py FOLDER [FOLDER ...]")
-    print(summary([Path(a) for a in sys.argv[1:]]), end="")
+    args = sys.argv[1:]
+    show_p = "--p" in args
+    folders = [Path(a) for a in args if a != "--p"]
+    if not folders:
+        sys.exit("usage: python benchmarks/matched_summary.py [--p] FOLDER [FOLDER ...]")
+    print(summary(folders), end="")
+    if show_p:
+        print("\n" + p_values(folders), end="")

@@ -244,6 +244,7 @@ def _panels(keys: list[str], statistic: str) -> list[tuple[str, str]]:
     distribution metric against the temperature."""
     order = statistic.split("-")[-1]
     pairs = [(statistic, f"BLEU-{order}"), ("distinct-4", "MSE")]
+    pairs += [(f"Self-BLEU-{n}", f"BLEU-{n}") for n in ("2", "3") if n != order]  # text's orders
     pairs += [(TEMPERATURE, k) for k in keys if k.startswith(("C2ST accuracy", "Frechet",
               "coverage", "copied ")) or k == NLL]  # fmt: skip
     return [(x, y) for x, y in pairs if (x == TEMPERATURE or x in keys) and y in keys]

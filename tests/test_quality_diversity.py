@@ -18,6 +18,7 @@ from seqgan_music.music.features import N_FEATURES, melody_features
 from seqgan_music.quality_diversity import (
     DEFAULT_TEMPERATURES,
     SampleCache,
+    _panels,
     match_temperature,
     parse_temperatures,
 )
@@ -126,4 +127,7 @@ def test_the_matched_test_runs_on_text(tmp_path: Path, monkeypatch: pytest.Monke
         assert 0 <= metrics["C2ST accuracy"][model] <= 1
         assert metrics["Frechet distance"][model] >= 0 and metrics["held-out NLL"][model] > 0
     assert (tmp_path / "eval" / "quality_diversity.png").is_file()
+    keys = list(matched["curves"][0])  # text's panels: each BLEU order against its Self-BLEU
+    assert ("Self-BLEU-2", "BLEU-2") in _panels(keys, "Self-BLEU-4")
+    assert ("distinct-4", "MSE") not in _panels(keys, "Self-BLEU-4")
     assert report.markdown.index("Matched diversity") < report.markdown.index("temperature 1")
