@@ -28,9 +28,10 @@ def _fmt(values: list[float]) -> str:
     arr = np.asarray([v for v in values if v is not None], dtype=float)
     if not len(arr):
         return "-"
-    sd = arr.std(ddof=1) if len(arr) > 1 else 0.0
     digits = 2 if abs(arr.mean()) >= 10 else 3
-    return f"{arr.mean():.{digits}f} ± {sd:.{digits}f}"
+    if len(arr) == 1:  # one seed: no spread to show
+        return f"{arr[0]:.{digits}f}"
+    return f"{arr.mean():.{digits}f} ± {arr.std(ddof=1):.{digits}f}"
 
 
 def _wins(rows: list[dict], metric: str, model: str) -> bool | None:
