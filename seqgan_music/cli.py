@@ -603,6 +603,12 @@ def train(
 @click.option(
     "--score", is_flag=True, help="Also engrave the score: .pdf and -score.png (LilyPond)."
 )
+@click.option(
+    "--guard",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of training tunes (MIDI): a --form tune copying 2+ bars of one is drawn again.",
+)
 @friendly_errors
 @runtime_options
 def compose(
@@ -626,6 +632,7 @@ def compose(
     mode: str | None,
     metre: str | None,
     score: bool,
+    guard: Path | None,
     runtime: Any,
 ) -> None:
     """Compose new tunes (or text) from a trained checkpoint (fp32 unless --precision says)."""
@@ -659,6 +666,7 @@ def compose(
             mode=mode,
             metre=metre,
             score=score,
+            guard=guard,
             runtime=runtime,
         )
     # stderr: a text model's samples on stdout stay clean to pipe

@@ -99,7 +99,9 @@ def test_a_missing_tool_names_its_debian_package(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "apt-get install lilypond" in result.output
 
 
-@pytest.mark.parametrize("args", [["--metre", "6/8"], ["--form", "AABB"], ["--score"]])
+@pytest.mark.parametrize(
+    "args", [["--metre", "6/8"], ["--form", "AABB"], ["--score"], ["--guard", "."]]
+)
 def test_the_paper_encoding_says_to_use_beat(tmp_path, args):
     result = run_cli("compose", "--checkpoint", PAPER, "--out", tmp_path / "t.mid", *args)
     assert result.exit_code == 1
@@ -121,6 +123,8 @@ def test_the_paper_encoding_takes_key_and_mode(tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (["--key", "H"], "--key"), (["--mode", "dorian"], "--mode needs --key"),
     (["--metre", "7/5"], "--metre"), (["--form", "AABB", "--length", "64"], "--bars"),
+    (["--guard", "."], "--guard checks whole tunes in a form"),
+    (["--form", "AB", "--guard", "nowhere"], "--guard nowhere: no MIDI tunes"),
 ])  # fmt: skip
 def test_bad_requests_are_one_line_errors(tmp_path, args, message):
     result = run_cli("compose", "--checkpoint", BEAT, "--out", tmp_path / "t.abc", *args)
@@ -133,3 +137,35 @@ def test_fraction_free_abc_durations(tmp_path):
     _compose(tmp_path, "t.abc", "--form", "AABB", "--metre", "6/8", "--seed", "2")
     stream = music21.converter.parse(tmp_path / "t.abc")
     assert all((Fraction(n.quarterLength) * 4).denominator == 1 for n in stream.flatten().notes)
+
+
+def test_the_guard_draws_a_tune_again_when_it_copies_a_training_tune(tmp_path):
+    (tmp_path / "train").mkdir()
+    args = ("--form", "AABB", "--bars", "4", "--seed", "5")
+    _compose(tmp_path, "train/copied.mid", *args)  # the "training tune": the same draw
+    result = _compose(tmp_path, "t.mid", *args, "--guard", tmp_path / "train")
+    assert "drawn again 1x: copied 2+ bars of a training tune" in result.output
+    first = pretty_midi.PrettyMIDI(str(tmp_path / "train" / "copied.mid")).instruments[0].notes
+    again = pretty_midi.PrettyMIDI(str(tmp_path / "t.mid")).instruments[0].notes
+    assert [n.pitch for n in first] != [n.pitch for n in again]
+
+
+def test_the_paper_encoding_warns_of_a_retimed_primer_and_plays_through_fluidsynth(tmp_path):
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(0)
+    for i in range(16):  # eighth notes of 0.25 s: the paper's grid has a pitch every 0.4 s
+        inst.notes.append(pretty_midi.Note(90, 60 + 2 * (i % 4), 0.25 * i, 0.25 * (i + 1)))
+    pm.instruments.append(inst)
+    pm.write(str(tmp_path / "eighths.mid"))
+    result = run_cli("compose", "--checkpoint", PAPER, "--out", tmp_path / "t.mid", "--primer",
+                     tmp_path / "eighths.mid", "--primer-steps", "8", "--wav", "--png",
+                     "--seed", "0", "--threads", "1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # 8 steps of 0.4 s hold 13 of the primer's notes (onsets before 3.2 s); at most 8 survive
+    assert "of its 13 notes in the first 8 steps survive" in result.output
+    import wave
+
+    with wave.open(str(tmp_path / "t.wav")) as w:  # FluidSynth's stereo 44.1 kHz, not the sine
+        assert (w.getnchannels(), w.getframerate()) == (2, 44100)
+        assert max(w.readframes(w.getnframes())) > 0
+    assert (tmp_path / "t.png").read_bytes().startswith(b"\x89PNG")

@@ -183,6 +183,8 @@ def _composition(
     summary = f"{len(tokens)} steps, {seconds:.1f} s, {span}"
     if tune.get("seed") is not None:  # beat tunes: how to make this one again
         summary += f", {tune['key']}, {tune['metre']}, seed {tune['seed']}"
+    if tune.get("rejected"):  # the plagiarism guard's redraws
+        summary += f" (drawn again {tune['rejected']}x: copied 2+ bars of a training tune)"
     info = {"seconds": seconds, "lowest": lowest, "highest": highest, **tune}
     return Composition(tokens, path, extras=extras, summary=summary, info=info)
 

@@ -36,6 +36,7 @@ class MusicOptions:
     mode: str | None = None  # major, minor, dorian, mixolydian (with key; default major)
     metre: str | None = None  # a time signature, 6/8 (beat encoding)
     score: bool = False  # also engrave the score: .pdf and -score.png through LilyPond
+    guard: str | Path | None = None  # a folder of training tunes: --form tunes copy no 2 bars
 
 
 def checked_rendering(program: object, velocity: object, qpm: object = 120.0) -> tuple:

@@ -15,7 +15,8 @@ Per tune, from its notes (start, end, MIDI pitch) in grid steps and its bar leng
 - `groove_consistency`: MusPy's definition, 1 - mean Hamming distance between consecutive bars'
   onset patterns / bar length;
 - plagiarism: `longest_copy` (the longest run of tokens shared with any training tune, in bars)
-  and `copied_2_bars` (1 when that run is 2 bars or more).
+  and `copied_2_bars` (1 when that run is 2 bars or more). Beat tunes are composed with the
+  plagiarism guard (music.beat.form): `guard_rejected` is how many draws it threw away per tune.
 """
 
 from __future__ import annotations
@@ -146,9 +147,12 @@ def _is_beat(tokenizer: Any) -> bool:
     return hasattr(tokenizer, "bar_steps")
 
 
-def composed_tunes(model: Any, num: int, seed: int) -> list[dict[str, Any]]:
-    """`num` tunes of TUNE_BARS bars: beat models AABB (parts of a quarter of them, cadences),
-    paper models plain sampling (4 steps a bar: the paper's grid writes no form)."""
+def composed_tunes(
+    model: Any, num: int, seed: int, guard: CopyFinder | None = None
+) -> list[dict[str, Any]]:
+    """`num` tunes of TUNE_BARS bars: beat models AABB (parts of a quarter of them, cadences,
+    `guard` the plagiarism guard of compose_form), paper models plain sampling (4 steps a bar:
+    the paper's grid writes no form)."""
     from seqgan_music.music.beat.encoding import beat_tokens_to_notes
     from seqgan_music.music.beat.form import FormRequest, compose_form
 
@@ -160,13 +164,15 @@ def composed_tunes(model: Any, num: int, seed: int) -> list[dict[str, Any]]:
     request = FormRequest("AABB", TUNE_BARS // 4, tok.time_signature, None, None)
     out = []
     for i in range(num):
-        parts, _, _ = compose_form(model, request, seed=seed + i)
+        tune = compose_form(model, request, seed=seed + i, guard=guard)
+        parts = tune.parts
         played = np.concatenate([parts[label] for label in request.form])
         a, b = (_bars(beat_tokens_to_notes(parts[x]), len(parts[x]), bar) for x in "AB")
         out.append({"tokens": played, "notes": beat_tokens_to_notes(played), "bar": bar,
                     "total": len(played), "a_b_similarity": section_similarity(a, b),
                     "bars_per_part_ok": float(all(len(p) == request.bars * bar
-                                                  for p in parts.values()))})  # fmt: skip
+                                                  for p in parts.values())),
+                    "guard_rejected": float(tune.rejected)})  # fmt: skip
     return out
 
 
@@ -205,7 +211,8 @@ def score_tunes(tunes: list[dict[str, Any]], finder: CopyFinder | None) -> dict[
     rows = []
     for t in tunes:
         row = tune_scores(t["notes"], t["total"], t["bar"])
-        row.update({k: t[k] for k in ("a_b_similarity", "bars_per_part_ok") if k in t})
+        row.update({k: t[k] for k in ("a_b_similarity", "bars_per_part_ok", "guard_rejected")
+                    if k in t})  # fmt: skip
         if finder is not None:
             row.update(copy_scores(finder, t["tokens"], t["bar"]))
         rows.append(row)
@@ -234,7 +241,10 @@ def evaluate_tunes(models: list[tuple[str, Any]], data: Any, num: int = 100, see
         if kind not in finders:
             training = [t["tokens"] for t in real_tunes(seen, model.tokenizer, None)]
             finders[kind] = (CopyFinder(training), model.tokenizer)
-        columns[name] = score_tunes(composed_tunes(model, num, seed), finders[kind][0])
+        # beat tunes are composed with the plagiarism guard (compose --guard): a tune copying 2+
+        # bars of a train/valid tune is drawn again; `guard_rejected` counts the redraws per tune
+        guard = finders[kind][0] if kind == "beat" else None
+        columns[name] = score_tunes(composed_tunes(model, num, seed, guard), finders[kind][0])
     for kind, (finder, tok) in finders.items():
         columns[f"real ({kind})"] = score_tunes(real_tunes(tests, tok, TUNE_BARS), finder)
     metrics = list(dict.fromkeys(k for c in columns.values() for k in c))

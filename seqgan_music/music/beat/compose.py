@@ -57,15 +57,20 @@ def compose_beat(
         if bars < 1:
             raise SeqGANMusicError(f"--bars must be at least 1, not {bars}")
         request = FormRequest(music.form.upper(), bars, metre, tonic, mode)
+        guard = None if music.guard is None else training_guard(music.guard, codec)
         results = []
         for i, path in enumerate(out_paths):
             seed = base_seed + i
-            parts, pc, found = compose_form(model, request, seed=seed,
-                                            temperature=options.temperature)  # fmt: skip
-            score = _score(codec, parts, request.form, bars, metre, pc, found, seed, qpm)
-            played = np.concatenate([parts[label] for label in request.form])
+            tune = compose_form(model, request, seed=seed, temperature=options.temperature,
+                                guard=guard)  # fmt: skip
+            score = _score(codec, tune.parts, request.form, bars, metre, tune.tonic_pc,
+                           tune.mode, seed, qpm)  # fmt: skip
+            played = np.concatenate([tune.parts[label] for label in request.form])
             results.append(_write(codec, played, score, path, qpm, music, 0))
+            results[-1]["rejected"] = tune.rejected
         return results
+    if music.guard is not None:
+        raise SeqGANMusicError("--guard checks whole tunes in a form: give --form too")
     bars, length, primer = music.bars, options.length, music.primer
     prefix = None
     if primer is not None:  # the primer's own metre decides the bar length
@@ -92,6 +97,16 @@ def compose_beat(
             _write(codec, row, score, path, qpm, music, 0 if prefix is None else len(prefix))
         )
     return results
+
+
+def training_guard(folder: str | Path, codec: Any) -> Any:
+    """The plagiarism guard: a CopyFinder of every MIDI tune under `folder`, in the codec's grid."""
+    from seqgan_music.music.whole_tunes import CopyFinder, real_tunes
+
+    paths = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in (".mid", ".midi"))
+    if not paths:
+        raise SeqGANMusicError(f"--guard {folder}: no MIDI tunes (.mid) there")
+    return CopyFinder([t["tokens"] for t in real_tunes(paths, codec, None)])
 
 
 def _found_key(row: np.ndarray) -> tuple[int, str]:

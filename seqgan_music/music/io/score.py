@@ -228,15 +228,21 @@ def write_musicxml(score: Score, path: str | Path) -> Path:
 def analyse_key(notes: list[Note]) -> tuple[int, str]:
     """The key of some notes by music21's Krumhansl-Schmuckler analysis: (tonic pitch class,
     'major' or 'minor'); C major when there are no notes."""
-    import music21
-
     if not notes:
         return 0, "major"
+    found = music21_key(notes)
+    return found.tonic.pitchClass, "minor" if found.mode == "minor" else "major"
+
+
+def music21_key(notes: list[Note]) -> Any:
+    """music21's Krumhansl-Schmuckler key of some notes (its `alternateInterpretations` the next
+    best keys); a step counts as a quarter note, durations weigh the pitch classes."""
+    import music21
+
     stream = music21.stream.Stream()
     for s, e, p in notes:
         stream.insert(s, music21.note.Note(p, quarterLength=max(e - s, 1)))
-    found = stream.analyze("key")
-    return found.tonic.pitchClass, "minor" if found.mode == "minor" else "major"
+    return stream.analyze("key")
 
 
 SHARP_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")

@@ -25,7 +25,7 @@ def compose_paper(
     """Sample and write one MIDI per path (`options`: core.domain.ComposeOptions, `music`:
     music.options.MusicOptions), with .wav previews and piano rolls if asked; returns per tune
     its tokens, path, seconds, pitch range and extra files."""
-    from seqgan_music.music.paper.tunes import write_wav
+    from seqgan_music.music.io.tools import midi_to_wav
     from seqgan_music.music.render import write_piano_roll_png
 
     _refuse_beat_only(music, paths)
@@ -55,10 +55,12 @@ def compose_paper(
                                       qpm=music.tempo, restrike=music.restrike)  # fmt: skip
         atomic_write(path, tune.write)
         extras = []
-        if music.wav:
-            extras.append(write_wav(row, path.with_suffix(".wav"), step_seconds=step))
-        if music.png:
-            extras.append(write_piano_roll_png(row, path.with_suffix(".png"), step))
+        if music.wav:  # FluidSynth plays the MIDI just written, as the beat path does
+            extras.append(midi_to_wav(path, path.with_suffix(".wav")))
+        if music.png:  # a bar is STEPS_PER_BAR steps (4/4); the red line ends the primer
+            extras.append(write_piano_roll_png(
+                row, path.with_suffix(".png"), step, bar_seconds=STEPS_PER_BAR * step,
+                mark_seconds=len(prefix) * step if prefix else None))  # fmt: skip
         pitches = token_to_pitch(row[row != REST])
         low, high = (int(pitches.min()), int(pitches.max())) if len(pitches) else (None, None)
         results.append({"tokens": row, "path": path, "seconds": len(row) * step, "lowest": low,
@@ -69,7 +71,8 @@ def compose_paper(
 def _refuse_beat_only(music: Any, paths: list[Path]) -> None:
     """What the paper's grid (a pitch a quarter note, 4/4) cannot write: a one-line error."""
     asked = [flag for flag, on in (
-        ("--form", music.form is not None), ("--score", music.score),
+        ("--form", music.form is not None), ("--guard", music.guard is not None),
+        ("--score", music.score),
         (f"--out {paths[0].suffix}", paths[0].suffix.lower() not in (".mid", ".midi")),
         (f"--metre {music.metre}", music.metre not in (None, "4/4")),
     ) if on]  # fmt: skip
@@ -117,7 +120,7 @@ def _primer_prefix(model: Model, music: Any, step_seconds: float, length: int) -
         if music.primer_steps is not None:
             raise SeqGANMusicError("--primer-steps needs --primer (the tune to continue)")
         return None
-    from seqgan_music.music.paper.tunes import read_primer
+    from seqgan_music.music.paper.tunes import primer_notes_kept, read_primer
 
     default = max(1, min(length // 4, model.config.generator.seq_len))
     steps = default if music.primer_steps is None else music.primer_steps
@@ -125,4 +128,14 @@ def _primer_prefix(model: Model, music: Any, step_seconds: float, length: int) -
         raise SeqGANMusicError(
             f"--primer-steps must be 1..{length - 1} (below --length), not {steps}"
         )
-    return [int(t) for t in read_primer(music.primer, steps, step_seconds=step_seconds)]
+    tokens = read_primer(music.primer, steps, step_seconds=step_seconds)
+    kept, total = primer_notes_kept(music.primer, tokens, step_seconds)
+    if kept < total:  # the paper's grid re-times a primer: say how much of it is left
+        warnings.warn(
+            f"--primer {Path(music.primer).name}: {kept} of its {total} notes in the first "
+            f"{steps} steps survive the paper encoding's grid (a pitch every {step_seconds:g} s); "
+            "a model trained with --encoding beat keeps its rhythm",
+            SeqGANMusicWarning,
+            stacklevel=2,
+        )
+    return [int(t) for t in tokens]

@@ -90,6 +90,24 @@ def read_primer(path: str | Path, steps: int, step_seconds: float = 0.4) -> np.n
     return tokens
 
 
+def primer_notes_kept(path: str | Path, tokens: np.ndarray, step_seconds: float) -> tuple[int, int]:
+    """(notes the primer's tokens still strike, notes the primer has in the time they cover): a
+    pitch every step merges neighbours and drops notes shorter than a step."""
+    t = np.asarray(tokens, dtype=np.int64)
+    kept = int(np.sum((t != REST) & np.r_[True, t[1:] != t[:-1]]))
+    span = len(t) * step_seconds
+    if is_abc(path):
+        from seqgan_music.music.io.abc import read_abc_notes
+
+        notes = next((n for _, n, _ in read_abc_notes(path) if n is not None), None)
+        starts = [] if notes is None else notes["starts"]
+    else:
+        tracks, end, _ = midi.read_midi_file(path)
+        track = checked_melody_track(tracks, end, None)
+        starts = tracks[track]["starts"] if track >= 0 else []
+    return kept, int(np.sum(np.asarray(starts, dtype=np.float64) < span - 1e-9))
+
+
 def midi_to_tokens_info(
     pm: Any, step_seconds: float = 0.4, track: int | None = None
 ) -> tuple[np.ndarray, dict[str, Any]]:
