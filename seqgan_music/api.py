@@ -11,6 +11,7 @@ composition, evaluation, the domains' own modules); this one names them in one p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -189,9 +190,11 @@ def run_oracle_experiment(
 def evaluate_tunes(
     checkpoints: list[str | Path], *, data: str | None, names: list[str] | None = None,
     num: int = 100, seed: int = 0, runtime: Runtime | None = None,
+    temperatures: Sequence[float] | None = None,
 ) -> str:  # fmt: skip
     """Whole-tune metrics of each checkpoint's tunes and the real ones (a markdown table); the
-    models' domain must offer them (music)."""
+    models' domain must offer them (music). `temperatures`: each model composes at the one whose
+    notes per bar match the valid split's real tunes (else at 1)."""
     if data is None:
         raise SeqGANMusicError("--tunes needs --data: a folder with train/, valid/ and test/")
     models = [load_checkpoint(c, runtime=runtime) for c in checkpoints]
@@ -199,4 +202,4 @@ def evaluate_tunes(
     scorer = getattr(get_domain(models[0].domain), "evaluate_tunes", None)
     if scorer is None or len({m.domain for m in models}) > 1:
         raise SeqGANMusicError("--tunes scores music models only, one domain at a time")
-    return scorer(list(zip(names, models)), data, num=num, seed=seed)
+    return scorer(list(zip(names, models)), data, num=num, seed=seed, temperatures=temperatures)

@@ -730,7 +730,8 @@ def _report_pieces(pieces: list[Any]) -> None:
     show_default=True,
     metavar="T1,T2,...|default|off",
     help="The matched-diversity test: every model over this temperature grid, the others matched "
-    "to --subject's diversity on the valid split, scored on test (default: 0.5..1.3).",
+    "to --subject's diversity on the valid split, scored on test (default: 0.5..1.3). With "
+    "--tunes: each model at the one matching the valid tunes' notes per bar.",
 )
 @click.option("--subject", default=None, help="The model the others are matched to (a --name; "
               "default: the last checkpoint).")  # fmt: skip
@@ -757,7 +758,8 @@ def evaluate(
         raise click.BadParameter("give one --name per --checkpoint", param_hint="--name")
     if tunes:
         click.echo(api.evaluate_tunes(list(checkpoints), data=data, names=list(names) or None,
-                                      num=num_samples, seed=seed, runtime=runtime))  # fmt: skip
+                                      num=num_samples, seed=seed, runtime=runtime,
+                                      temperatures=_parse_temperatures(temperatures)))  # fmt: skip
         return
     report = api.evaluate(
         list(checkpoints),

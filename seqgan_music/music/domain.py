@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -49,11 +49,19 @@ class MusicDomain(DomainBase):
     tokenizer = "midi-pitch"
     PRESETS: Mapping[str, Preset] = PRESETS
 
-    def evaluate_tunes(self, models: list, data: str, *, num: int, seed: int) -> str:
+    def evaluate_tunes(
+        self,
+        models: list,
+        data: str,
+        *,
+        num: int,
+        seed: int,
+        temperatures: Sequence[float] | None = None,
+    ) -> str:
         """Whole-tune metrics (`evaluate --tunes`): music/whole_tunes.py."""
         from seqgan_music.music.whole_tunes import evaluate_tunes
 
-        return evaluate_tunes(models, data, num=num, seed=seed)
+        return evaluate_tunes(models, data, num=num, seed=seed, temperatures=temperatures)
 
     def claims(self, source: str, tokenizer: str | None) -> bool:
         """Tune sources, with no tokenizer named or one of the music encodings' tokenizers."""

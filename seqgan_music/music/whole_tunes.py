@@ -148,7 +148,7 @@ def _is_beat(tokenizer: Any) -> bool:
 
 
 def composed_tunes(
-    model: Any, num: int, seed: int, guard: CopyFinder | None = None
+    model: Any, num: int, seed: int, guard: CopyFinder | None = None, temperature: float = 1.0
 ) -> list[dict[str, Any]]:
     """`num` tunes of TUNE_BARS bars: beat models AABB (parts of a quarter of them, cadences,
     `guard` the plagiarism guard of compose_form), paper models plain sampling (4 steps a bar:
@@ -158,13 +158,13 @@ def composed_tunes(
 
     tok = model.tokenizer
     if not _is_beat(tok):
-        rows = model.sample(num, length=TUNE_BARS * 4, seed=seed)
+        rows = model.sample(num, length=TUNE_BARS * 4, seed=seed, temperature=temperature)
         return [{"tokens": r, "notes": _paper_notes(r), "bar": 4, "total": len(r)} for r in rows]
     bar = tok.bar_steps
     request = FormRequest("AABB", TUNE_BARS // 4, tok.time_signature, None, None)
     out = []
     for i in range(num):
-        tune = compose_form(model, request, seed=seed + i, guard=guard)
+        tune = compose_form(model, request, seed=seed + i, guard=guard, temperature=temperature)
         parts = tune.parts
         played = np.concatenate([parts[label] for label in request.form])
         a, b = (_bars(beat_tokens_to_notes(parts[x]), len(parts[x]), bar) for x in "AB")
@@ -219,10 +219,32 @@ def score_tunes(tunes: list[dict[str, Any]], finder: CopyFinder | None) -> dict[
     return summarise(rows)
 
 
-def evaluate_tunes(models: list[tuple[str, Any]], data: Any, num: int = 100, seed: int = 0) -> str:
+SELECT_SEED = 1_000_003  # the tunes that choose a temperature are not the ones scored
+
+
+def matched_temperature(
+    model: Any, temperatures: Sequence[float], target: float, num: int, seed: int,
+    guard: CopyFinder | None = None,
+) -> float:  # fmt: skip
+    """The temperature whose composed tunes' notes per bar come closest to `target` (the valid
+    split's real tunes' figure): chosen on valid, never on test."""
+    gaps = []
+    for t in temperatures:
+        tunes = composed_tunes(model, num, seed + SELECT_SEED, guard, temperature=t)
+        gaps.append(abs(float(np.mean([len(u["notes"]) / (u["total"] / u["bar"])
+                                       for u in tunes])) - target))  # fmt: skip
+    return float(temperatures[int(np.argmin(gaps))])
+
+
+def evaluate_tunes(
+    models: list[tuple[str, Any]], data: Any, num: int = 100, seed: int = 0,
+    temperatures: Sequence[float] | None = None,
+) -> str:  # fmt: skip
     """A markdown table: each model's composed tunes and the test split's real openings (per
     encoding), plagiarism against the train and valid splits' tunes. `data`: a folder with
-    train/, valid/ and test/ MIDI folders (Nottingham's)."""
+    train/, valid/ and test/ MIDI folders (Nottingham's). With `temperatures`, each model
+    composes at the one of them whose notes per bar match the valid split's real tunes best
+    (row `temperature`); else at 1."""
     from pathlib import Path
 
     from seqgan_music.errors import SeqGANMusicError
@@ -234,6 +256,7 @@ def evaluate_tunes(models: list[tuple[str, Any]], data: Any, num: int = 100, see
         )
     seen = sorted((root / "train").glob("*.mid")) + sorted((root / "valid").glob("*.mid"))
     tests = sorted((root / "test").glob("*.mid"))
+    valids = sorted((root / "valid").glob("*.mid"))
     columns: dict[str, dict[str, float]] = {}
     finders: dict[str, tuple[CopyFinder, Any]] = {}
     for name, model in models:
@@ -244,7 +267,13 @@ def evaluate_tunes(models: list[tuple[str, Any]], data: Any, num: int = 100, see
         # beat tunes are composed with the plagiarism guard (compose --guard): a tune copying 2+
         # bars of a train/valid tune is drawn again; `guard_rejected` counts the redraws per tune
         guard = finders[kind][0] if kind == "beat" else None
-        columns[name] = score_tunes(composed_tunes(model, num, seed, guard), finders[kind][0])
+        temperature = 1.0
+        if temperatures:
+            target = score_tunes(real_tunes(valids, model.tokenizer, TUNE_BARS), None)
+            temperature = matched_temperature(model, temperatures, target["notes_per_bar"], num,
+                                              seed, guard)  # fmt: skip
+        tunes = composed_tunes(model, num, seed, guard, temperature=temperature)
+        columns[name] = {"temperature": temperature, **score_tunes(tunes, finders[kind][0])}
     for kind, (finder, tok) in finders.items():
         columns[f"real ({kind})"] = score_tunes(real_tunes(tests, tok, TUNE_BARS), finder)
     metrics = list(dict.fromkeys(k for c in columns.values() for k in c))

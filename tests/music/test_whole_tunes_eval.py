@@ -67,5 +67,9 @@ def test_evaluate_tunes_end_to_end(tmp_path):
     for row in ("ends_on_tonic", "recurring_bars", "groove_consistency", "copied_2_bars"):
         assert f"| {row} |" in result.output
     assert "| ends_on_tonic | 1.000 |" in result.output  # the cadence is asked for
+    result = run_cli("evaluate", "--tunes", "--checkpoint", beat, "--data", tmp_path / "data",
+                     "--num", "2", "--threads", "1", "--temperatures", "0.5,3")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "| temperature | 0.500 |" in result.output or "| temperature | 3.000 |" in result.output
     result = run_cli("evaluate", "--tunes", "--checkpoint", beat, "--data", tmp_path)
     assert result.exit_code == 1 and "train/, valid/ and test/" in result.output
