@@ -49,3 +49,15 @@ def test_the_guard_draws_again_until_no_copy(model):
     given_up = compose_form(model, request, seed=3, guard=_Everything(), tries=3)
     assert given_up.rejected == 2  # bounded: the last draw is kept and says so
     assert given_up.copied_steps == 4 * 4 * 16
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_parts_after_a_keep_to_one_key_s_scale(model, seed):
+    """Without --key the B part's note-ons keep to the scale of the key found in the A part: its
+    pitch classes fit one major or minor scale (with the raised leading note)."""
+    from seqgan_music.music.io.score import MODE_STEPS
+
+    tune = compose_form(model, FormRequest("AABB", 4, (4, 4), None, None), seed=seed)
+    pcs = {p % 12 for _, _, p in beat_tokens_to_notes(tune.parts["B"])}
+    assert pcs and any(pcs <= {(t + s) % 12 for s in MODE_STEPS[m]}
+                       for t in range(12) for m in ("major", "minor"))  # fmt: skip

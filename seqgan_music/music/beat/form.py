@@ -7,7 +7,8 @@ first step may only strike the cadence note (the tonic, or the dominant for a ha
 part of AB and ABAB), the rest may only hold it or strike it again, so the part ends on it. A part
 never opens with a hold (it would tie over the repeat sign). With `--key` every note-on of the tune
 is limited to the mode's scale; without it each part's body is sampled first and music21's key of
-the tune as played so far decides the part's cadence (only the cadence is constrained). An optional
+the tune as played so far decides the part's cadence, and the parts after A keep to the scale of
+the A part's key (no drift to another key; the in-mode rate). An optional
 plagiarism guard draws a tune again while it copies 2 bars or more of a training tune.
 """
 
@@ -149,6 +150,7 @@ def _compose_once(
     base = np.ones(BEAT_VOCAB_SIZE, dtype=bool) if tonic is None else scale_mask(tonic, mode)
     parts: dict[str, np.ndarray] = {}
     played: list[int] = []
+    first_key: tuple[int, str] | None = None  # the A part's key, found by music21
     calls = 0
     for label in request.form:
         if label in parts:
@@ -161,6 +163,8 @@ def _compose_once(
             # The A part's key alone missed the whole tune's tonic in ~4 tunes of 10.
             body = length - max(1, bar // 2)
             mask = np.ones((len(played) + body, BEAT_VOCAB_SIZE), dtype=bool)
+            if first_key is not None:  # after the A part, its key's scale: no drift away
+                mask[len(played) :] &= scale_mask(*first_key)
             mask[len(played), HOLD] = False
             head = model.sample(1, length=len(played) + body, temperature=temperature,
                                 seed=_seed(seed, calls), prefix=played or None,
@@ -179,4 +183,6 @@ def _compose_once(
         calls += 1
         parts[label] = tokens[len(played) :]
         played += parts[label].tolist()
+        if request.tonic_pc is None and first_key is None and mode is not None:
+            first_key = (int(tonic), str(mode))
     return FormedTune(parts, int(tonic), str(mode))
