@@ -961,6 +961,10 @@ def data_info(
     corpus = api.data_summary(data, seed=seed, progress=True, encoding=encoding,
                               max_file_mb=max_file_mb, parse_timeout=parse_timeout)  # fmt: skip
     click.echo(corpus.summary)
+    from seqgan_music.music.conditions import describe
+
+    for line in describe(corpus.manifest):
+        click.echo(line)
     skipped = corpus.manifest.get("skipped", [])
     for entry in skipped[:20]:
         click.echo(f"  skipped {entry['file']}: {entry['reason']}")

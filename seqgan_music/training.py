@@ -58,7 +58,47 @@ def build_config(
     """The preset of this dataset's domain, sized to it, with TrainConfig fields overridden."""
     domain = get_domain(dataset.domain)
     config = preset_config(domain, preset, dataset.tokenizer.vocab_size, dataset.seq_len)
-    return config.with_train(**(overrides or {}))
+    return with_conditions(config.with_train(**(overrides or {})), dataset)
+
+
+def with_conditions(config: SeqGANConfig, dataset: Dataset) -> SeqGANConfig:
+    """With `conditions = on`, G gets one start token per condition the dataset names; a corpus
+    that names fewer than two has nothing to condition on (a one-line error)."""
+    if config.train.conditions == "off":
+        return replace(config, generator=replace(config.generator, conditions=1))
+    names = dataset.condition_names
+    if len(names) < 2:
+        raise ConfigError(
+            f"conditions=on: this corpus names {len(names)} condition(s)"
+            + (f" ({names[0]})" if names else "")
+            + "; conditions need at least two (music: --encoding beat names each tune's metre "
+            "and mode, unless its windows are transposed copies)"
+        )
+    return replace(config, generator=replace(config.generator, conditions=len(names)))
+
+
+def condition_metadata(dataset: Dataset) -> dict[str, Any]:
+    """What a conditioned checkpoint records of its conditions: id -> name, and the training
+    windows of each (compose's choice when a request leaves part of the condition open)."""
+    counts = np.bincount(dataset.conditions["train"], minlength=len(dataset.condition_names))
+    return {"names": list(dataset.condition_names), "train_windows": counts.tolist()}
+
+
+def _train_conditions(dataset: Dataset, config: SeqGANConfig, run: RunMetadata) -> Any:
+    """The training windows' condition ids for a conditioned config (None otherwise), checked
+    against the names a resumed or branched checkpoint was trained with."""
+    if config.generator.conditions == 1:
+        return None
+    if not dataset.conditions or len(dataset.condition_names) != config.generator.conditions:
+        raise ConfigError(
+            f"the checkpoint's generator has {config.generator.conditions} conditions; this "
+            f"corpus names {len(dataset.condition_names)}"
+        )
+    saved = run.extra.get("conditions", {}).get("names")
+    if saved is not None and list(saved) != list(dataset.condition_names):
+        raise ConfigError(f"the checkpoint was trained on conditions {', '.join(saved)}; this "
+                          f"corpus names {', '.join(dataset.condition_names)}")  # fmt: skip
+    return torch.as_tensor(dataset.conditions["train"], dtype=torch.long)
 
 
 # samples scored per unit for the validation scores (common seed): enough that the round kept by
@@ -72,22 +112,32 @@ def validation_name(score: str) -> str:
     return f"valid_{score.lower().replace('-', '')}"
 
 
-def validation_metrics(dataset: Dataset, valid: torch.Tensor) -> Callable[[Generator], dict]:
+def validation_metrics(
+    dataset: Dataset, valid: torch.Tensor, conditions: torch.Tensor | None = None
+) -> Callable[[Generator], dict]:
     """Held-out NLL of G, and the domain's cheap scores (music: BLEU-4, MSE; text: BLEU-2/3/4) of
     a few hundred samples against the valid split: how settings are chosen, and what the
-    learning curve shows."""
+    learning curve shows. A conditioned G (`conditions`: the valid windows' ids) reads each
+    window under its own condition and samples under ids drawn as the valid windows' are."""
     domain = get_domain(dataset.domain)
     references = valid.cpu().numpy()
 
     def evaluate(generator: Generator) -> dict[str, float]:
         was_training = generator.training
         generator.eval()
+        ids = conditions if generator.config.conditions > 1 else None
         with torch.no_grad():
-            nll = torch.cat(
-                [generator.log_probs(chunk).neg().mean(1) for chunk in valid.split(512)]
-            ).mean()
+            nll = torch.cat([
+                generator.log_probs(chunk, 1.0, None if ids is None else ids[k : k + 512])
+                .neg().mean(1)
+                for k, chunk in zip(range(0, len(valid), 512), valid.split(512), strict=True)
+            ]).mean()  # fmt: skip
             rng = torch.Generator(device=valid.device).manual_seed(VALID_SEED)
-            samples = generator.sample(VALID_SAMPLES, rng=rng).cpu().numpy()
+            drawn = None
+            if ids is not None:
+                pick = torch.randint(len(ids), (VALID_SAMPLES,), generator=rng, device=ids.device)
+                drawn = ids[pick]
+            samples = generator.sample(VALID_SAMPLES, rng=rng, conditions=drawn).cpu().numpy()
         generator.train(was_training)
         scores = domain.validation_scores(samples, references, dataset)
         out = {"valid_nll": float(nll)}
@@ -240,10 +290,16 @@ def _train_in(
                     (run_dir / name).unlink(missing_ok=True)
         dataset, run = _dataset(data, req.tokenizer, req.seq_len, req.seed, req.progress,
                                 start_from, req.split_seed, req.domain_options)  # fmt: skip
-        valid = dataset.valid if len(dataset.valid) else dataset.train
+        split = "valid" if len(dataset.valid) else "train"
+        valid = getattr(dataset, split)
         log = MetricsLog(run_dir / "metrics.csv", callback) if main else None
         valid_t = torch.as_tensor(valid, dtype=torch.long)
-        evaluate = validation_metrics(dataset, valid_t.to(torch_device)) if main else None
+        valid_ids = None
+        if split in dataset.conditions:
+            valid_ids = torch.as_tensor(dataset.conditions[split], dtype=torch.long)
+            valid_ids = valid_ids.to(torch_device)
+        evaluate = (validation_metrics(dataset, valid_t.to(torch_device), valid_ids)
+                    if main else None)  # fmt: skip
         # D's held-out accuracy: rank 0 reports it
         kw = dict(device=torch_device, callback=log, evaluate=evaluate,
                   valid_data=valid_t if main else None)  # fmt: skip
@@ -307,10 +363,19 @@ def _trainer(
     if start_from is None:
         assert fresh is not None
         config, preset, data = fresh
-        config = build_config(dataset, preset, overrides) if config is None else (
-            config.with_train(**overrides) if overrides else config)  # fmt: skip
+        config = build_config(dataset, preset, overrides) if config is None else with_conditions(
+            config.with_train(**overrides) if overrides else config, dataset)  # fmt: skip
         metadata = _metadata(dataset, data, run.seed, preset, run.held_out_seed())
-        return SeqGANTrainer(config.with_train(seed=run.seed), train_data, metadata=metadata, **kw)
+        if config.generator.conditions > 1:
+            metadata["conditions"] = condition_metadata(dataset)
+        ids = _train_conditions(dataset, config, run)
+        return SeqGANTrainer(config.with_train(seed=run.seed), train_data, metadata=metadata,
+                             train_conditions=ids, **kw)  # fmt: skip
+    saved = check_models(start_from, read_checkpoint(start_from), ("generator",))
+    if "conditions" in (overrides or {}) and overrides["conditions"] != saved.train.conditions:
+        raise ConfigError("conditions cannot change when a run goes on from a checkpoint: its "
+                          "generator was built with them " + saved.train.conditions)  # fmt: skip
+    kw["train_conditions"] = _train_conditions(dataset, saved, run)
     if not resume and (overrides or {}).get("mode") == "mle":  # the MLE baseline's branch
         return branch_mle(start_from, train_data, overrides=overrides, **kw)
     return SeqGANTrainer.load(start_from, train_data, train_overrides=overrides, **kw)

@@ -169,6 +169,10 @@ class TrainConfig:
     # compiles and when auto does: core/compiling.py); off here so checkpoints written before the
     # field existed load as they ran.
     compile: str = "off"
+    # "on": G starts each window from its condition's start token (the domain names the
+    # conditions and gives every window one, e.g. music's metre and mode; core/trainer.py);
+    # off here so checkpoints written before the field existed load as they ran.
+    conditions: str = "off"
     # With several ranks: send D's gradient buckets as bfloat16 (half the bytes; the sum then
     # rounds to bf16's 8 bits of mantissa), core/distributed.py's GradientExchange.
     grad_bf16: bool = False
@@ -203,6 +207,8 @@ class TrainConfig:
             raise ConfigError(f"precision must be fp32, bf16 or auto, not {self.precision!r}")
         if self.compile not in ("auto", "on", "off"):
             raise ConfigError(f"compile must be auto, on or off, not {self.compile!r}")
+        if self.conditions not in ("on", "off"):
+            raise ConfigError(f"conditions must be on or off, not {self.conditions!r}")
         if any(not n.lstrip("-").isidentifier() for n in selection_metrics(self.select_on)):
             raise ConfigError(f"select_on must be comma-separated metric names, each optionally "
                               f"with a leading '-', not {self.select_on!r}")  # fmt: skip

@@ -46,6 +46,10 @@ class Dataset:
     test: np.ndarray
     tokenizer: Tokenizer
     manifest: dict[str, Any] = field(default_factory=dict)
+    # When the domain names conditions (music: metre and mode): each split's (n,) int64 condition
+    # ids, row for row with its windows, and the name of each id; empty when it names none.
+    conditions: dict[str, np.ndarray] = field(default_factory=dict)
+    condition_names: tuple[str, ...] = ()
 
     @property
     def seq_len(self) -> int:

@@ -62,9 +62,11 @@ class Generator(nn.Module):
         out, _ = self.lstm(self.embedding(self._inputs(tokens, conditions)))  # (B, T, H)
         return self.head(out)
 
-    def log_probs(self, tokens: LongTensor, temperature: float = 1.0) -> Tensor:
+    def log_probs(
+        self, tokens: LongTensor, temperature: float = 1.0, conditions: LongTensor | None = None
+    ) -> Tensor:
         """(B, T): log G(y_t | y_1..y_{t-1}) for every step, of softmax(logits / temperature)."""
-        logits = self(tokens)
+        logits = self(tokens, conditions)
         logp = F.log_softmax(logits / temperature if temperature != 1.0 else logits, dim=-1)
         return logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
 

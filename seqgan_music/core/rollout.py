@@ -56,10 +56,12 @@ def sample_rollouts(
     temperature: float = 1.0,
     rng: torch.Generator | None = None,
     compile: bool | str = False,
+    conditions: LongTensor | None = None,
 ) -> LongTensor:
     """All roll-outs at once: (B, T) -> (T-1, N, B, T); [t-1, n, b] keeps samples[b, :t] and
     continues it with the policy (the n-th independent roll-out of prefix length t). `compile`:
-    the steps run compiled (core.compiling), same draws up to float rounding."""
+    the steps run compiled (core.compiling), same draws up to float rounding. `conditions` (B,):
+    each sample's condition id, whose start token the prefix is read from (None: the one START)."""
     batch, length = samples.shape
     groups, per_group = length - 1, rollout_num * batch  # prefix lengths t = 1..T-1; rows per t
     vocab, device = policy.config.vocab_size, samples.device
@@ -68,7 +70,7 @@ def sample_rollouts(
         table, w_hh = policy.gate_table(), policy.lstm.weight_hh_l0  # (V+1, 4H): input gates
         head, block = head_matrix(policy.head.weight, policy.head.bias, temperature, dtype)
         # Teacher forced: after inputs [START, y_1..y_t] the state is the prefix-t state.
-        x_gates = table[policy._inputs(samples)]  # (B, T, 4H)
+        x_gates = table[policy._inputs(samples, conditions)]  # (B, T, 4H)
         h = c = table.new_zeros(batch, policy.config.hidden_dim)
         hs, cs = [], []
         for k in range(length):
@@ -123,10 +125,13 @@ def rollout_rewards(
     rng: torch.Generator | None = None,
     max_chunk: int | None = None,
     compile: bool | str = False,
+    conditions: LongTensor | None = None,
 ) -> Tensor:
     """Rewards (B, T) of Eq. 4: Q(t) = mean D over `rollout_num` roll-outs from prefix t (t < T),
     Q(T) = D(Y). D is scored in eval mode (dropout off); its mode is restored afterwards.
-    `compile` (True/False or "on"/"off"/"auto"): the roll-out steps run compiled."""
+    `compile` (True/False or "on"/"off"/"auto"): the roll-out steps run compiled. `conditions`
+    (B,): the roll-outs continue each sample under its own condition (G_beta's start token for
+    it); D scores the tokens alone (it is not conditioned)."""
     batch, length = samples.shape
     was_training = discriminator.training
     discriminator.eval()
@@ -141,7 +146,7 @@ def rollout_rewards(
         if length == 1:
             return rewards
         rollouts = sample_rollouts(samples, policy, rollout_num, temperature=temperature, rng=rng,
-                                   compile=compile)  # fmt: skip
+                                   compile=compile, conditions=conditions)  # fmt: skip
         probs = _score(d, rollouts.view(-1, length), pools, tables, max_chunk)
         # (R,) -> (T-1, N, B) -> mean over the N roll-outs -> (B, T-1)
         rewards[:, :-1] = probs.view(length - 1, rollout_num, batch).mean(1).t()
@@ -193,6 +198,7 @@ def rollout_rewards_reference(
     *,
     temperature: float = 1.0,
     rng: torch.Generator | None = None,
+    conditions: LongTensor | None = None,
 ) -> Tensor:
     """The original code's loop: for each roll-out n and prefix length t, re-run the prefix through
     the policy, sample the rest one step at a time, score with D. Slow; for tests and benchmarks."""
@@ -204,7 +210,7 @@ def rollout_rewards_reference(
         for _ in range(rollout_num):
             for t in range(1, length):
                 state = policy.init_state(batch)
-                start = samples.new_full((batch, 1), policy.start_token)
+                start = policy.start_tokens(batch, conditions).unsqueeze(1)  # (B, 1)
                 prefix_in = torch.cat([start, samples[:, :t]], dim=1)  # [START, y_1..y_t]
                 out, state = policy.lstm(policy.embedding(prefix_in), state)
                 logits = policy.head(out[:, -1])  # distribution of y_{t+1}

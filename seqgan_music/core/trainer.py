@@ -8,6 +8,14 @@ Exact resume: every unit draws all its randomness (shuffles, samples, roll-outs,
 generators seeded by (seed, phase, step), so a run cut anywhere and resumed from its checkpoint
 repeats the uninterrupted run bit for bit on CPU. The caller's global RNG state is left untouched.
 
+Conditions: with `config.generator.conditions` = C > 1 every positive has a condition id (a
+domain names them: a metre and mode, say). MLE reads each window from its condition's start
+token; the adversarial phase draws the PG batch's and D's negatives' ids as the positives' are
+distributed (a random positive's id, from the unit's stream), and G_beta rolls each sample out
+under its own id. D stays unconditioned: it judges the tokens alone (a conditioned G that ignored
+its condition would still fool it; MLE is what teaches the condition, and the PG reward keeps
+the samples real). At C = 1 no id is drawn: every stream is the unconditioned one.
+
 Data parallel (torchrun, `core.distributed`): every rank holds the same G, D and G_beta and draws
 the same shuffles from the unit's shared stream; each global minibatch is split between the ranks,
 and so are each D round's fresh negatives and the policy-gradient batch with its roll-outs, drawn
@@ -84,6 +92,26 @@ def checkpoint_generator(payload: dict[str, Any], device: str | torch.device = "
     return generator.to(device).eval()
 
 
+def _checked_conditions(
+    conditions: Tensor | None, train_data: Tensor, config: SeqGANConfig
+) -> Tensor | None:
+    """The positives' condition ids as an (n,) int64 tensor in 0..C-1, or None at C = 1 (ids
+    given to an unconditioned config are not used); a conditioned config needs them."""
+    count = config.generator.conditions
+    if count == 1:
+        return None
+    if conditions is None:
+        raise ConfigError(f"the generator has {count} conditions: give each training window's "
+                          "condition id")  # fmt: skip
+    conditions = torch.as_tensor(conditions, dtype=torch.long).reshape(-1)
+    if len(conditions) != len(train_data):
+        raise ConfigError(f"{len(conditions)} condition ids for {len(train_data)} windows")
+    if len(conditions) and not 0 <= int(conditions.min()) <= int(conditions.max()) < count:
+        raise ConfigError(f"condition ids must be in 0..{count - 1}, not "
+                          f"{int(conditions.min())}..{int(conditions.max())}")  # fmt: skip
+    return conditions
+
+
 def _unit_seed(seed: int, phase: str, step: int) -> int:
     """A seed for one unit; hashing keeps units' streams unrelated (no seed+1 overlaps)."""
     digest = hashlib.sha256(f"{seed}:{phase}:{step}".encode()).digest()
@@ -103,6 +131,7 @@ class SeqGANTrainer:
         evaluate: Callable[[Generator], dict[str, float]] | None = None,
         metadata: dict[str, Any] | None = None,
         valid_data: Tensor | None = None,
+        train_conditions: Tensor | None = None,
     ) -> None:
         if train_data.dim() != 2 or train_data.dtype != torch.long:
             raise ConfigError(f"train_data must be an (n, T) int64 tensor, got {train_data.dtype} "
@@ -117,6 +146,10 @@ class SeqGANTrainer:
                              f"vocabulary 0..{vocab - 1}")  # fmt: skip
         self.config = config
         self.device = torch.device(device)
+        # (n,) condition id of each positive; None when unconditioned (C = 1)
+        self.train_conditions = _checked_conditions(train_conditions, train_data, config)
+        if self.train_conditions is not None:
+            self.train_conditions = self.train_conditions.to(self.device)
         # "auto" resolved once here; a resumed run keeps the checkpoint's (load_state_dict)
         self.precision = resolve_precision(config.train.precision, self.device)
         self.compile = resolve_compile(config.train.compile, self._row_steps(len(train_data)))
@@ -346,13 +379,27 @@ class SeqGANTrainer:
             mine = self._mine(idx)
             self.g_mle_opt.zero_grad(set_to_none=True)
             if len(mine):  # a rank may get no rows of a short last batch
-                loss = self._loss(self.generator, "nll", self.train_data[mine])
+                loss = self._loss(self.generator, "nll", *self._positives(mine))
                 loss.backward()
                 total += loss.detach() * (len(mine) / len(idx))
             distributed.average_gradients(self.generator.parameters(), len(mine) / len(idx))
             self._clip_step(self.g_mle_opt, self.generator.parameters())
         total = distributed.all_sum(total)
         return (total / len(batches)).item()  # one host sync per unit, not per batch
+
+    def _positives(self, idx: Tensor) -> tuple[Tensor, ...]:
+        """The positives `idx`, and their condition ids when conditioned (G's loss arguments)."""
+        if self.train_conditions is None:
+            return (self.train_data[idx],)
+        return self.train_data[idx], self.train_conditions[idx]
+
+    def _draw_conditions(self, n: int, rng: torch.Generator) -> Tensor | None:
+        """Condition ids for n samples, distributed as the positives' (those of n positives drawn
+        with replacement); None when unconditioned, drawing nothing, so the stream is as it was."""
+        if self.train_conditions is None:
+            return None
+        pick = torch.randint(len(self.train_conditions), (n,), generator=rng, device=self.device)
+        return self.train_conditions[pick]
 
     def _sample(self, n: int, rng: torch.Generator) -> Tensor:
         temperature = self.config.train.temperature
@@ -361,10 +408,11 @@ class SeqGANTrainer:
         with self._autocast():
             return sample_in_chunks(
                 lambda k: self.generator.sample(
-                    k, temperature=temperature, rng=rng, compile=self.compile
+                    k, temperature=temperature, rng=rng, compile=self.compile,
+                    conditions=self._draw_conditions(k, rng),
                 ),
                 n,
-            )
+            )  # fmt: skip
 
     def _d_round(self, rng: torch.Generator, epochs: int) -> float:
         """Fresh negatives from G, then `epochs` epochs of D on positives + negatives (Eq. 5).
@@ -409,21 +457,23 @@ class SeqGANTrainer:
             parts.append(torch.randperm(n_pos, generator=rng, device=self.device)[:rest])
         return self.train_data[torch.cat(parts)]
 
-    def pg_loss(self, samples: Tensor, rewards: Tensor) -> Tensor:
+    def pg_loss(self, samples: Tensor, rewards: Tensor, conditions: Tensor | None = None) -> Tensor:
         """Eqs. 7-8: -sum_t log G(y_t | y_<t) * Q(t), averaged over the batch; rewards detached.
 
         With `baseline`, the mean reward of each step over the batch is subtracted first, a
         variance reduction the paper does not use (so it is off in the presets). The log-probs
         are those of the policy at `temperature`; with `pg_temperature` (ColdGANs) the samples
         came from a colder G and each step's reward is importance-weighted (`cold_weights`).
+        `conditions` (B,): the samples' condition ids (None: unconditioned).
         """
         tc = self.config.train
         rewards = shape_rewards(rewards.detach(), tc.reward_norm, tc.baseline, self._batch_mean)
         cold = self._pg_temperature() != tc.temperature
         if not (tc.entropy_bonus or tc.kl_coef or cold):
-            log_probs = self._loss(self.generator, "log_probs", samples, tc.temperature)
+            given = () if conditions is None else (conditions,)
+            log_probs = self._loss(self.generator, "log_probs", samples, tc.temperature, *given)
             return -(log_probs * rewards).sum(dim=1).mean()
-        logits = self.generator(samples)
+        logits = self.generator(samples, conditions)
         step_logp = step_log_softmax(logits, tc.temperature)  # (B, T, V)
         log_probs = step_logp.gather(-1, samples.unsqueeze(-1)).squeeze(-1)  # (B, T)
         terms = self.pg_terms
@@ -437,7 +487,7 @@ class SeqGANTrainer:
         if tc.kl_coef:
             assert self.reference is not None  # frozen on entering the adversarial phase
             with torch.no_grad():
-                reference = step_log_softmax(self.reference(samples), tc.temperature)
+                reference = step_log_softmax(self.reference(samples, conditions), tc.temperature)
         entropy, kl = entropy_and_kl(step_logp, reference)  # (B, T) each
         terms["pg_entropy"] = terms.get("pg_entropy", 0.0) + entropy.detach().mean()
         loss = loss - tc.entropy_bonus * entropy.sum(dim=1).mean()
@@ -471,9 +521,11 @@ class SeqGANTrainer:
         share = distributed.shard_sizes(batch)[distributed.rank()]  # this rank's samples
         self.pg_terms = {}
         for _ in range(tc.g_steps):
+            conditions = self._draw_conditions(share, self.rank_rng)
             samples = self.generator.sample(
-                share, temperature=self._pg_temperature(), rng=self.rank_rng, compile=self.compile
-            )
+                share, temperature=self._pg_temperature(), rng=self.rank_rng, compile=self.compile,
+                conditions=conditions,
+            )  # fmt: skip
             # G_beta, the delayed copy (Eq. 4), rolls out at G's temperature even for a cold
             # batch: Q(t) is the value under the policy the gradient is taken for
             policy = self.rollout.generator
@@ -486,9 +538,10 @@ class SeqGANTrainer:
                     temperature=tc.temperature,
                     rng=self.rank_rng,
                     compile=self.compile,
+                    conditions=conditions,
                 )  # (B, T): each rank rolls out its own samples
             self.generator.train()
-            loss = self.pg_loss(samples, rewards)
+            loss = self.pg_loss(samples, rewards, conditions)
             self.g_pg_opt.zero_grad(set_to_none=True)
             loss.backward()
             distributed.average_gradients(self.generator.parameters(), share / batch)
@@ -549,7 +602,7 @@ class SeqGANTrainer:
         rng = self._rng(phase + "/diagnostics", step)
         fakes = self.generator.sample(
             len(self.valid_data), temperature=self.config.train.temperature, rng=rng,
-            compile=self.compile,
+            compile=self.compile, conditions=self._draw_conditions(len(self.valid_data), rng),
         )  # fmt: skip
         p_fake = self.discriminator.prob_real(fakes)
         p_real = self.discriminator.prob_real(self.valid_data)
@@ -646,6 +699,7 @@ class SeqGANTrainer:
         evaluate: Callable[[Generator], dict[str, float]] | None = None,
         train_overrides: dict[str, Any] | None = None,
         valid_data: Tensor | None = None,
+        train_conditions: Tensor | None = None,
     ) -> SeqGANTrainer:
         """Rebuild a trainer from a checkpoint; `train_overrides` replace TrainConfig fields
         (e.g. {"mode": "mle"} branches the MLE baseline from a -pretrained checkpoint)."""
@@ -657,7 +711,8 @@ class SeqGANTrainer:
         if train_overrides:
             config = config.with_train(**train_overrides)
         trainer = cls(config, train_data, device=device, callback=callback, evaluate=evaluate,
-                      metadata=state.get("metadata"), valid_data=valid_data)  # fmt: skip
+                      metadata=state.get("metadata"), valid_data=valid_data,
+                      train_conditions=train_conditions)  # fmt: skip
         try:
             trainer.load_state_dict(state)
         except (KeyError, ValueError, TypeError, RuntimeError) as err:  # optimiser states
@@ -677,6 +732,7 @@ def branch_mle(
     callback: Callable[[TrainEvent], None] | None = None,
     evaluate: Callable[[Generator], dict[str, float]] | None = None,
     valid_data: Tensor | None = None,
+    train_conditions: Tensor | None = None,
 ) -> SeqGANTrainer:
     """The paper's MLE baseline: from a `-pretrained` checkpoint, the adversarial rounds become
     MLE epochs (as many as SeqGAN has rounds), so both branches share one pre-trained G.
@@ -690,4 +746,5 @@ def branch_mle(
         evaluate=evaluate,
         train_overrides={**(overrides or {}), "mode": "mle"},
         valid_data=valid_data,
+        train_conditions=train_conditions,
     )

@@ -50,8 +50,9 @@ from seqgan_music.music.io.files import (
 from seqgan_music.music.paper.encoding import EncodingConfig
 from seqgan_music.music.pitch import REST
 
-# bump when the cache layout, the reading or the split rule changes (2: mido; 3: core/splits.py)
-CACHE_FORMAT = 3
+# bump when the cache layout, the reading or the split rule changes (2: mido; 3: core/splits.py;
+# 4: the beat encoding's tunes record their mode, music/conditions.py)
+CACHE_FORMAT = 4
 SPLIT_DIRS = {"train": "train", "valid": "valid", "validation": "valid", "test": "test"}
 EMBEDDED_COLLECTION = "ryansMammoth"
 NOTTINGHAM_DIR = Path("midi_data") / "nottingham"

@@ -23,6 +23,7 @@ from seqgan_music.core.model import Model
 from seqgan_music.core.splits import SPLITS
 from seqgan_music.core.tokenizer import Tokenizer
 from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.music.conditions import mode_sources, window_conditions
 from seqgan_music.music.encodings import encoding_for_tokenizer, encoding_of_tokenizer
 from seqgan_music.music.io.files import MIDI_SUFFIXES, TUNE_SUFFIXES
 from seqgan_music.music.io.midi import add_midi_text
@@ -86,8 +87,15 @@ class MusicDomain(DomainBase):
             "counts": {s: len(corpus.split(s)) for s in SPLITS},
             "summary": corpus.summary,
         }
+        used = corpus.manifest.get("used", [])
+        conditions, names = window_conditions(used, corpus.manifest.get("counts", {}))
+        if names:  # the tunes' metre and mode (music/conditions.py): `--set conditions=on`
+            train = np.bincount(conditions["train"], minlength=len(names)).tolist()
+            manifest["conditions"] = dict(zip(names, train, strict=True))  # training windows
+            manifest["mode_sources"] = mode_sources(used)  # tunes whose mode each source gave
         codec = options.fitted_tokenizer or scheme.make_codec(config, corpus.manifest)
-        return Dataset("music", corpus.train, corpus.valid, corpus.test, codec, manifest)
+        return Dataset("music", corpus.train, corpus.valid, corpus.test, codec, manifest,
+                       conditions, names)  # fmt: skip
 
     def score(
         self, samples: np.ndarray, references: np.ndarray, dataset: Dataset
@@ -191,6 +199,8 @@ def _composition(
     summary = f"{len(tokens)} steps, {seconds:.1f} s, {span}"
     if tune.get("seed") is not None:  # beat tunes: how to make this one again
         summary += f", {tune['key']}, {tune['metre']}, seed {tune['seed']}"
+    if tune.get("condition"):  # a conditioned model: the start token it sampled from
+        summary += f", condition {tune['condition']}"
     if tune.get("rejected"):  # the plagiarism guard's redraws
         summary += f" (drawn again {tune['rejected']}x: copied 2+ bars of a training tune)"
     info = {"seconds": seconds, "lowest": lowest, "highest": highest, **tune}

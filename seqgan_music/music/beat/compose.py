@@ -46,6 +46,8 @@ def compose_beat(
     codec = model.tokenizer
     tonic, mode = key_request(music)
     metre = parse_metre(music.metre) if music.metre else codec.time_signature
+    condition, name, metre = _condition(model, music, mode, metre)
+    named = {} if name is None else {"condition": name}  # said in each tune's summary
     base_seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     qpm = music.tempo if music.tempo is not None else codec.qpm
     if music.form is not None:
@@ -56,7 +58,7 @@ def compose_beat(
         bars = music.bars if music.bars is not None else DEFAULT_BARS
         if bars < 1:
             raise SeqGANMusicError(f"--bars must be at least 1, not {bars}")
-        request = FormRequest(music.form.upper(), bars, metre, tonic, mode)
+        request = FormRequest(music.form.upper(), bars, metre, tonic, mode, condition)
         guard = None if music.guard is None else training_guard(music.guard, codec)
         results = []
         for i, path in enumerate(out_paths):
@@ -66,7 +68,7 @@ def compose_beat(
             score = _score(codec, tune.parts, request.form, bars, metre, tune.tonic_pc,
                            tune.mode, seed, qpm)  # fmt: skip
             played = np.concatenate([tune.parts[label] for label in request.form])
-            results.append(_write(codec, played, score, path, qpm, music, 0))
+            results.append(_write(codec, played, score, path, qpm, music, 0) | named)
             results[-1]["rejected"] = tune.rejected
         return results
     if music.guard is not None:
@@ -87,16 +89,39 @@ def compose_beat(
         row = model.sample(
             1, length=total, temperature=options.temperature, seed=base_seed + i,
             prefix=None if prefix is None else [int(t) for t in prefix], allowed=allowed,
+            condition=condition,
             on_step=None if options.progress is None else (lambda t: options.progress(t, total)),
         )[0]  # fmt: skip
         bar = bar_steps(*metre, codec.steps_per_quarter)
         pc, found = (tonic, mode) if tonic is not None else _found_key(row)
         score = _score(codec, {"A": row}, "A", -(-total // bar), metre, pc, found,
                        base_seed + i, qpm)  # fmt: skip
-        results.append(
-            _write(codec, row, score, path, qpm, music, 0 if prefix is None else len(prefix))
-        )
+        primed = 0 if prefix is None else len(prefix)
+        results.append(_write(codec, row, score, path, qpm, music, primed) | named)
     return results
+
+
+def _condition(
+    model: Any, music: Any, mode: str | None, metre: tuple[int, int]
+) -> tuple[int | None, str | None, tuple[int, int]]:
+    """A conditioned model's condition id and name for the request, and the metre to write: the
+    asked one, else (no --metre, no primer) the chosen condition's when it names one.
+    Unconditioned models: (None, None, metre), as before conditions existed."""
+    from seqgan_music.music.conditions import OTHER_METRE, pick_condition
+
+    conditions = model.metadata.get("conditions")
+    if model.config.generator.conditions == 1 or not isinstance(conditions, dict):
+        return None, None, metre
+    asked = music.metre if music.metre else None
+    if asked is None and music.primer is not None:  # the primer's metre is the request
+        from seqgan_music.music.beat.tunes import read_beat_primer
+
+        asked = "{}/{}".format(*read_beat_primer(music.primer, 1, model.tokenizer.encoding)[1])
+    condition, name = pick_condition(conditions, asked, mode)
+    chosen = name.split(" ")[0]
+    if asked is None and chosen != OTHER_METRE:
+        metre = tuple(int(x) for x in chosen.split("/"))
+    return condition, name, metre
 
 
 def training_guard(folder: str | Path, codec: Any) -> Any:

@@ -41,6 +41,7 @@ class FormRequest:
     metre: tuple[int, int]
     tonic_pc: int | None  # None: found in the A part
     mode: str | None  # None with tonic_pc None: major or minor as found
+    condition: int | None = None  # a conditioned model's condition id (music/conditions.py)
 
 
 def note_on_mask(pitch_classes: set[int], lo: int = 21, hi: int = 108) -> np.ndarray:
@@ -168,7 +169,8 @@ def _compose_once(
             mask[len(played), HOLD] = False
             head = model.sample(1, length=len(played) + body, temperature=temperature,
                                 seed=_seed(seed, calls), prefix=played or None,
-                                allowed=mask)[0][len(played) :]  # fmt: skip
+                                allowed=mask,
+                                condition=request.condition)[0][len(played) :]  # fmt: skip
             calls += 1
             prefix = head.tolist()
             tonic, mode = cadence_key(request.form, parts, label, prefix, max(1, bar // 2))
@@ -179,6 +181,7 @@ def _compose_once(
         tokens = model.sample(
             1, length=len(played) + length, temperature=temperature, seed=_seed(seed, calls),
             prefix=(played + prefix) or None, allowed=np.concatenate([full, mask]),
+            condition=request.condition,
         )[0]  # fmt: skip
         calls += 1
         parts[label] = tokens[len(played) :]

@@ -25,6 +25,7 @@ from seqgan_music.music.beat.encoding import (
     quantize_notes,
     steps_for,
 )
+from seqgan_music.music.conditions import tune_mode
 from seqgan_music.music.io.files import first_tune, guarded_parse, melodies_in_quarters
 from seqgan_music.music.io.melody import MAX_TUNE_SECONDS
 from seqgan_music.music.pitch import fold_into_range
@@ -51,6 +52,7 @@ def melody_to_beat_tokens(
         "time_signatures": signatures, "time_signature": list(first),
         "qpm": round(float(melody["qpm"]), 3),
         "zero_length_notes": int(melody.get("zero_length_notes", 0)),
+        **tune_mode(melody, starts, pitches),  # the mode and where it was read
     }  # fmt: skip
     return frame_to_beat_tokens(pitch, owner), info
 

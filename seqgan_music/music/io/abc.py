@@ -131,6 +131,19 @@ def read_abc_notes(path: str | Path) -> list[tuple[str, dict[str, Any] | None, d
     return out
 
 
+# music21's names of the church modes that are another name of one of ours
+_MODE_ALIASES = {"aeolian": "minor", "ionian": "major"}
+
+
+def _written_key(score: Any) -> tuple[int, str] | None:
+    """(tonic pitch class, mode) of the tune's K: field as written (`K:Ador`: A dorian); None
+    when it names no key with a mode."""
+    for key in score.recurse().getElementsByClass(music21.key.Key):
+        mode = str(key.mode)
+        return key.tonic.pitchClass, _MODE_ALIASES.get(mode, mode)
+    return None
+
+
 def read_abc_melodies_in_quarters(path: str | Path) -> list[tuple[str, dict | None, dict]]:
     """Every tune of an ABC file for the beat encoding: (label, melody or None, info).
 
@@ -159,7 +172,7 @@ def read_abc_melodies_in_quarters(path: str | Path) -> list[tuple[str, dict | No
         melody = {
             "starts": starts, "ends": ends, "pitches": pitches, "end": float(end),
             "time_signatures": [(pickup, ts.numerator, ts.denominator)] if ts else [],
-            "qpm": ABC_QPM, "track": 0,
+            "qpm": ABC_QPM, "track": 0, "key": _written_key(score),
         }  # fmt: skip
         out.append((label, melody, {"repeats_expanded": expanded}))
     return out

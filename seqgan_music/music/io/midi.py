@@ -187,11 +187,14 @@ def _read_midi(data: bytes) -> tuple[list[dict[str, Any]], float, dict[str, int]
 
 
 def _grid_events(track0: list[tuple[int, Any]]) -> dict[str, Any]:
-    """Time signatures and the first tempo of track 0 (where MIDI files keep them)."""
+    """Time signatures, key signatures (mido's names: 'D', 'Em') and the first tempo of track 0
+    (where MIDI files keep them)."""
     signatures = [(int(t), m.numerator, m.denominator) for t, m in track0
                   if m.type == "time_signature"]  # fmt: skip
+    keys = [m.key for _, m in track0 if m.type == "key_signature"]
     tempi = [m.tempo for _, m in track0 if m.type == "set_tempo"]
-    return {"time_signatures": signatures, "qpm": 6e7 / tempi[0] if tempi else 120.0}
+    return {"time_signatures": signatures, "key_signatures": keys,
+            "qpm": 6e7 / tempi[0] if tempi else 120.0}  # fmt: skip
 
 
 def pretty_midi_notes(pm: pretty_midi.PrettyMIDI) -> tuple[list[dict[str, Any]], float]:
@@ -299,6 +302,7 @@ def midi_bytes_melody_in_quarters(
         "pitches": np.asarray(t["pitches"], dtype=np.int64), "end": grid["end_tick"] / res,
         "time_signatures": [(tick / res, a, b) for tick, a, b in grid["time_signatures"]],
         "qpm": float(grid["qpm"]), "track": int(track), **counts,
+        "key_signatures": list(grid.get("key_signatures", [])),
     }  # fmt: skip
 
 

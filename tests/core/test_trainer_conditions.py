@@ -1,0 +1,121 @@
+"""Conditions in the trainer: MLE reads each window under its own condition id, the adversarial
+phase draws ids as the positives' are distributed and rolls out under the sample's id, resume
+stays exact, and at C = 1 nothing changes."""
+
+from dataclasses import replace
+
+import pytest
+import torch
+from helpers import T, V, tiny_config, tiny_data
+
+import seqgan_music.core.trainer as trainer_mod
+from seqgan_music.core.trainer import SeqGANTrainer
+from seqgan_music.errors import ConfigError
+
+A, B = 3, 8  # condition 0's windows are all token A, condition 1's all token B
+
+
+def conditioned(**train: object):
+    config = tiny_config(**train)
+    return replace(config, generator=replace(config.generator, conditions=2))
+
+
+def toy_corpus(n: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+    """n windows of all-A (condition 0) then n of all-B (condition 1)."""
+    data = torch.cat([torch.full((n, T), A), torch.full((n, T), B)])
+    return data, torch.cat([torch.zeros(n, dtype=torch.long), torch.ones(n, dtype=torch.long)])
+
+
+def params(trainer: SeqGANTrainer) -> list[torch.Tensor]:
+    modules = (trainer.generator, trainer.discriminator, trainer.rollout.generator)
+    return [p.detach().clone() for m in modules for p in m.state_dict().values()]
+
+
+def same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def shares(trainer: SeqGANTrainer, condition: int) -> tuple[float, float]:
+    """The shares of A and B among 64 samples drawn under `condition`."""
+    rng = torch.Generator().manual_seed(0)
+    out = trainer.generator.sample(64, rng=rng, conditions=torch.full((64,), condition))
+    return (out == A).float().mean().item(), (out == B).float().mean().item()
+
+
+def test_mle_learns_each_condition_from_its_own_start_token():
+    data, ids = toy_corpus()
+    config = conditioned(g_pretrain_epochs=30, d_pretrain_rounds=0, adv_rounds=0, g_lr=0.05)
+    trainer = SeqGANTrainer(config, data, train_conditions=ids)
+    trainer.run()
+    a0, b0 = shares(trainer, 0)
+    a1, b1 = shares(trainer, 1)
+    # one start token could give each window only the corpus's mixture (half A, half B)
+    assert a0 > 0.9 and b1 > 0.9 and b0 < 0.1 and a1 < 0.1
+
+
+def test_the_adversarial_phase_samples_and_rolls_out_under_the_drawn_ids(monkeypatch):
+    data, ids = toy_corpus()
+    ids[:8] = 1  # 40 of the 64 positives are condition 1: the draws follow that share
+    drawn, rolled = [], []
+    sample, rollout = trainer_mod.Generator.sample, trainer_mod.rollout_rewards
+
+    def spy_sample(self, n, *args, conditions=None, **kw):
+        drawn.append(conditions)
+        return sample(self, n, *args, conditions=conditions, **kw)
+
+    def spy_rollout(*args, conditions=None, **kw):
+        rolled.append(conditions)
+        return rollout(*args, conditions=conditions, **kw)
+
+    monkeypatch.setattr(trainer_mod.Generator, "sample", spy_sample)
+    monkeypatch.setattr(trainer_mod, "rollout_rewards", spy_rollout)
+    config = conditioned(adv_rounds=4, g_steps=1, num_negatives=400, pg_batch_size=400)
+    SeqGANTrainer(config, data, train_conditions=ids).run()
+    assert len(rolled) == 4 and all(r is not None and len(r) == 400 for r in rolled)
+    pg_batches = [d for d in drawn if d is not None and any(d is r for r in rolled)]
+    assert len(pg_batches) == 4  # each roll-out is of the PG batch's own ids
+    every = torch.cat([d for d in drawn if d is not None])
+    assert None not in drawn  # D's negatives too are drawn under condition ids
+    assert abs((every == 1).float().mean().item() - 40 / 64) < 0.05
+
+
+def test_resume_of_a_conditioned_run_is_exact(tmp_path):
+    data, ids = toy_corpus(16)
+    straight = SeqGANTrainer(conditioned(), data, train_conditions=ids)
+    straight.run()
+    for split in (1, 3, 5):  # inside G pre-training, D pre-training, the adversarial phase
+        path = tmp_path / f"run{split}.pt"
+        SeqGANTrainer(conditioned(), data, train_conditions=ids).run(path, max_units=split)
+        resumed = SeqGANTrainer.load(path, data, train_conditions=ids)
+        resumed.run(path)
+        assert same(params(resumed), params(straight))
+        assert resumed.history == straight.history
+
+
+def test_an_unconditioned_run_ignores_ids_and_draws_nothing_more():
+    data = tiny_data()
+    ids = torch.arange(len(data)) % 2
+    plain = SeqGANTrainer(tiny_config(), data)
+    plain.run()
+    given = SeqGANTrainer(tiny_config(), data, train_conditions=ids)
+    given.run()
+    assert given.train_conditions is None
+    assert same(params(plain), params(given))
+
+
+@pytest.mark.parametrize(
+    "ids, message",
+    [(None, "give each training window"), (torch.zeros(3, dtype=torch.long), "3 condition ids"),
+     (torch.full((64,), 2), "must be in 0..1")],
+)  # fmt: skip
+def test_a_conditioned_config_needs_an_id_per_window_in_range(ids, message):
+    data, _ = toy_corpus()
+    with pytest.raises(ConfigError, match=message):
+        SeqGANTrainer(conditioned(), data, train_conditions=ids)
+
+
+def test_the_vocabulary_check_is_unchanged_by_conditions():
+    data, ids = toy_corpus()
+    data[0, 0] = V  # an id the vocabulary lacks
+    with pytest.raises(ConfigError, match="outside"):
+        SeqGANTrainer(conditioned(), data, train_conditions=ids)

@@ -1,0 +1,194 @@
+"""Metre and mode as conditions (music/conditions.py), end to end with the beat encoding: the
+corpus names each window's condition, `--set conditions=on` trains one start token per
+condition, the checkpoint keeps their names, `compose --metre/--mode` picks the id.
+
+The corpus is written here: tunes in 4/4 with a C-major key signature ending on C, and in 6/8
+with an A-minor one ending on A (no committed binaries)."""
+
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+import torch
+from click.testing import CliRunner
+from helpers import run_cli
+
+import seqgan_music
+from seqgan_music.cli import cli
+from seqgan_music.core.generator import Generator
+from seqgan_music.errors import SeqGANMusicError
+from seqgan_music.music.beat.encoding import notes_to_beat_tokens
+from seqgan_music.music.beat.tunes import beat_tokens_to_midi
+from seqgan_music.music.conditions import (
+    metre_name,
+    midi_key_scale,
+    mode_from_signature,
+    pick_condition,
+)
+from seqgan_music.music.io.files import melodies_in_quarters
+
+SPLITS = {"train": 10, "valid": 2, "test": 2}
+# (metre, key number of pretty_midi's KeySignature, scale, last pitch)
+KINDS = [((4, 4), 0, [60, 62, 64, 65, 67, 69, 71, 72], 60),  # C major, ends on C
+         ((6, 8), 21, [57, 59, 60, 62, 64, 65, 67, 69], 57)]  # A minor, ends on A  # fmt: skip
+
+
+def tune(seed: int, kind: int, bars: int = 12) -> pretty_midi.PrettyMIDI:
+    metre, key, scale, last = KINDS[kind]
+    rng = np.random.default_rng(seed)
+    bar = metre[0] * 16 // metre[1]
+    notes, t = [], 0
+    while t < bars * bar - 4:
+        d = int(rng.choice([2, 2, 4]))
+        notes.append((t, t + d, int(rng.choice(scale))))
+        t += d
+    notes.append((t, bars * bar, last))
+    s, e, p = (np.array([n[i] for n in notes]) for i in range(3))
+    pm = beat_tokens_to_midi(notes_to_beat_tokens(s, e, p, bars * bar), 4, qpm=100.0,
+                             time_signature=metre)  # fmt: skip
+    pm.key_signature_changes.append(pretty_midi.KeySignature(key, 0.0))
+    return pm
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("conditions")
+    k = 0
+    for split, n in SPLITS.items():
+        (root / "tunes" / split).mkdir(parents=True)
+        for _ in range(n):
+            tune(k, k % 2).write(str(root / "tunes" / split / f"tune_{k}.mid"))
+            k += 1
+    return root
+
+
+pytestmark = pytest.mark.usefixtures("workdir_cache")  # tests/conftest.py
+
+
+def train(workdir: Path, name: str, *extra: str) -> Path:
+    result = run_cli("train", "--data", workdir / "tunes", "--encoding", "beat", "--preset",
+                     "tiny", "--out", workdir / "ck", "--run-name", name, "--seed", "1",
+                     "--quiet", *extra)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return workdir / "ck" / name / "checkpoint.pt"
+
+
+@pytest.fixture(scope="module")
+def trained(workdir: Path) -> Path:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEQGAN_MUSIC_CACHE", str(workdir / "cache"))
+        return train(workdir, "cond", "--set", "conditions=on")
+
+
+def test_modes_come_from_the_key_signature_and_the_last_note():
+    assert midi_key_scale("D") == (2, "major") and midi_key_scale("F#m") == (6, "minor")
+    assert midi_key_scale("Bbm") == (10, "minor")
+    # a D-major signature: ending on D major, on E dorian, on A mixolydian, on B minor
+    for last, found in [(2, (2, "major")), (4, (4, "dorian")), (9, (9, "mixolydian")),
+                        (11, (11, "minor")), (7, (2, "major")), (None, (2, "major"))]:  # fmt: skip
+        assert mode_from_signature(2, "major", last) == found
+    assert mode_from_signature(4, "minor", 9) == (9, "dorian")  # E minor's scale = A dorian's
+    assert metre_name(6, 8) == "6/8" and metre_name(5, 4) == "other"
+
+
+def test_an_abc_tune_takes_its_mode_from_k(tmp_path: Path):
+    path = tmp_path / "t.abc"
+    path.write_text("X:1\nT:t\nM:6/8\nL:1/8\nK:Ador\nABA GED|EAA ABc|ABA GED|EAA A3|\n")
+    from seqgan_music.music.beat.encoding import BeatEncodingConfig
+    from seqgan_music.music.beat.tunes import read_beat_tunes
+
+    (_, melody, _), = melodies_in_quarters(path)  # fmt: skip
+    assert melody["key"] == (9, "dorian")
+    (_, _, info), = read_beat_tunes(path, BeatEncodingConfig())  # fmt: skip
+    assert (info["mode"], info["tonic_pc"], info["mode_source"]) == ("dorian", 9, "abc")
+
+
+def test_pick_condition_fills_what_is_open_and_refuses_what_was_not_trained():
+    known = {"names": ["4/4 major", "6/8 major", "6/8 minor"], "train_windows": [50, 30, 20]}
+    assert pick_condition(known, None, None) == (0, "4/4 major")
+    assert pick_condition(known, "6/8", None) == (1, "6/8 major")
+    assert pick_condition(known, "6/8", "minor") == (2, "6/8 minor")
+    with pytest.raises(SeqGANMusicError, match="not trained on 3/4 dorian tunes; it knows: "
+                       "4/4 major, 6/8 major, 6/8 minor"):  # fmt: skip
+        pick_condition(known, "3/4", "dorian")
+
+
+def test_data_info_counts_conditions_and_mode_sources(workdir: Path):
+    result = run_cli("data", "info", "--data", workdir / "tunes", "--encoding", "beat")
+    assert result.exit_code == 0, result.output
+    # 5 training tunes of each kind; 12 bars of 4/4 make 4 windows of 48 steps, of 6/8 3
+    assert "conditions (metre mode: training windows): 4/4 major: 20, 6/8 minor: 15" in (
+        result.output
+    )
+    assert "mode read from (tunes): midi 14" in result.output
+
+
+def test_the_checkpoint_names_its_conditions(trained: Path):
+    payload = torch.load(trained, weights_only=True)
+    assert payload["config"]["generator"]["conditions"] == 2
+    assert payload["config"]["train"]["conditions"] == "on"
+    assert payload["metadata"]["conditions"] == {
+        "names": ["4/4 major", "6/8 minor"], "train_windows": [20, 15],
+    }  # fmt: skip
+    assert payload["generator"]["embedding.weight"].shape[0] == 90 + 2  # a start row each
+
+
+def spy_conditions(monkeypatch: pytest.MonkeyPatch) -> list:
+    seen: list = []
+    sample = Generator.sample
+
+    def spy(self, n, *args, conditions=None, **kw):
+        seen.append(None if conditions is None else conditions.tolist())
+        return sample(self, n, *args, conditions=conditions, **kw)
+
+    monkeypatch.setattr(Generator, "sample", spy)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "asked, condition",
+    [({"metre": "6/8"}, [1]), ({"key": "A", "mode": "minor"}, [1]), ({}, [0]),
+     ({"metre": "4/4", "key": "C"}, [0]), ({"metre": "6/8", "form": "AABB", "bars": 2}, [1])],
+)  # fmt: skip
+def test_compose_picks_the_asked_condition_start_token(
+    trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asked: dict, condition: list
+):
+    seen = spy_conditions(monkeypatch)
+    (piece,) = seqgan_music.compose(tmp_path / "t.mid", checkpoint=trained, seed=3, **asked)
+    assert seen and all(s == condition for s in seen)
+    name = ["4/4 major", "6/8 minor"][condition[0]]
+    assert piece.info["condition"] == name and f"condition {name}" in piece.summary
+    assert piece.info["metre"] == name.split(" ")[0]  # nothing asked: the condition's metre
+
+
+def test_compose_refuses_a_condition_it_was_not_trained_on(trained: Path, tmp_path: Path):
+    result = run_cli("compose", "--checkpoint", trained, "--out", tmp_path / "t.mid",
+                     "--meter", "3/4", "--key", "D", "--mode", "dorian")  # fmt: skip
+    assert result.exit_code != 0
+    assert result.output.strip().splitlines()[-1] == (
+        "seqgan-music: error: this model was not trained on 3/4 dorian tunes; it knows: "
+        "4/4 major, 6/8 minor"
+    )
+
+
+def test_an_unconditioned_checkpoint_composes_as_before(
+    workdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    with monkeypatch.context() as mp:
+        mp.setenv("SEQGAN_MUSIC_CACHE", str(workdir / "cache"))
+        plain = train(workdir, "plain")
+    assert torch.load(plain, weights_only=True)["config"]["generator"]["conditions"] == 1
+    seen = spy_conditions(monkeypatch)
+    (piece,) = seqgan_music.compose(tmp_path / "t.mid", checkpoint=plain, seed=3, metre="3/4")
+    assert seen == [None] and "condition" not in piece.info and piece.info["metre"] == "3/4"
+
+
+def test_conditions_need_a_corpus_that_names_them(workdir: Path):
+    result = CliRunner().invoke(
+        cli, ["train", "--data", str(workdir / "tunes"), "--preset", "tiny", "--set",
+              "conditions=on", "--out", str(workdir / "ck"), "--run-name", "paper", "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "conditions=on: this corpus names 0 condition(s); conditions need" in result.output
+    assert "Traceback" not in result.output
