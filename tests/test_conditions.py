@@ -162,6 +162,26 @@ def test_compose_picks_the_asked_condition_start_token(
     assert piece.info["metre"] == name.split(" ")[0]  # nothing asked: the condition's metre
 
 
+def test_sampling_without_a_condition_draws_the_training_mixture(
+    trained: Path, monkeypatch: pytest.MonkeyPatch
+):
+    seen = spy_conditions(monkeypatch)
+    seqgan_music.load_checkpoint(trained).sample(400, length=8, seed=0)
+    ids = np.array(seen[0])
+    assert abs((ids == 1).mean() - 15 / 35) < 0.07  # 6/8 minor: 15 of the 35 training windows
+
+
+def test_held_out_nll_of_a_conditioned_model_is_the_mixture_s(trained: Path, workdir: Path):
+    model = seqgan_music.load_checkpoint(trained)
+    windows = np.random.default_rng(0).integers(0, 90, (5, 48))
+    x = torch.as_tensor(windows)
+    per = torch.stack([model.generator.log_probs(x, 1.0, torch.full((5,), c)).sum(1)
+                       for c in (0, 1)])  # (C, N): log G(window | c)  # fmt: skip
+    prior = torch.tensor([20 / 35, 15 / 35]).log().unsqueeze(1)
+    expected = -torch.logsumexp(per + prior, dim=0) / 48
+    assert np.allclose(model.token_nll(windows), expected.detach().numpy(), atol=1e-5)
+
+
 def test_compose_refuses_a_condition_it_was_not_trained_on(trained: Path, tmp_path: Path):
     result = run_cli("compose", "--checkpoint", trained, "--out", tmp_path / "t.mid",
                      "--meter", "3/4", "--key", "D", "--mode", "dorian")  # fmt: skip

@@ -99,33 +99,75 @@ class Model:
                 rng=rng,
                 prefix=prefix_t,
                 on_step=on_step,
-                conditions=None if condition is None else torch.full((n,), condition),
+                conditions=self._conditions(n, condition, rng),
                 allowed=None if allowed is None else torch.as_tensor(allowed),
                 compile=self.compile,
             )
         return out.cpu().numpy()
 
-    def _per_row(self, tokens: np.ndarray, temperature: float, fn: Callable) -> np.ndarray:
+    def _conditions(
+        self, n: int, condition: int | None, rng: torch.Generator, probs: bool = False
+    ) -> torch.Tensor | None:
+        """Each sample's condition id: `condition`; for a conditioned model asked for none, ids
+        drawn as its training windows' were (the checkpoint's "conditions" counts, else uniform),
+        so samples, evaluate and compare see the model's mixture, not condition 0 alone.
+        `probs`: those chances themselves, (C,)."""
+        count = self.config.generator.conditions
+        if condition is not None:
+            return torch.full((n,), condition)
+        if count == 1:
+            return None
+        known = self.metadata.get("conditions")
+        weights = known.get("train_windows") if isinstance(known, dict) else None
+        counts_ok = (
+            isinstance(weights, list)
+            and len(weights) == count
+            and all(isinstance(w, int) and not isinstance(w, bool) and w >= 0 for w in weights)
+        )
+        if not counts_ok or not sum(weights) > 0:  # a checkpoint may hold anything
+            weights = [1.0] * count
+        chances = torch.as_tensor(weights, dtype=torch.float64)
+        if probs:
+            return chances / chances.sum()
+        chances = chances.float().to(rng.device)
+        return torch.multinomial(chances, n, replacement=True, generator=rng)
+
+    def _per_row(
+        self, tokens: np.ndarray, temperature: float, fn: Callable, condition: int | None = None
+    ) -> np.ndarray:
         """fn(log-softmax (n, T, V) at `temperature`, tokens (n, T)) -> (n,), in chunks of rows
-        (the (N, T, V) log-probabilities of a word vocabulary would not fit at once)."""
+        (the (N, T, V) log-probabilities of a word vocabulary would not fit at once); G reads
+        every row from `condition`'s start token (None: the first)."""
         device = next(self.generator.parameters()).device
         out = []
         for lo in range(0, len(tokens), ROWS_PER_PASS):
             x = torch.as_tensor(np.asarray(tokens[lo : lo + ROWS_PER_PASS]), dtype=torch.long,
                                 device=device)  # fmt: skip
+            ids = None if condition is None else torch.full((len(x),), condition, device=device)
             with torch.no_grad():
-                logp = torch.log_softmax(self.generator(x).float() / temperature, dim=-1)
+                logp = torch.log_softmax(self.generator(x, ids).float() / temperature, dim=-1)
                 out.append(fn(logp, x).cpu().numpy().astype(np.float64))
         return np.concatenate(out) if out else np.zeros(0)
 
     def token_nll(self, windows: np.ndarray, temperature: float = 1.0) -> np.ndarray:
         """(N,): each window's mean per-token NLL (nats) under G sampled at `temperature`: how
-        likely held-out data is under the distribution the samples come from."""
+        likely held-out data is under the distribution the samples come from. A conditioned G
+        samples a mixture (`_conditions`): a window's likelihood is the mixture's,
+        sum_c P(c) G(window | c)."""
 
         def nll(logp: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
             return -logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).mean(dim=1)
 
-        return self._per_row(windows, temperature, nll)
+        count = self.config.generator.conditions
+        if count == 1:
+            return self._per_row(windows, temperature, nll)
+        weights = self._conditions(0, None, torch.Generator(), probs=True)
+        steps = np.asarray(windows).shape[1] if len(windows) else 1
+        # (C, N) log G(window | c) + log P(c), then log-sum-exp over c, per token
+        joint = np.stack([-steps * self._per_row(windows, temperature, nll, c) + np.log(w)
+                          for c, w in enumerate(weights.tolist()) if w > 0])  # fmt: skip
+        top = joint.max(axis=0)
+        return -(top + np.log(np.exp(joint - top).sum(axis=0))) / steps
 
     def token_entropy(self, samples: np.ndarray, temperature: float = 1.0) -> np.ndarray:
         """(N,): mean per-token entropy (nats) of G's next-token distribution at `temperature`

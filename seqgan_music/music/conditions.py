@@ -143,6 +143,15 @@ def pick_condition(
     return best, names[best]
 
 
+def model_condition(model: Any, metre: str | None, mode: str | None) -> tuple[int | None, str]:
+    """`pick_condition` on a model's checkpoint: (id, name), or (None, "") for a model trained
+    without conditions (which samples from its one start token, as before conditions existed)."""
+    conditions = model.metadata.get("conditions")
+    if model.config.generator.conditions == 1 or not isinstance(conditions, dict):
+        return None, ""
+    return pick_condition(conditions, metre, mode)
+
+
 def describe(manifest: dict[str, Any]) -> list[str]:
     """`data info`'s lines on a corpus's conditions: training windows per condition, and how
     many tunes took their mode from each source (none for an encoding that reads no mode)."""

@@ -160,8 +160,12 @@ def composed_tunes(
     if not _is_beat(tok):
         rows = model.sample(num, length=TUNE_BARS * 4, seed=seed, temperature=temperature)
         return [{"tokens": r, "notes": _paper_notes(r), "bar": 4, "total": len(r)} for r in rows]
+    from seqgan_music.music.conditions import model_condition
+
     bar = tok.bar_steps
-    request = FormRequest("AABB", TUNE_BARS // 4, tok.time_signature, None, None)
+    # a conditioned model: its commonest condition in the metre the tunes are written in
+    condition = model_condition(model, "{}/{}".format(*tok.time_signature), None)[0]
+    request = FormRequest("AABB", TUNE_BARS // 4, tok.time_signature, None, None, condition)
     out = []
     for i in range(num):
         tune = compose_form(model, request, seed=seed + i, guard=guard, temperature=temperature)

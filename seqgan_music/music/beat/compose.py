@@ -107,17 +107,18 @@ def _condition(
     """A conditioned model's condition id and name for the request, and the metre to write: the
     asked one, else (no --metre, no primer) the chosen condition's when it names one.
     Unconditioned models: (None, None, metre), as before conditions existed."""
-    from seqgan_music.music.conditions import OTHER_METRE, pick_condition
+    from seqgan_music.music.conditions import OTHER_METRE, model_condition
 
-    conditions = model.metadata.get("conditions")
-    if model.config.generator.conditions == 1 or not isinstance(conditions, dict):
+    if model.config.generator.conditions == 1:
         return None, None, metre
     asked = music.metre if music.metre else None
     if asked is None and music.primer is not None:  # the primer's metre is the request
         from seqgan_music.music.beat.tunes import read_beat_primer
 
         asked = "{}/{}".format(*read_beat_primer(music.primer, 1, model.tokenizer.encoding)[1])
-    condition, name = pick_condition(conditions, asked, mode)
+    condition, name = model_condition(model, asked, mode)
+    if condition is None:
+        return None, None, metre
     chosen = name.split(" ")[0]
     if asked is None and chosen != OTHER_METRE:
         metre = tuple(int(x) for x in chosen.split("/"))
