@@ -72,6 +72,7 @@ __all__ = [
     "compare",
     "compare_seeds",
     "compose",
+    "corpus_conditions",
     "data_summary",
     "domain_for",
     "download_corpus",
@@ -141,6 +142,14 @@ def data_summary(
 
     return prepare(data, encoding=encoding_config(encoding), seed=seed, progress=progress,
                    max_file_mb=max_file_mb, parse_timeout=parse_timeout)  # fmt: skip
+
+
+def corpus_conditions(corpus: Any) -> list[str]:
+    """`data info`'s lines on a prepared corpus's conditions (music/conditions.py): training
+    windows per (metre, mode), tunes per mode source; none for an encoding that reads no mode."""
+    from seqgan_music.music.conditions import describe
+
+    return describe(corpus.manifest)
 
 
 def music_encodings() -> list[str]:

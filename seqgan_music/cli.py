@@ -961,9 +961,7 @@ def data_info(
     corpus = api.data_summary(data, seed=seed, progress=True, encoding=encoding,
                               max_file_mb=max_file_mb, parse_timeout=parse_timeout)  # fmt: skip
     click.echo(corpus.summary)
-    from seqgan_music.music.conditions import describe
-
-    for line in describe(corpus.manifest):
+    for line in api.corpus_conditions(corpus):
         click.echo(line)
     skipped = corpus.manifest.get("skipped", [])
     for entry in skipped[:20]:
