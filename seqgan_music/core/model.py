@@ -112,7 +112,7 @@ class Model:
         drawn as its training windows' were (the checkpoint's "conditions" counts, else uniform),
         so samples, evaluate and compare see the model's mixture, not condition 0 alone.
         `probs`: those chances themselves, (C,)."""
-        count = self.config.generator.conditions
+        count = self.generator.config.conditions
         if condition is not None:
             return torch.full((n,), condition)
         if count == 1:
@@ -158,7 +158,7 @@ class Model:
         def nll(logp: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
             return -logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).mean(dim=1)
 
-        count = self.config.generator.conditions
+        count = self.generator.config.conditions
         if count == 1:
             return self._per_row(windows, temperature, nll)
         weights = self._conditions(0, None, torch.Generator(), probs=True)

@@ -147,7 +147,7 @@ def model_condition(model: Any, metre: str | None, mode: str | None) -> tuple[in
     """`pick_condition` on a model's checkpoint: (id, name), or (None, "") for a model trained
     without conditions (which samples from its one start token, as before conditions existed)."""
     conditions = model.metadata.get("conditions")
-    if model.config.generator.conditions == 1 or not isinstance(conditions, dict):
+    if model.generator.config.conditions == 1 or not isinstance(conditions, dict):
         return None, ""
     return pick_condition(conditions, metre, mode)
 

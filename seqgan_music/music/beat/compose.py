@@ -109,7 +109,7 @@ def _condition(
     Unconditioned models: (None, None, metre), as before conditions existed."""
     from seqgan_music.music.conditions import OTHER_METRE, model_condition
 
-    if model.config.generator.conditions == 1:
+    if model.generator.config.conditions == 1:
         return None, None, metre
     asked = music.metre if music.metre else None
     if asked is None and music.primer is not None:  # the primer's metre is the request
