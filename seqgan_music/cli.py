@@ -339,9 +339,12 @@ encoding_option = click.option(
 )  # fmt: skip
 
 
-def _encoding_options(encoding: str | None) -> dict[str, Any] | None:
-    """--encoding travels as itself, one of the music domain's load options."""
-    return None if encoding is None else {"encoding": encoding}
+def _encoding_options(
+    encoding: str | None, transpose_to: str | None = None
+) -> dict[str, Any] | None:
+    """--encoding and --transpose-to travel as themselves, the music domain's load options."""
+    given = {"encoding": encoding, "transpose_to": transpose_to}
+    return {k: v for k, v in given.items() if v is not None} or None
 
 
 def _command_line_args(ctx: click.Context, skip: tuple[str, ...]) -> list[str]:
@@ -431,6 +434,11 @@ def _launch_ranks(nproc: int) -> None:
 @seq_len_option
 @encoding_option
 @click.option(
+    "--transpose-to", default=None, metavar="TONIC",
+    help="Beat encoding: move every tune to this tonic (e.g. C), its mode kept, so a mode is "
+    "one set of pitches; compose --key moves the tunes back. Default: as heard.",
+)  # fmt: skip
+@click.option(
     "--init-from",
     type=click.Path(exists=True, path_type=Path),
     default=None,
@@ -462,6 +470,7 @@ def train(
     tokenizer: str | None,
     seq_len: int | None,
     encoding: str | None,
+    transpose_to: str | None,
     init_from: Path | None,
     settings: tuple[str, ...],
     nproc: int,
@@ -487,7 +496,7 @@ def train(
             out_dir=out_dir,
             run_name=run_name,
             runtime=runtime,
-            domain_options=_encoding_options(encoding),
+            domain_options=_encoding_options(encoding, transpose_to),
             resume=resume,
             force=force,
             init_from=init_from,

@@ -212,3 +212,68 @@ def test_conditions_need_a_corpus_that_names_them(workdir: Path):
     assert result.exit_code != 0
     assert "conditions=on: this corpus names 0 condition(s); conditions need" in result.output
     assert "Traceback" not in result.output
+
+
+def test_note_ons_move_by_the_shortest_way_and_stay_on_the_keys():
+    from seqgan_music.music.beat.encoding import nearest_shift, shift_note_ons
+
+    assert [nearest_shift(a, 0) for a in (0, 2, 6, 7, 11)] == [0, -2, -6, 5, 1]
+    rows = np.array([[0, 1, 41, 1, 89], [2, 0, 1, 50, 3]])  # rest, hold, note-ons
+    moved = shift_note_ons(rows, np.array([3, -2]))
+    assert moved.tolist() == [[0, 1, 44, 1, 80], [12, 0, 1, 48, 13]]  # 92 -> 80, 0 -> 12
+
+
+@pytest.fixture(scope="module")
+def transposed(workdir: Path) -> Path:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEQGAN_MUSIC_CACHE", str(workdir / "cache"))
+        return train(workdir, "moved", "--transpose-to", "C", "--set", "conditions=on")
+
+
+def pitch_classes(rows: np.ndarray) -> set[int]:
+    from seqgan_music.music.beat.encoding import HOLD, note_on_to_pitch
+
+    return set((note_on_to_pitch(rows[rows > HOLD]) % 12).tolist())
+
+
+def test_transposed_tunes_keep_their_mode_on_the_common_tonic(transposed: Path, workdir: Path):
+    model = seqgan_music.load_checkpoint(transposed)
+    assert model.tokenizer.tonic == 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEQGAN_MUSIC_CACHE", str(workdir / "cache"))
+        data = seqgan_music.load_dataset(str(workdir / "tunes"), fitted_tokenizer=model.tokenizer,
+                                         domain_options={"encoding": "beat"})  # fmt: skip
+    assert data.manifest["transposed_to"] == 0
+    ids = data.conditions["train"]
+    assert pitch_classes(data.train[ids == 0]) <= {0, 2, 4, 5, 7, 9, 11}  # C major, unmoved
+    # the A-minor tunes, moved up 3 semitones: C natural minor, E natural gone
+    assert pitch_classes(data.train[ids == 1]) == {0, 2, 3, 5, 7, 8, 10}
+
+
+def test_compose_moves_a_transposed_model_back_to_the_asked_key(transposed: Path, tmp_path: Path):
+    model = seqgan_music.load_checkpoint(transposed)
+    pieces = seqgan_music.compose(tmp_path / "t.mid", model=model, seed=2, num=2, key="D",
+                                  mode="minor", metre="6/8")  # fmt: skip
+    for piece in pieces:
+        assert pitch_classes(np.asarray(piece.tokens)) <= {2, 4, 5, 7, 9, 10, 0, 1}  # D minor
+        assert piece.info["key"] == "D minor" and piece.info["condition"] == "6/8 minor"
+    (tune,) = seqgan_music.compose(tmp_path / "f.mid", model=model, seed=2, key="A",
+                                   mode="minor", form="AB", bars=2)  # fmt: skip
+    assert pitch_classes(tune.tokens[tune.tokens > 1][-1:]) == {9}  # ends on A, moved back
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(("--transpose-to", "H", "--encoding", "beat"), "--transpose-to 'H' is not a key"),
+     (("--transpose-to", "C", "--encoding", "paper"), "--transpose-to needs the tunes' keys")],
+)  # fmt: skip
+def test_transpose_to_needs_a_tonic_and_the_beat_encoding(workdir: Path, args, message):
+    result = run_cli("train", "--data", workdir / "tunes", "--preset", "tiny", "--out",
+                     workdir / "ck", "--run-name", "bad", "--quiet", *args)  # fmt: skip
+    assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output
+
+
+def test_a_transposed_model_refuses_a_primer(transposed: Path, workdir: Path, tmp_path: Path):
+    result = run_cli("compose", "--checkpoint", transposed, "--out", tmp_path / "t.mid",
+                     "--primer", workdir / "tunes" / "train" / "tune_0.mid")  # fmt: skip
+    assert result.exit_code != 0 and "not supported" in result.output

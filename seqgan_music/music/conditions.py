@@ -85,22 +85,39 @@ def tune_condition(info: dict[str, Any]) -> str | None:
     return condition_name(metre, info["mode"])
 
 
+def per_window(
+    used: Sequence[dict[str, Any]], counts: dict[str, int], value: Any
+) -> dict[str, list[Any]] | None:
+    """{split: [value(tune) for each of its windows]}, row for row with the split's windows
+    (which `build_corpus` stacks in the manifest's "used" order); None when a tune has no value
+    (a corpus cached before modes were read; an encoding that reads none) or the windows do not
+    tile the used tunes (the train split's transposition augmentation)."""
+    out: dict[str, list[Any]] = {}
+    for u in used:
+        found = value(u)
+        if found is None:
+            return None
+        out.setdefault(u["split"], []).extend([found] * int(u["windows"]))
+    if any(len(v) != counts.get(f"{split}_windows") for split, v in out.items()):
+        return None
+    return out
+
+
+def window_tonics(used: Sequence[dict[str, Any]], counts: dict[str, int]) -> dict | None:
+    """Each split's (n,) tonic pitch class per window (`per_window`), or None."""
+    found = per_window(used, counts, lambda u: u.get("tonic_pc"))
+    return None if found is None else {s: np.array(v, dtype=np.int64) for s, v in found.items()}
+
+
 def window_conditions(
     used: Sequence[dict[str, Any]], counts: dict[str, int]
 ) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
-    """Each split's (n,) condition ids, row for row with its windows (which `build_corpus`
-    stacks in the manifest's "used" order), and the names of the ids: the conditions of the
-    training windows, sorted. ({}, ()) when a tune has no mode (a corpus cached before) or the
-    windows do not tile the used tunes (the train split's transposition augmentation)."""
-    names_by_split: dict[str, list[str]] = {}
-    for u in used:
-        name = tune_condition(u)
-        if name is None:
-            return {}, ()
-        names_by_split.setdefault(u["split"], []).extend([name] * int(u["windows"]))
-    for split, names in names_by_split.items():
-        if len(names) != counts.get(f"{split}_windows"):
-            return {}, ()
+    """Each split's (n,) condition ids, row for row with its windows (`per_window`), and the
+    names of the ids: the conditions of the training windows, sorted; ({}, ()) when there are
+    none."""
+    names_by_split = per_window(used, counts, tune_condition)
+    if names_by_split is None:
+        return {}, ()
     train = names_by_split.get("train", [])
     names = tuple(sorted(set(train)))
     ids = {n: i for i, n in enumerate(names)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -75,8 +76,8 @@ class MusicDomain(DomainBase):
         from seqgan_music.music.corpus import prepare_corpus
         from seqgan_music.music.encodings import music_encoding
 
-        asked = read_domain_options(MusicLoadOptions, options, "music").encoding
-        scheme = music_encoding(asked, options.tokenizer)
+        music = read_domain_options(MusicLoadOptions, options, "music")
+        scheme = music_encoding(music.encoding, options.tokenizer)
         config = scheme.make_config(options.seq_len)
         corpus = prepare_corpus(
             source, encoding=config, seed=options.seed, progress=options.progress
@@ -94,8 +95,13 @@ class MusicDomain(DomainBase):
             manifest["conditions"] = dict(zip(names, train, strict=True))  # training windows
             manifest["mode_sources"] = mode_sources(used)  # tunes whose mode each source gave
         codec = options.fitted_tokenizer or scheme.make_codec(config, corpus.manifest)
-        return Dataset("music", corpus.train, corpus.valid, corpus.test, codec, manifest,
-                       conditions, names)  # fmt: skip
+        splits = {s: corpus.split(s) for s in SPLITS}
+        tonic = _transposed_tonic(music.transpose_to, codec, options.fitted_tokenizer)
+        if tonic is not None:  # every tune moved to the tonic, its mode kept
+            splits = _transpose(splits, used, corpus.manifest.get("counts", {}), tonic)
+            manifest["transposed_to"] = tonic
+        return Dataset("music", splits["train"], splits["valid"], splits["test"], codec,
+                       manifest, conditions, names)  # fmt: skip
 
     def score(
         self, samples: np.ndarray, references: np.ndarray, dataset: Dataset
@@ -161,6 +167,47 @@ class MusicDomain(DomainBase):
             add_midi_text(tune["path"], f"seqgan-music compose seed {options.seed}: tune {i + 1} "
                           f"of {len(tunes)}, temperature {options.temperature:g}")  # fmt: skip
         return [_composition(**t) for t in tunes]
+
+
+def _transposed_tonic(asked: str | None, codec: Any, fitted: Any) -> int | None:
+    """The pitch class the tunes are moved to: a checkpoint's (its codec's `tonic`), else
+    `--transpose-to`'s; None: as heard. A codec without a `tonic` cannot be transposed."""
+    from seqgan_music.music.io.score import tonic_pitch_class
+
+    if fitted is not None:
+        return getattr(fitted, "tonic", None)
+    if asked is None or asked.lower() == "none":
+        return None
+    if not hasattr(codec, "tonic"):
+        raise SeqGANMusicError("--transpose-to needs the tunes' keys: use --encoding beat")
+    try:
+        codec.tonic = tonic_pitch_class(asked)
+    except ValueError as err:
+        raise SeqGANMusicError(str(err).replace("--key", "--transpose-to")) from err
+    return codec.tonic
+
+
+def _transpose(
+    splits: dict[str, np.ndarray], used: list, counts: dict[str, int], tonic: int
+) -> dict[str, np.ndarray]:
+    """Every window moved by the shortest way from its tune's tonic to `tonic`."""
+    from seqgan_music.music.beat.encoding import nearest_shift, shift_note_ons
+    from seqgan_music.music.conditions import window_tonics
+
+    tonics = window_tonics(used, counts)
+    if tonics is None:
+        raise SeqGANMusicError(
+            "--transpose-to needs each tune's key, which this corpus does not record "
+            "(windows augmented by transposition?)"
+        )
+    out = {}
+    for split, windows in splits.items():
+        if not len(windows):
+            out[split] = windows
+            continue
+        shifts = np.array([nearest_shift(int(pc), tonic) for pc in tonics[split]])
+        out[split] = shift_note_ons(windows, shifts)
+    return out
 
 
 def _pitch_frames(tokenizer: Tokenizer, windows: np.ndarray) -> np.ndarray:

@@ -17,6 +17,8 @@ class MusicLoadOptions:
     """The music domain's own load options (`core.domain.LoadOptions.domain_options`)."""
 
     encoding: str | None = None  # a registered encoding's name (music/encodings.py); None: paper
+    # beat encoding: every tune moved to this tonic (a note name, C), its mode kept; None: as heard
+    transpose_to: str | None = None
 
 
 @dataclass(frozen=True)

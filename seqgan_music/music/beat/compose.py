@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.music.beat.encoding import bar_steps
+from seqgan_music.music.beat.encoding import bar_steps, shift_note_ons
 
 DEFAULT_BARS = 8  # a tune's default length: 128 sixteenths in 4/4, Magenta's default too
 PRIMER_SHARE = 4  # with --primer, its first quarter of the tune's bars (at least one) is given
@@ -48,6 +48,8 @@ def compose_beat(
     metre = parse_metre(music.metre) if music.metre else codec.time_signature
     condition, name, metre = _condition(model, music, mode, metre)
     named = {} if name is None else {"condition": name}  # said in each tune's summary
+    # a model trained on tunes moved to one tonic samples in it, masked there, then moves back
+    home, shift = _home_key(codec, music, tonic)
     base_seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     qpm = music.tempo if music.tempo is not None else codec.qpm
     if music.form is not None:
@@ -58,15 +60,17 @@ def compose_beat(
         bars = music.bars if music.bars is not None else DEFAULT_BARS
         if bars < 1:
             raise SeqGANMusicError(f"--bars must be at least 1, not {bars}")
-        request = FormRequest(music.form.upper(), bars, metre, tonic, mode, condition)
+        request = FormRequest(music.form.upper(), bars, metre, home, mode, condition)
         guard = None if music.guard is None else training_guard(music.guard, codec)
         results = []
         for i, path in enumerate(out_paths):
             seed = base_seed + i
             tune = compose_form(model, request, seed=seed, temperature=options.temperature,
                                 guard=guard)  # fmt: skip
-            score = _score(codec, tune.parts, request.form, bars, metre, tune.tonic_pc,
-                           tune.mode, seed, qpm)  # fmt: skip
+            tune.parts = {k: shift_note_ons(v, shift)[0] for k, v in tune.parts.items()}
+            found = tune.tonic_pc if tonic is None else tonic
+            score = _score(codec, tune.parts, request.form, bars, metre, found, tune.mode, seed,
+                           qpm)  # fmt: skip
             played = np.concatenate([tune.parts[label] for label in request.form])
             results.append(_write(codec, played, score, path, qpm, music, 0) | named)
             results[-1]["rejected"] = tune.rejected
@@ -82,8 +86,8 @@ def compose_beat(
         prefix, metre = read_beat_primer(primer, primer_bars, codec.encoding)
     total = beat_length(codec, bars, length, metre)
     allowed = None
-    if tonic is not None:
-        allowed = np.tile(scale_mask(tonic, mode), (total, 1))
+    if home is not None:
+        allowed = np.tile(scale_mask(home, mode), (total, 1))
     results = []
     for i, path in enumerate(out_paths):
         row = model.sample(
@@ -92,6 +96,7 @@ def compose_beat(
             condition=condition,
             on_step=None if options.progress is None else (lambda t: options.progress(t, total)),
         )[0]  # fmt: skip
+        row = shift_note_ons(row, shift)[0]
         bar = bar_steps(*metre, codec.steps_per_quarter)
         pc, found = (tonic, mode) if tonic is not None else _found_key(row)
         score = _score(codec, {"A": row}, "A", -(-total // bar), metre, pc, found,
@@ -123,6 +128,25 @@ def _condition(
     if asked is None and chosen != OTHER_METRE:
         metre = tuple(int(x) for x in chosen.split("/"))
     return condition, name, metre
+
+
+def _home_key(codec: Any, music: Any, tonic: int | None) -> tuple[int | None, int]:
+    """(the tonic to sample and mask in, the semitones to move the tune by afterwards): the
+    asked tonic and 0, or for a model trained on tunes moved to one tonic (`--transpose-to`)
+    that tonic and the shortest way from it to the asked one."""
+    from seqgan_music.music.beat.encoding import nearest_shift
+
+    home = getattr(codec, "tonic", None)
+    if home is None:
+        return tonic, 0
+    if music.primer is not None:
+        raise SeqGANMusicError(
+            "--primer: this model was trained on tunes moved to one tonic (--transpose-to); "
+            "continuing a primer there is not supported"
+        )
+    if tonic is None:
+        return None, 0
+    return home, nearest_shift(home, tonic)
 
 
 def training_guard(folder: str | Path, codec: Any) -> Any:

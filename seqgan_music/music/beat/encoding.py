@@ -273,6 +273,21 @@ def transpose_beat_windows(windows: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return np.concatenate(out, axis=0)
 
 
+def shift_note_ons(tokens: np.ndarray, shifts: np.ndarray | int) -> np.ndarray:
+    """Tokens (N, T) with each row's note-ons moved by its shift in semitones (rests and holds
+    stay); a note pushed off the 88 keys goes an octave back onto them."""
+    t = np.atleast_2d(np.asarray(tokens, dtype=np.int64))
+    moved = t + np.broadcast_to(np.asarray(shifts, dtype=np.int64).reshape(-1, 1), t.shape)
+    moved = np.where(moved > BEAT_VOCAB_SIZE - 1, moved - 12, moved)
+    moved = np.where(moved < HOLD + 1, moved + 12, moved)
+    return np.where(t > HOLD, moved, t)
+
+
+def nearest_shift(from_pc: int, to_pc: int) -> int:
+    """The semitones (-6..5) that move pitch class `from_pc` to `to_pc` by the shortest way."""
+    return (to_pc - from_pc + 6) % 12 - 6
+
+
 def steps_for(end_quarters: float, steps_per_quarter: int) -> int:
     """Steps in a tune that ends at `end_quarters` (a last partial step counts unless under 1%)."""
     return max(0, math.ceil(end_quarters * steps_per_quarter - 0.01))

@@ -41,7 +41,7 @@ class MidiBeatCodec:
         self, steps_per_quarter: int = 4, seq_len: int = 48, *, stride_bars: int | None = None,
         track: int | None = None, qpm: float = DEFAULT_QPM,
         time_signature: Sequence[int] = DEFAULT_TIME_SIGNATURE, program: int = 0,
-        velocity: int = 90,
+        velocity: int = 90, tonic: int | None = None,
     ) -> None:  # fmt: skip
         self.steps_per_quarter = int(steps_per_quarter)
         self.seq_len = int(seq_len)
@@ -49,6 +49,8 @@ class MidiBeatCodec:
         self.track = track
         self.program, self.velocity, self.qpm = checked_rendering(program, velocity, qpm)
         self.time_signature = (int(time_signature[0]), int(time_signature[1]))
+        # the pitch class every training tune was moved to (`--transpose-to`); None: as heard
+        self.tonic = None if tonic is None else int(tonic) % 12
 
     @classmethod
     def from_encoding(cls, enc: BeatEncodingConfig, **render: Any) -> MidiBeatCodec:
@@ -123,6 +125,7 @@ class MidiBeatCodec:
             "stride_bars": self.stride_bars, "track": self.track, "qpm": self.qpm,
             "time_signature": list(self.time_signature), "program": self.program,
             "velocity": self.velocity,
+            **({} if self.tonic is None else {"tonic": self.tonic}),  # older states: as before
         }  # fmt: skip
 
     @classmethod
