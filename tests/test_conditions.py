@@ -182,6 +182,17 @@ def test_held_out_nll_of_a_conditioned_model_is_the_mixture_s(trained: Path, wor
     assert np.allclose(model.token_nll(windows), expected.detach().numpy(), atol=1e-5)
 
 
+@pytest.mark.parametrize("names", [None, ["4/4 major"], [1, 2], ["4/4", "6/8 minor"]])
+def test_malformed_condition_names_are_a_one_line_error(trained: Path, tmp_path: Path, names):
+    payload = torch.load(trained, weights_only=True)
+    payload["metadata"]["conditions"]["names"] = names
+    torch.save(payload, tmp_path / "bad.pt")
+    result = run_cli("compose", "--checkpoint", tmp_path / "bad.pt", "--out", tmp_path / "t.mid",
+                     "--metre", "6/8")  # fmt: skip
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "does not name its 2 conditions" in result.output
+
+
 def test_compose_refuses_a_condition_it_was_not_trained_on(trained: Path, tmp_path: Path):
     result = run_cli("compose", "--checkpoint", trained, "--out", tmp_path / "t.mid",
                      "--meter", "3/4", "--key", "D", "--mode", "dorian")  # fmt: skip

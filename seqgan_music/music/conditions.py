@@ -163,9 +163,14 @@ def pick_condition(
 def model_condition(model: Any, metre: str | None, mode: str | None) -> tuple[int | None, str]:
     """`pick_condition` on a model's checkpoint: (id, name), or (None, "") for a model trained
     without conditions (which samples from its one start token, as before conditions existed)."""
-    conditions = model.metadata.get("conditions")
-    if model.generator.config.conditions == 1 or not isinstance(conditions, dict):
+    conditions, count = model.metadata.get("conditions"), model.generator.config.conditions
+    if count == 1 or not isinstance(conditions, dict):
         return None, ""
+    names = conditions.get("names")
+    if not (isinstance(names, list) and len(names) == count
+            and all(isinstance(n, str) and len(n.split(" ")) == 2 for n in names)):  # fmt: skip
+        raise SeqGANMusicError(f"{model.path}: its metadata does not name its {count} "
+                               "conditions as 'metre mode'")  # fmt: skip
     return pick_condition(conditions, metre, mode)
 
 
