@@ -11,6 +11,7 @@ Rank r leaves its weights in OUT_DIR/rank{r}.pt; rank 0 alone writes the checkpo
 import copy
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -113,13 +114,20 @@ def main(out: Path) -> None:
     check_equal_weights(compressed, [])
     compressed.run()
 
+    # two condition ids: each rank draws its PG batch's and negatives' ids from its own stream
+    base = config(adv_rounds=1)
+    two = replace(base, generator=replace(base.generator, conditions=2))
+    conditioned = SeqGANTrainer(two, data(), train_conditions=torch.arange(37) % 2)
+    check_equal_weights(conditioned, [])
+    conditioned.run()
+
     mle = SeqGANTrainer(config(d_pretrain_rounds=0, adv_rounds=0, g_pretrain_epochs=3), data())
     mle.run()
     distributed._destroy()  # what atexit runs: it must join gloo's threads before Python ends
     threads = [(Path("/proc/self/task") / t / "comm").read_text().strip()
                for t in os.listdir("/proc/self/task")]  # fmt: skip
     torch.save({"straight": flat(straight), "resumed": flat(resumed), "mle": flat(mle),
-                "bf16": flat(compressed),
+                "bf16": flat(compressed), "conditioned": flat(conditioned),
                 "units": units, "history": straight.history, "threads": threads},
                out / f"rank{rank}.pt")  # fmt: skip
 

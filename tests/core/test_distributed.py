@@ -69,7 +69,7 @@ def test_two_gloo_ranks_stay_identical_and_their_checkpoint_resumes_in_one_proce
     # the workers compared G, D and G_beta across ranks after every unit, bit for bit
     assert rank0["units"] == ["g_pretrain:1", "g_pretrain:2", "d_pretrain:1", "adversarial:1",
                               "adversarial:2", "done:2"]  # fmt: skip
-    for key in ("straight", "resumed", "mle", "bf16"):
+    for key in ("straight", "resumed", "mle", "bf16", "conditioned"):
         assert torch.equal(rank0[key], rank1[key])
     # destroying the group joined gloo's worker threads (left alive, one of them could abort the
     # rank at interpreter shutdown: SIGABRT, "terminate called without an active exception")
