@@ -65,7 +65,8 @@ def with_conditions(config: SeqGANConfig, dataset: Dataset) -> SeqGANConfig:
     """With `conditions = on`, G gets one start token per condition the dataset names; a corpus
     that names fewer than two has nothing to condition on (a one-line error)."""
     if config.train.conditions == "off":
-        return replace(config, generator=replace(config.generator, conditions=1))
+        return replace(config, generator=replace(config.generator, conditions=1),
+                       discriminator=replace(config.discriminator, conditions=1))  # fmt: skip
     names = dataset.condition_names
     if len(names) < 2:
         raise ConfigError(
@@ -74,7 +75,9 @@ def with_conditions(config: SeqGANConfig, dataset: Dataset) -> SeqGANConfig:
             + "; conditions need at least two (music: --encoding beat names each tune's metre "
             "and mode, unless its windows are transposed copies)"
         )
-    return replace(config, generator=replace(config.generator, conditions=len(names)))
+    judged = len(names) if config.train.d_conditions else 1  # a conditioned D, if asked
+    return replace(config, generator=replace(config.generator, conditions=len(names)),
+                   discriminator=replace(config.discriminator, conditions=judged))  # fmt: skip
 
 
 def condition_metadata(dataset: Dataset) -> dict[str, Any]:
@@ -302,7 +305,8 @@ def _train_in(
                     if main else None)  # fmt: skip
         # D's held-out accuracy: rank 0 reports it
         kw = dict(device=torch_device, callback=log, evaluate=evaluate,
-                  valid_data=valid_t if main else None)  # fmt: skip
+                  valid_data=valid_t if main else None,
+                  valid_conditions=valid_ids if main else None)  # fmt: skip
         fresh = (config, preset, data) if start_from is None else None
         trainer = _trainer(dataset, run, fresh, start_from, req.resume, overrides, kw)
         _check_select_on(dataset, trainer.config)
@@ -372,9 +376,12 @@ def _trainer(
         return SeqGANTrainer(config.with_train(seed=run.seed), train_data, metadata=metadata,
                              train_conditions=ids, **kw)  # fmt: skip
     saved = check_models(start_from, read_checkpoint(start_from), ("generator",))
-    if "conditions" in (overrides or {}) and overrides["conditions"] != saved.train.conditions:
-        raise ConfigError("conditions cannot change when a run goes on from a checkpoint: its "
-                          "generator was built with them " + saved.train.conditions)  # fmt: skip
+    for name in ("conditions", "d_conditions"):  # they decide the models' shapes
+        if name in (overrides or {}) and overrides[name] != getattr(saved.train, name):
+            raise ConfigError(
+                f"{name} cannot change when a run goes on from a checkpoint: its models were "
+                f"built with {name}={getattr(saved.train, name)}"
+            )
     kw["train_conditions"] = _train_conditions(dataset, saved, run)
     if not resume and (overrides or {}).get("mode") == "mle":  # the MLE baseline's branch
         return branch_mle(start_from, train_data, overrides=overrides, **kw)

@@ -288,3 +288,23 @@ def test_a_transposed_model_refuses_a_primer(transposed: Path, workdir: Path, tm
     result = run_cli("compose", "--checkpoint", transposed, "--out", tmp_path / "t.mid",
                      "--primer", workdir / "tunes" / "train" / "tune_0.mid")  # fmt: skip
     assert result.exit_code != 0 and "not supported" in result.output
+
+
+def test_d_conditions_give_d_a_projection_per_condition(trained: Path, workdir: Path):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEQGAN_MUSIC_CACHE", str(workdir / "cache"))
+        path = train(workdir, "judged", "--set", "conditions=on", "--set", "d_conditions=true")
+        payload = torch.load(path, weights_only=True)
+        assert payload["config"]["discriminator"]["conditions"] == 2
+        assert payload["discriminator"]["projection.weight"].shape[0] == 2
+        assert payload["discriminator"]["projection.weight"].abs().sum() > 0  # trained
+        plain = torch.load(trained, weights_only=True)
+        assert not any(k.startswith("projection") for k in plain["discriminator"])
+        again = run_cli("train", "--data", workdir / "tunes", "--encoding", "beat", "--out",
+                        workdir / "ck", "--run-name", "judged", "--resume", "--set",
+                        "d_conditions=false", "--quiet")  # fmt: skip
+        assert again.exit_code == 1 and "d_conditions cannot change" in again.output
+        alone = run_cli("train", "--data", workdir / "tunes", "--encoding", "beat", "--out",
+                        workdir / "ck", "--run-name", "x", "--set", "d_conditions=true",
+                        "--quiet")  # fmt: skip
+        assert alone.exit_code != 0 and "d_conditions needs conditions=on" in alone.output

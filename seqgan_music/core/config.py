@@ -81,9 +81,10 @@ class DiscriminatorConfig:
     filters: tuple[tuple[int, int], ...] = PAPER_FILTERS
     dropout: float = 0.25  # keep probability 0.75, as in the original code
     l2_reg: float = 0.2  # the original's L2 on its two-way output layer (one logit: half, see loss)
+    conditions: int = 1  # > 1: a projection per condition id beside the output (core/discriminator)
 
     def __post_init__(self) -> None:
-        _check_sizes(self, ("vocab_size", "seq_len", "emb_dim"))
+        _check_sizes(self, ("vocab_size", "seq_len", "emb_dim", "conditions"))
         try:  # JSON round trips give lists; keep the field hashable and canonical.
             filters = tuple((_size("filter window", w), _size("filter count", n))
                             for w, n in self.filters)  # fmt: skip
@@ -173,6 +174,9 @@ class TrainConfig:
     # conditions and gives every window one, e.g. music's metre and mode; core/trainer.py);
     # off here so checkpoints written before the field existed load as they ran.
     conditions: str = "off"
+    # with conditions on: D judges each sequence with its condition id too (a projection
+    # discriminator, Miyato & Koyama 2018); off: D sees the tokens alone
+    d_conditions: bool = False
     # With several ranks: send D's gradient buckets as bfloat16 (half the bytes; the sum then
     # rounds to bf16's 8 bits of mantissa), core/distributed.py's GradientExchange.
     grad_bf16: bool = False
@@ -209,6 +213,8 @@ class TrainConfig:
             raise ConfigError(f"compile must be auto, on or off, not {self.compile!r}")
         if self.conditions not in ("on", "off"):
             raise ConfigError(f"conditions must be on or off, not {self.conditions!r}")
+        if self.d_conditions and self.conditions != "on":
+            raise ConfigError("d_conditions needs conditions=on")
         if any(not n.lstrip("-").isidentifier() for n in selection_metrics(self.select_on)):
             raise ConfigError(f"select_on must be comma-separated metric names, each optionally "
                               f"with a leading '-', not {self.select_on!r}")  # fmt: skip

@@ -59,6 +59,13 @@ class Discriminator(nn.Module):
         self.highway_gate = nn.Linear(feats, feats)
         self.dropout = nn.Dropout(config.dropout)
         self.out = nn.Linear(feats, 1)
+        # a projection discriminator (Miyato & Koyama 2018): logit + <embed(c), features>, zero
+        # at the start (D begins as the unconditioned one); none at one condition, so the
+        # parameters, their initial values and the checkpoints are the unconditioned D's
+        self.projection = None
+        if config.conditions > 1:
+            self.projection = nn.Embedding(config.conditions, feats)
+            nn.init.zeros_(self.projection.weight)
         self.conv_method = "auto"  # "auto", "tables", "matmul" or "conv1d" (tests pin one)
         self._init_as_original()
 
@@ -151,20 +158,29 @@ class Discriminator(nn.Module):
             pooled.append(acts.amax(1) + self.convs[i].bias.to(acts.dtype))
         return torch.cat(pooled, dim=1)
 
-    def _head(self, pooled: Tensor) -> Tensor:
-        """(R, F) max-pooled pre-ReLU features -> (R,) logits: ReLU, highway, dropout, output."""
+    def _head(self, pooled: Tensor, conditions: LongTensor | None = None) -> Tensor:
+        """(R, F) max-pooled pre-ReLU features -> (R,) logits: ReLU, highway, dropout, output;
+        a conditioned D adds each row's condition projection of the same features."""
         x = F.relu(pooled.to(compute_dtype(pooled.device, pooled.dtype)))
         gate = torch.sigmoid(self.highway_gate(x))
-        x = gate * F.relu(self.highway_transform(x)) + (1.0 - gate) * x
-        logits = self.out(self.dropout(x)).squeeze(-1)
+        x = self.dropout(gate * F.relu(self.highway_transform(x)) + (1.0 - gate) * x)
+        logits = self.out(x).squeeze(-1)
+        if self.projection is not None:
+            if conditions is None:
+                raise ValueError(f"this discriminator judges {self.config.conditions} "
+                                 "conditions: give each row's id")  # fmt: skip
+            logits = logits + (self.projection(conditions).to(x.dtype) * x).sum(-1)
         return logits.to(torch.promote_types(logits.dtype, torch.float32))  # bf16 -> float32
 
-    def forward(self, tokens: LongTensor) -> Tensor:
-        """(B, T) token ids -> (B,) float32 logits of P(real) (Eq. 11-12)."""
+    def forward(self, tokens: LongTensor, conditions: LongTensor | None = None) -> Tensor:
+        """(B, T) token ids -> (B,) float32 logits of P(real) (Eq. 11-12); `conditions` (B,):
+        each row's condition id, for a conditioned D (ignored by an unconditioned one)."""
         source, tables = self._prepare(tokens)
-        return self._head(self._pooled(source, [0] * len(self.windows), tables))
+        return self._head(self._pooled(source, [0] * len(self.windows), tables), conditions)
 
-    def loss(self, tokens: LongTensor, labels: Tensor) -> Tensor:
+    def loss(
+        self, tokens: LongTensor, labels: Tensor, conditions: LongTensor | None = None
+    ) -> Tensor:
         """BCE with logits (Eq. 5) + the original's L2 on its two-way output layer, written for
         one logit: (l2_reg / 2) * tf.nn.l2_loss(w, b) (half the sum of squares).
 
@@ -173,18 +189,18 @@ class Discriminator(nn.Module):
         where it is l2_reg * |u|^2 / 4, and L2 drives the unseen direction W_real + W_fake to 0,
         so both formulations share their optimum (tests fit both and compare).
         """
-        logits = self(tokens)
+        logits = self(tokens, conditions)
         bce = F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
         l2 = 0.5 * (self.out.weight.square().sum() + self.out.bias.square().sum())
         return bce + 0.5 * self.config.l2_reg * l2
 
     @torch.no_grad()
-    def prob_real(self, tokens: LongTensor) -> Tensor:
+    def prob_real(self, tokens: LongTensor, conditions: LongTensor | None = None) -> Tensor:
         """(B,) D(Y) = P(real), computed in eval mode (dropout off); the train/eval mode is kept."""
         was_training = self.training
         self.eval()
         try:
-            return torch.sigmoid(self(tokens))
+            return torch.sigmoid(self(tokens, conditions))
         finally:
             self.train(was_training)
 
@@ -209,6 +225,7 @@ class Discriminator(nn.Module):
         prefix_len: int,
         prefix_pooled: list[Tensor],
         tables: list[Tensor] | None = None,
+        conditions: LongTensor | None = None,
     ) -> Tensor:
         """Logits of `tokens` (R, T) that all keep the first `prefix_len` tokens of samples whose
         `prefix_pools(...)[i][b, prefix_len]` rows are `prefix_pooled[i]` (R, n_i): only windows
@@ -218,7 +235,8 @@ class Discriminator(nn.Module):
         firsts = [min(max(prefix_len - w + 1, 0), length - w) for w in self.windows]
         source = tokens if tables is not None else self._embed(tokens)
         new = self._pooled(source, firsts, tables)
-        return self._head(torch.maximum(new, torch.cat(prefix_pooled, dim=1).to(new.dtype)))
+        pooled = torch.maximum(new, torch.cat(prefix_pooled, dim=1).to(new.dtype))
+        return self._head(pooled, conditions)
 
 
 class _Windows(torch.autograd.Function):

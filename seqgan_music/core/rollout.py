@@ -142,12 +142,13 @@ def rollout_rewards(
         pools = d.prefix_pools(samples, tables)  # per conv: (B, T+1, n)
         rewards = samples.new_empty(batch, length, dtype=torch.float32)
         full = torch.cat([p[:, length] for p in pools], dim=1)  # (B, F): all of Y's windows
-        rewards[:, -1] = torch.sigmoid(d._head(full))
+        judged = conditions if d.projection is not None else None  # D's own condition input
+        rewards[:, -1] = torch.sigmoid(d._head(full, judged))
         if length == 1:
             return rewards
         rollouts = sample_rollouts(samples, policy, rollout_num, temperature=temperature, rng=rng,
                                    compile=compile, conditions=conditions)  # fmt: skip
-        probs = _score(d, rollouts.view(-1, length), pools, tables, max_chunk)
+        probs = _score(d, rollouts.view(-1, length), pools, tables, max_chunk, judged)
         # (R,) -> (T-1, N, B) -> mean over the N roll-outs -> (B, T-1)
         rewards[:, :-1] = probs.view(length - 1, rollout_num, batch).mean(1).t()
         return rewards
@@ -161,8 +162,10 @@ def _score(
     pools: list[Tensor],
     tables: list[Tensor] | None,
     max_chunk: int | None,
+    conditions: LongTensor | None = None,
 ) -> Tensor:
-    """D(roll-out) for the (R, T) roll-outs ordered (t, n, b), R = (T-1)*N*B, in chunks."""
+    """D(roll-out) for the (R, T) roll-outs ordered (t, n, b), R = (T-1)*N*B, in chunks;
+    `conditions` (B,): each sample's id, which its roll-outs are judged under."""
     batch = pools[0].shape[0]
     num_rows, per_group = flat.shape[0], flat.shape[0] // (flat.shape[1] - 1)  # N*B per t
     # Chunks never straddle two prefix lengths, so each chunk shares one prefix length;
@@ -177,7 +180,8 @@ def _score(
         t = start // per_group + 1  # prefix length of these roll-outs
         rows = source[start % per_group : start % per_group + stop - start]
         kept = [p[:, t].index_select(0, rows) for p in pools]  # (r, n_i)
-        probs.append(torch.sigmoid(d.logits_from_prefix(flat[start:stop], t, kept, tables)))
+        ids = None if conditions is None else conditions[rows]
+        probs.append(torch.sigmoid(d.logits_from_prefix(flat[start:stop], t, kept, tables, ids)))
     return torch.cat(probs)
 
 
@@ -219,9 +223,9 @@ def rollout_rewards_reference(
                     seq[:, k] = _draw(logits, temperature, rng)
                     if k + 1 < length:
                         logits, state = policy.step(seq[:, k], state)
-                rewards[:, t - 1] += torch.sigmoid(discriminator(seq))
+                rewards[:, t - 1] += torch.sigmoid(discriminator(seq, conditions))
         rewards[:, :-1] /= rollout_num
-        rewards[:, -1] = torch.sigmoid(discriminator(samples))
+        rewards[:, -1] = torch.sigmoid(discriminator(samples, conditions))
         return rewards
     finally:
         discriminator.train(was_training)

@@ -132,6 +132,7 @@ class SeqGANTrainer:
         metadata: dict[str, Any] | None = None,
         valid_data: Tensor | None = None,
         train_conditions: Tensor | None = None,
+        valid_conditions: Tensor | None = None,
     ) -> None:
         if train_data.dim() != 2 or train_data.dtype != torch.long:
             raise ConfigError(f"train_data must be an (n, T) int64 tensor, got {train_data.dtype} "
@@ -157,6 +158,9 @@ class SeqGANTrainer:
         self.callback, self.evaluate = callback, evaluate
         # held-out positives for D's accuracy per round (a diagnostic; never trained on)
         self.valid_data = None if valid_data is None else valid_data[:DIAG_SAMPLES].to(self.device)
+        self.valid_conditions = None  # their ids, which a conditioned D judges them under
+        if valid_conditions is not None:
+            self.valid_conditions = valid_conditions[:DIAG_SAMPLES].to(self.device)
         self.metadata = dict(metadata or {})
         with self._seeded("init", 0):
             self.generator = Generator(config.generator).to(self.device)
@@ -401,18 +405,26 @@ class SeqGANTrainer:
         pick = torch.randint(len(self.train_conditions), (n,), generator=rng, device=self.device)
         return self.train_conditions[pick]
 
-    def _sample(self, n: int, rng: torch.Generator) -> Tensor:
+    def _sample(self, n: int, rng: torch.Generator) -> tuple[Tensor, Tensor | None]:
+        """n negatives from G and their condition ids (None when unconditioned)."""
         temperature = self.config.train.temperature
+        ids: list[Tensor] = []
+
+        def draw(k: int) -> Tensor:
+            drawn = self._draw_conditions(k, rng)  # before the chunk's tokens, as always
+            if drawn is not None:
+                ids.append(drawn)
+            return self.generator.sample(k, temperature=temperature, rng=rng,
+                                         compile=self.compile, conditions=drawn)  # fmt: skip
+
         if n == 0:  # a rank's share of fewer negatives than ranks
-            return self.train_data.new_zeros((0, self.train_data.shape[1]))
-        with self._autocast():
-            return sample_in_chunks(
-                lambda k: self.generator.sample(
-                    k, temperature=temperature, rng=rng, compile=self.compile,
-                    conditions=self._draw_conditions(k, rng),
-                ),
-                n,
-            )  # fmt: skip
+            tokens = self.train_data.new_zeros((0, self.train_data.shape[1]))
+        else:
+            with self._autocast():
+                tokens = sample_in_chunks(draw, n)
+        if self.train_conditions is None:
+            return tokens, None
+        return tokens, torch.cat(ids) if ids else self.train_conditions.new_zeros(0)
 
     def _d_round(self, rng: torch.Generator, epochs: int) -> float:
         """Fresh negatives from G, then `epochs` epochs of D on positives + negatives (Eq. 5).
@@ -421,10 +433,16 @@ class SeqGANTrainer:
         """
         n_neg = self.config.train.num_negatives or len(self.train_data)
         shares = distributed.shard_sizes(n_neg)  # each rank samples its share; all see them all
-        mine = self._sample(shares[distributed.rank()], self.rank_rng)
-        negatives = distributed.gather_rows(mine, shares)
-        positives = self._balanced_positives(n_neg, rng)
+        drawn, drawn_ids = self._sample(shares[distributed.rank()], self.rank_rng)
+        negatives = distributed.gather_rows(drawn, shares)
+        chosen = self._balanced_indices(n_neg, rng)
+        positives = self.train_data[chosen]
         tokens = torch.cat([positives, negatives])  # (P + N, T)
+        judged = None  # a conditioned D's input: each row's condition id
+        if self.discriminator.projection is not None:
+            assert self.train_conditions is not None and drawn_ids is not None
+            judged = torch.cat([self.train_conditions[chosen],
+                                distributed.gather_rows(drawn_ids, shares)])  # fmt: skip
         labels = torch.cat([positives.new_ones(len(positives)), negatives.new_zeros(n_neg)]).float()
         labels = smoothed_labels(labels, self.config.train.d_label_smoothing)
         noise, vocab = self.config.train.d_noise, self.config.generator.vocab_size
@@ -438,7 +456,8 @@ class SeqGANTrainer:
                 if len(mine):
                     with self._autocast():
                         inputs = token_noise(tokens[mine], noise, vocab, self.rank_rng)
-                        loss = self._loss(self.discriminator, "loss", inputs, labels[mine])
+                        given = () if judged is None else (judged[mine],)
+                        loss = self._loss(self.discriminator, "loss", inputs, labels[mine], *given)
                     loss.backward()
                     total += loss.detach() * (len(mine) / len(idx))
                 self.d_exchange.finish()
@@ -450,12 +469,16 @@ class SeqGANTrainer:
         """n positives for n negatives: a random subset when there are more positives, else every
         positive as often as fits plus a random subset for the rest (each used at most once more
         than any other), so D never sees more of one class than of the other."""
+        return self.train_data[self._balanced_indices(n, rng)]
+
+    def _balanced_indices(self, n: int, rng: torch.Generator) -> Tensor:
+        """The indices of `_balanced_positives`."""
         n_pos = len(self.train_data)
         repeats, rest = divmod(n, n_pos)
         parts = [torch.arange(n_pos, device=self.device).repeat(repeats)]
         if rest:
             parts.append(torch.randperm(n_pos, generator=rng, device=self.device)[:rest])
-        return self.train_data[torch.cat(parts)]
+        return torch.cat(parts)
 
     def pg_loss(self, samples: Tensor, rewards: Tensor, conditions: Tensor | None = None) -> Tensor:
         """Eqs. 7-8: -sum_t log G(y_t | y_<t) * Q(t), averaged over the batch; rewards detached.
@@ -600,12 +623,18 @@ class SeqGANTrainer:
         if self.valid_data is None or not len(self.valid_data):
             return {}
         rng = self._rng(phase + "/diagnostics", step)
+        drawn = self._draw_conditions(len(self.valid_data), rng)
         fakes = self.generator.sample(
             len(self.valid_data), temperature=self.config.train.temperature, rng=rng,
-            compile=self.compile, conditions=self._draw_conditions(len(self.valid_data), rng),
+            compile=self.compile, conditions=drawn,
         )  # fmt: skip
-        p_fake = self.discriminator.prob_real(fakes)
-        p_real = self.discriminator.prob_real(self.valid_data)
+        fake_ids = real_ids = None
+        if self.discriminator.projection is not None:  # judged under their own ids
+            if self.valid_conditions is None:
+                return {}
+            fake_ids, real_ids = drawn, self.valid_conditions
+        p_fake = self.discriminator.prob_real(fakes, fake_ids)
+        p_real = self.discriminator.prob_real(self.valid_data, real_ids)
         return {"d_acc_fake": (p_fake < 0.5).float().mean().item(),
                 "d_acc_valid": (p_real > 0.5).float().mean().item(),
                 "d_p_fake": p_fake.mean().item()}  # fmt: skip
@@ -700,6 +729,7 @@ class SeqGANTrainer:
         train_overrides: dict[str, Any] | None = None,
         valid_data: Tensor | None = None,
         train_conditions: Tensor | None = None,
+        valid_conditions: Tensor | None = None,
     ) -> SeqGANTrainer:
         """Rebuild a trainer from a checkpoint; `train_overrides` replace TrainConfig fields
         (e.g. {"mode": "mle"} branches the MLE baseline from a -pretrained checkpoint)."""
@@ -712,7 +742,8 @@ class SeqGANTrainer:
             config = config.with_train(**train_overrides)
         trainer = cls(config, train_data, device=device, callback=callback, evaluate=evaluate,
                       metadata=state.get("metadata"), valid_data=valid_data,
-                      train_conditions=train_conditions)  # fmt: skip
+                      train_conditions=train_conditions,
+                      valid_conditions=valid_conditions)  # fmt: skip
         try:
             trainer.load_state_dict(state)
         except (KeyError, ValueError, TypeError, RuntimeError) as err:  # optimiser states
@@ -733,6 +764,7 @@ def branch_mle(
     evaluate: Callable[[Generator], dict[str, float]] | None = None,
     valid_data: Tensor | None = None,
     train_conditions: Tensor | None = None,
+    valid_conditions: Tensor | None = None,
 ) -> SeqGANTrainer:
     """The paper's MLE baseline: from a `-pretrained` checkpoint, the adversarial rounds become
     MLE epochs (as many as SeqGAN has rounds), so both branches share one pre-trained G.
@@ -747,4 +779,5 @@ def branch_mle(
         train_overrides={**(overrides or {}), "mode": "mle"},
         valid_data=valid_data,
         train_conditions=train_conditions,
+        valid_conditions=valid_conditions,
     )

@@ -114,9 +114,11 @@ def main(out: Path) -> None:
     check_equal_weights(compressed, [])
     compressed.run()
 
-    # two condition ids: each rank draws its PG batch's and negatives' ids from its own stream
+    # two condition ids for G and D: each rank draws its PG batch's and negatives' ids from its
+    # own stream, and the negatives' ids are gathered with them for D
     base = config(adv_rounds=1)
-    two = replace(base, generator=replace(base.generator, conditions=2))
+    two = replace(base, generator=replace(base.generator, conditions=2),
+                  discriminator=replace(base.discriminator, conditions=2))  # fmt: skip
     conditioned = SeqGANTrainer(two, data(), train_conditions=torch.arange(37) % 2)
     check_equal_weights(conditioned, [])
     conditioned.run()

@@ -9,15 +9,20 @@ import torch
 from helpers import T, V, tiny_config, tiny_data
 
 import seqgan_music.core.trainer as trainer_mod
+from seqgan_music.core.discriminator import Discriminator
+from seqgan_music.core.generator import Generator
+from seqgan_music.core.rollout import rollout_rewards, rollout_rewards_reference
 from seqgan_music.core.trainer import SeqGANTrainer
 from seqgan_music.errors import ConfigError
 
 A, B = 3, 8  # condition 0's windows are all token A, condition 1's all token B
 
 
-def conditioned(**train: object):
+def conditioned(judged: bool = False, **train: object):
+    """tiny_config with two conditions for G (and for D too when `judged`)."""
     config = tiny_config(**train)
-    return replace(config, generator=replace(config.generator, conditions=2))
+    d = replace(config.discriminator, conditions=2 if judged else 1)
+    return replace(config, generator=replace(config.generator, conditions=2), discriminator=d)
 
 
 def toy_corpus(n: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
@@ -119,3 +124,52 @@ def test_the_vocabulary_check_is_unchanged_by_conditions():
     data[0, 0] = V  # an id the vocabulary lacks
     with pytest.raises(ConfigError, match="outside"):
         SeqGANTrainer(conditioned(), data, train_conditions=ids)
+
+
+def test_a_conditioned_d_tells_a_window_under_the_wrong_condition():
+    """All-A under condition 0 and all-B under 1 are real; the same windows under the other
+    condition are fake: the tokens alone cannot tell them apart, the projection can."""
+    data, ids = toy_corpus(16)
+    d = Discriminator(replace(conditioned(judged=True).discriminator))
+    tokens = torch.cat([data, data])
+    judged = torch.cat([ids, 1 - ids])
+    labels = torch.cat([torch.ones(32), torch.zeros(32)])
+    opt = torch.optim.Adam(d.parameters(), lr=0.01)
+    assert torch.allclose(d.prob_real(tokens, judged), d.prob_real(tokens, 1 - judged))  # zero
+    for _ in range(60):
+        opt.zero_grad()
+        d.loss(tokens, labels, judged).backward()
+        opt.step()
+    p = d.prob_real(tokens, judged)
+    assert p[:32].min() > 0.8 and p[32:].max() < 0.2
+    with pytest.raises(ValueError, match="give each row's id"):
+        d(tokens)
+
+
+def test_a_conditioned_d_judges_roll_outs_under_the_sample_s_condition():
+    data, ids = toy_corpus(4)
+    config = conditioned(judged=True)
+    g, d = Generator(config.generator), Discriminator(config.discriminator)
+    with torch.no_grad():
+        d.projection.weight.normal_()  # not zero: the conditions change the rewards
+    kw = dict(temperature=0.0)  # greedy roll-outs: the batched and the plain loop agree exactly
+    fast = rollout_rewards(data, g, d, 2, conditions=ids, **kw)
+    slow = rollout_rewards_reference(data, g, d, 2, conditions=ids, **kw)
+    assert torch.allclose(fast, slow, atol=1e-5)
+    other = rollout_rewards(data, g, d, 2, conditions=1 - ids, **kw)
+    assert not torch.allclose(fast, other)
+
+
+def test_resume_of_a_run_with_a_conditioned_d_is_exact(tmp_path):
+    data, ids = toy_corpus(16)
+    valid = data[::4]
+    kw = dict(train_conditions=ids, valid_data=valid, valid_conditions=ids[::4])
+    straight = SeqGANTrainer(conditioned(judged=True), data, **kw)
+    straight.run()
+    assert "d_acc_valid" in straight.history[-1]["metrics"]
+    path = tmp_path / "run.pt"
+    SeqGANTrainer(conditioned(judged=True), data, **kw).run(path, max_units=4)
+    resumed = SeqGANTrainer.load(path, data, **kw)
+    resumed.run(path)
+    assert same(params(resumed), params(straight)) and resumed.history == straight.history
+    assert straight.discriminator.projection.weight.abs().sum() > 0  # D trained its projection
