@@ -49,7 +49,7 @@ def seqgan_part(command: str) -> str:
 
 def files_under(root: Path) -> dict[str, tuple[int, int]]:
     out = {}
-    for folder, dirs, files in os.walk(root):
+    for folder, _dirs, files in os.walk(root):
         for name in files:
             path = Path(folder, name)
             st = path.lstat()
@@ -78,8 +78,9 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k != "SEQGAN_MUSIC_CACHE"}
     env.update(HOME=str(home), TMPDIR=str(tmp), PYTHONPATH=str(clone),
                PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}")  # fmt: skip
-    where = subprocess.run([sys.executable, "-c", "import seqgan_music; print(seqgan_music.__file__)"],
-                           env=env, cwd=clone, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    show = "import seqgan_music; print(seqgan_music.__file__)"
+    where = subprocess.run([sys.executable, "-c", show], env=env, cwd=clone, capture_output=True,
+                           text=True).stdout.strip()  # fmt: skip
     if not where.startswith(str(clone)):
         raise SystemExit(f"seqgan_music is imported from {where}, not from the clone")
     print(f"clone of {args.repo} at {rev} in {clone}\nREADME command: {command}\nrun: {part} "

@@ -39,14 +39,13 @@ from seqgan_music.evaluation import (
     evaluate,
     evaluate_compare,
 )
-from seqgan_music.models import load_checkpoint
+from seqgan_music.models import export_model, load_checkpoint
 from seqgan_music.quality_diversity import parse_temperatures
 from seqgan_music.runs import (
     CHECKPOINT_NAME,
     SHIPPED_CHECKPOINT,
     check_run_name,
     describe_checkpoint,
-    export_model,
     find_checkpoint,
     plot_learning_curve,
     read_metrics,

@@ -1,10 +1,13 @@
-"""Trained models out of checkpoints: a generator with its tokenizer, ready to sample."""
+"""Trained models out of checkpoints: a generator with its tokenizer, ready to sample, and the
+slim sampling-only copy `export` writes."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from seqgan_music.core.checkpoint import check_models, read_checkpoint
+from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
+from seqgan_music.core.config import SeqGANConfig
 from seqgan_music.core.domain import UnknownDomainError, get_domain
 from seqgan_music.core.model import Model
 from seqgan_music.core.runtime import Runtime, runtime_or_default
@@ -23,6 +26,24 @@ def load_checkpoint(
     runtime = runtime_or_default(runtime)
     torch_device = runtime.device
     payload = read_checkpoint(ckpt, expect_domain=domain)
+    config, tokenizer = check_sampling_parts(ckpt, payload)  # before any weights are allocated
+    generator = checkpoint_generator(payload, device=torch_device)
+    generator.eval()
+    return Model(
+        generator=generator,
+        tokenizer=tokenizer,
+        config=config,
+        metadata=payload["metadata"],
+        path=ckpt,
+        # the runtime's --compile, else the run's setting ("auto" compiles only long samplings)
+        compile=runtime.compile or config.train.compile,
+    )
+
+
+def check_sampling_parts(path: Path, payload: dict[str, Any]) -> tuple[SeqGANConfig, Tokenizer]:
+    """What sampling reads from a checkpoint, checked before any weights are allocated: a
+    registered domain, a tokenizer that rebuilds with as many ids as G has outputs, and G's
+    weights (check_models). Returns the config and the tokenizer."""
     metadata = payload.get("metadata", {})
     if (
         not isinstance(metadata, dict)
@@ -30,25 +51,14 @@ def load_checkpoint(
         or (not isinstance(metadata.get("domain"), str))
     ):
         raise CheckpointError(
-            f"{ckpt}: not a seqgan-music training checkpoint (no tokenizer or domain)"
+            f"{path}: not a seqgan-music training checkpoint (no tokenizer or domain)"
         )
     try:
         get_domain(metadata["domain"])
     except UnknownDomainError as err:
-        raise CheckpointError(f"{ckpt}: {err}") from err
-    config = check_models(ckpt, payload, ("generator",))  # before any weights are allocated
-    tokenizer = _tokenizer(ckpt, metadata["tokenizer"], config.generator.vocab_size)
-    generator = checkpoint_generator(payload, device=torch_device)
-    generator.eval()
-    return Model(
-        generator=generator,
-        tokenizer=tokenizer,
-        config=config,
-        metadata=metadata,
-        path=ckpt,
-        # the runtime's --compile, else the run's setting ("auto" compiles only long samplings)
-        compile=runtime.compile or config.train.compile,
-    )
+        raise CheckpointError(f"{path}: {err}") from err
+    config = check_models(path, payload, ("generator",))
+    return config, _tokenizer(path, metadata["tokenizer"], config.generator.vocab_size)
 
 
 def _tokenizer(path: Path, state: object, vocab_size: int) -> Tokenizer:
@@ -61,3 +71,37 @@ def _tokenizer(path: Path, state: object, vocab_size: int) -> Tokenizer:
         raise CheckpointError(f"{path}: its tokenizer has {tokenizer.vocab_size} ids, its "
                               f"generator {vocab_size}")  # fmt: skip
     return tokenizer
+
+
+def export_model(
+    checkpoint: str | Path, out: str | Path, *, notes: dict[str, Any] | None = None,
+    compose: dict[str, Any] | None = None,
+) -> Path:  # fmt: skip
+    """Write a sampling-only checkpoint: config, generator weights and metadata, no optimiser or
+    discriminator state (the shipped model is made this way: a few hundred KB instead of MBs).
+
+    `notes` (JSON-native: the command, seed, wall time) are recorded under metadata["training"];
+    `compose` ({"temperature", "why"}) under metadata["compose"]: compose's default.
+    """
+    path = find_checkpoint(checkpoint)
+    payload = read_checkpoint(path)
+    # what compose will read from the copy (domain, tokenizer, G), then the other models: a
+    # model that cannot be sampled, or a broken one, is never exported
+    check_sampling_parts(path, payload)
+    check_models(path, payload, tuple(p for p in ("discriminator", "rollout") if p in payload))
+    metadata = dict(payload["metadata"])
+    if notes:
+        metadata["training"] = notes
+    if compose:  # compose's default temperature and why (Model.compose_default)
+        metadata["compose"] = compose
+    slim = {
+        "config": payload["config"],
+        "generator": payload["generator"],
+        "metadata": metadata,
+        "domain": payload.get("domain"),
+        "phase": payload.get("phase"),
+        "step": payload.get("step"),
+        "history": payload.get("history", []),
+    }
+    save_checkpoint(out, slim)
+    return Path(out)

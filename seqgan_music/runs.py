@@ -1,4 +1,4 @@
-"""Run folders: where a training run writes, how the latest one is found, and checkpoints out.
+"""Run folders: where a training run writes, and how the latest one (or a checkpoint) is found.
 
 `out_dir/<run>/` holds checkpoint.pt (resumable), checkpoint-pretrained.pt, config.json,
 metrics.csv and curve.png; `out_dir/latest` names the newest run. A checkpoint is found from a
@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from seqgan_music.core import distributed
-from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
 from seqgan_music.core.curves import pyplot, read_rows_csv, write_rows_csv
 from seqgan_music.core.files import LOCK_NAME, atomic_write_text
 from seqgan_music.core.trainer import SeqGANTrainer, TrainEvent
-from seqgan_music.errors import CheckpointError, SeqGANMusicError
+from seqgan_music.errors import SeqGANMusicError
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LATEST_FILE = "latest"
@@ -240,38 +239,3 @@ def describe_checkpoint(path: Path, *, given: bool = False) -> str:
         why = "" if given else " (no trained run under ./checkpoints)"
         return f"the shipped model {SHIPPED_CHECKPOINT.name}{why}"
     return str(path)
-
-
-def export_model(
-    checkpoint: str | Path, out: str | Path, *, notes: dict[str, Any] | None = None,
-    compose: dict[str, Any] | None = None,
-) -> Path:  # fmt: skip
-    """Write a sampling-only checkpoint: config, generator weights and metadata, no optimiser or
-    discriminator state (the shipped model is made this way: a few hundred KB instead of MBs).
-
-    `notes` (JSON-native: the command, seed, wall time) are recorded under metadata["training"];
-    `compose` ({"temperature", "why"}) under metadata["compose"]: compose's default.
-    """
-    path = find_checkpoint(checkpoint)
-    payload = read_checkpoint(path)
-    parts = ("generator", *(p for p in ("discriminator", "rollout") if p in payload))
-    check_models(path, payload, parts)  # a broken model is never exported
-    metadata = payload.get("metadata", {})
-    if not isinstance(metadata, dict):
-        raise CheckpointError(f"{path}: its metadata is not a dict")
-    metadata = dict(metadata)
-    if notes:
-        metadata["training"] = notes
-    if compose:  # compose's default temperature and why (Model.compose_default)
-        metadata["compose"] = compose
-    slim = {
-        "config": payload["config"],
-        "generator": payload["generator"],
-        "metadata": metadata,
-        "domain": payload.get("domain"),
-        "phase": payload.get("phase"),
-        "step": payload.get("step"),
-        "history": payload.get("history", []),
-    }
-    save_checkpoint(out, slim)
-    return Path(out)

@@ -283,3 +283,14 @@ def test_a_tokenizer_state_is_validated(good: dict, state, fragment, tmp_path: P
     tokenizer = {"name": "ids", "state": state}
     save_checkpoint(bad, {**good, "metadata": {**good["metadata"], "tokenizer": tokenizer}})
     _one_line(_run("compose", "--checkpoint", bad, "--out", tmp_path / "s.txt"), fragment)
+    # export checks what compose will read: a model it cannot sample is never exported
+    _one_line(_run("export", "--checkpoint", bad, "--out", tmp_path / "x.pt"), fragment)
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_export_refuses_a_domain_nobody_registered(good: dict, tmp_path: Path) -> None:
+    evil = tmp_path / "evil.pt"
+    save_checkpoint(evil, {**good, "domain": "evil",
+                           "metadata": {**good["metadata"], "domain": "evil"}})  # fmt: skip
+    _one_line(_run("export", "--checkpoint", evil, "--out", tmp_path / "x.pt"), "'evil'")
+    assert not (tmp_path / "x.pt").exists()

@@ -1,14 +1,13 @@
-"""runs.py directly: finding checkpoints, the metrics log, exporting a slim model."""
+"""runs.py and models.py directly: finding checkpoints, the metrics log, exporting a slim model."""
 
 import pytest
 
 from seqgan_music.core.checkpoint import read_checkpoint
 from seqgan_music.errors import SeqGANMusicError
-from seqgan_music.models import load_checkpoint
+from seqgan_music.models import export_model, load_checkpoint
 from seqgan_music.runs import (
     SHIPPED_CHECKPOINT,
     describe_checkpoint,
-    export_model,
     find_checkpoint,
     read_metrics,
 )
