@@ -2,6 +2,9 @@
 command that reads one (compose, export, evaluate, train --init-from), and NaN weights never
 compose silently; anything that is not the project's own error is reported as a bug."""
 
+import os
+import pickle
+import warnings
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,7 @@ from click.testing import CliRunner
 
 from seqgan_music import api
 from seqgan_music.cli import cli
-from seqgan_music.core.checkpoint import check_models, save_checkpoint
+from seqgan_music.core.checkpoint import check_models, read_checkpoint, save_checkpoint
 from seqgan_music.core.config import GeneratorConfig, tiny
 from seqgan_music.core.metadata import RunMetadata
 from seqgan_music.core.trainer import SeqGANTrainer
@@ -294,3 +297,26 @@ def test_export_refuses_a_domain_nobody_registered(good: dict, tmp_path: Path) -
                            "metadata": {**good["metadata"], "domain": "evil"}})  # fmt: skip
     _one_line(_run("export", "--checkpoint", evil, "--out", tmp_path / "x.pt"), "'evil'")
     assert not (tmp_path / "x.pt").exists()
+
+
+class _Payload:
+    """Unpickles as a call to os.mkdir: a code-executing 'checkpoint'."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple:
+        return os.mkdir, (self.target,)
+
+
+def test_a_bare_pickle_is_refused_unrun_and_without_torchs_warning(tmp_path: Path) -> None:
+    """A plain pickle (not torch's zip format) runs no code and prints only the one-line error:
+    torch's warning about its pickle protocol would be two more lines before it."""
+    bad, target = tmp_path / "bare.pt", tmp_path / "pwned"
+    bad.write_bytes(pickle.dumps(_Payload(str(target))))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(CheckpointError, match="is not a seqgan-music checkpoint"):
+            read_checkpoint(bad)
+    assert not target.exists()
+    assert [str(w.message) for w in caught] == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,11 @@ def read_checkpoint(
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            # a bare pickle (not torch's zip format) makes torch warn about its protocol in two
+            # lines before it fails: the one-line error below says all there is to say
+            warnings.filterwarnings("ignore", "Detected pickle protocol", UserWarning)
+            data = torch.load(path, map_location=map_location, weights_only=True)
     except _LOAD_ERRORS as err:
         raise CheckpointError(_unreadable_message(path, err)) from err
     if not isinstance(data, dict) or "format_version" not in data:
