@@ -91,14 +91,18 @@ def score_draw(
     model: Model | None = None, temperature: float = 1.0, seed: int = 0,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """The domain's scores, the distribution metrics, and (for a model) the held-out NLL at the
-    temperature and the entropy per token along its own samples."""
+    temperature and the entropy per token along its own samples (`samples` drawn as
+    `model.sample(len(samples), seed=seed)`)."""
     scores = dict(domain.score(samples, references, dataset))
     fidelity = getattr(domain, "fidelity", None)
     if fidelity is not None:
         scores.update(fidelity(samples, references, dataset, seed=seed))
     if model is not None:
         scores[NLL] = model.token_nll(references, temperature)
-        scores[ENTROPY] = model.token_entropy(samples, temperature)
+        # the samples are `model.sample(len(samples), seed=seed)`'s (SampleCache): a conditioned
+        # model's entropy reads each under the condition that draw started it from
+        drawn = model.sample_conditions(len(samples), seed=seed)
+        scores[ENTROPY] = model.token_entropy(samples, temperature, drawn)
     return scores
 
 

@@ -308,3 +308,46 @@ def test_d_conditions_give_d_a_projection_per_condition(trained: Path, workdir: 
                         workdir / "ck", "--run-name", "x", "--set", "d_conditions=true",
                         "--quiet")  # fmt: skip
         assert alone.exit_code != 0 and "d_conditions needs conditions=on" in alone.output
+
+
+def test_sample_conditions_are_the_ids_sample_draws(trained: Path, monkeypatch: pytest.MonkeyPatch):
+    model = seqgan_music.load_checkpoint(trained)
+    seen = spy_conditions(monkeypatch)
+    model.sample(50, length=4, seed=11)
+    ids = model.sample_conditions(50, seed=11)
+    assert ids.tolist() == seen[0] and len(set(ids.tolist())) == 2  # both conditions drawn
+    assert model.sample_conditions(50, seed=11, condition=1).tolist() == [1] * 50
+
+
+def test_entropy_of_a_conditioned_model_reads_each_sample_under_its_own_condition(
+    trained: Path, workdir: Path
+):
+    """The quality-diversity test's entropy per token: each sample under the start token it was
+    drawn from (the mixture's draws), not every sample under the first condition's."""
+    from seqgan_music.quality_diversity import ENTROPY, score_draw
+
+    model = seqgan_music.load_checkpoint(trained)
+    # G's two start rows made far apart and its head sharp, so condition 0 and 1 predict
+    # differently (the tiny G is near uniform)
+    with torch.no_grad():
+        model.generator.embedding.weight[-2:] = torch.tensor([[5.0], [-5.0]])
+        model.generator.head.weight *= 30
+    samples = model.sample(40, seed=4)
+    ids = model.sample_conditions(40, seed=4)
+    x = torch.as_tensor(samples)
+    with torch.no_grad():
+        logp = torch.log_softmax(model.generator(x, torch.as_tensor(ids)), dim=-1)
+    expected = -(logp.exp() * logp).sum(-1).mean(1).numpy()
+    assert np.allclose(model.token_entropy(samples, 1.0, ids), expected, atol=1e-6)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEQGAN_MUSIC_CACHE", str(workdir / "cache"))
+        data = seqgan_music.load_dataset(str(workdir / "tunes"), fitted_tokenizer=model.tokenizer,
+                                         domain_options={"encoding": "beat"})  # fmt: skip
+    from seqgan_music.core.domain import get_domain
+
+    scores = score_draw(get_domain("music"), data, samples, data.valid, model, 1.0, seed=4)
+    assert np.allclose(scores[ENTROPY], expected, atol=1e-6)
+    first = model.token_entropy(samples, 1.0, np.zeros(40, dtype=np.int64))
+    assert not np.allclose(first, expected, atol=1e-3)  # the first condition alone differs
+    with pytest.raises(SeqGANMusicError, match="each sample's condition"):
+        model.token_entropy(samples)

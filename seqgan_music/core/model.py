@@ -74,8 +74,7 @@ class Model:
         `condition` starts each from that condition id's start token, `allowed` (length, V)
         bool constrains each step; `on_step(t)` hears of the steps done (`Generator.sample`)."""
         device = next(self.generator.parameters()).device
-        rng = torch.Generator(device=device)
-        rng.manual_seed(seed if seed is not None else secrets.randbits(63))  # no global reseed
+        rng = self._rng(seed)
         prefix_t = None
         if prefix is not None and len(prefix):
             prefix_t = torch.as_tensor(list(prefix), dtype=torch.long, device=device).repeat(n, 1)
@@ -105,6 +104,20 @@ class Model:
             )
         return out.cpu().numpy()
 
+    def _rng(self, seed: int | None) -> torch.Generator:
+        """`sample`'s stream: seeded by `seed` (None: a fresh one), no global reseed."""
+        rng = torch.Generator(device=next(self.generator.parameters()).device)
+        rng.manual_seed(seed if seed is not None else secrets.randbits(63))
+        return rng
+
+    def sample_conditions(
+        self, n: int, *, seed: int, condition: int | None = None
+    ) -> np.ndarray | None:
+        """(n,) the condition ids `sample(n, seed=seed, condition=condition)` starts its rows
+        from (it draws them first from the same stream); None for an unconditioned model."""
+        ids = self._conditions(n, condition, self._rng(seed))
+        return None if ids is None else ids.cpu().numpy()
+
     def _conditions(
         self, n: int, condition: int | None, rng: torch.Generator, probs: bool = False
     ) -> torch.Tensor | None:
@@ -133,17 +146,21 @@ class Model:
         return torch.multinomial(chances, n, replacement=True, generator=rng)
 
     def _per_row(
-        self, tokens: np.ndarray, temperature: float, fn: Callable, condition: int | None = None
-    ) -> np.ndarray:
+        self, tokens: np.ndarray, temperature: float, fn: Callable,
+        conditions: np.ndarray | None = None,
+    ) -> np.ndarray:  # fmt: skip
         """fn(log-softmax (n, T, V) at `temperature`, tokens (n, T)) -> (n,), in chunks of rows
         (the (N, T, V) log-probabilities of a word vocabulary would not fit at once); G reads
-        every row from `condition`'s start token (None: the first)."""
+        row i from `conditions[i]`'s start token (None: the one START)."""
         device = next(self.generator.parameters()).device
         out = []
         for lo in range(0, len(tokens), ROWS_PER_PASS):
             x = torch.as_tensor(np.asarray(tokens[lo : lo + ROWS_PER_PASS]), dtype=torch.long,
                                 device=device)  # fmt: skip
-            ids = None if condition is None else torch.full((len(x),), condition, device=device)
+            ids = None
+            if conditions is not None:
+                ids = torch.as_tensor(np.asarray(conditions[lo : lo + ROWS_PER_PASS]),
+                                      dtype=torch.long, device=device)  # fmt: skip
             with torch.no_grad():
                 logp = torch.log_softmax(self.generator(x, ids).float() / temperature, dim=-1)
                 out.append(fn(logp, x).cpu().numpy().astype(np.float64))
@@ -164,16 +181,25 @@ class Model:
         weights = self._conditions(0, None, torch.Generator(), probs=True)
         steps = np.asarray(windows).shape[1] if len(windows) else 1
         # (C, N) log G(window | c) + log P(c), then log-sum-exp over c, per token
-        joint = np.stack([-steps * self._per_row(windows, temperature, nll, c) + np.log(w)
+        joint = np.stack([-steps * self._per_row(windows, temperature, nll,
+                                                 np.full(len(windows), c)) + np.log(w)
                           for c, w in enumerate(weights.tolist()) if w > 0])  # fmt: skip
         top = joint.max(axis=0)
         return -(top + np.log(np.exp(joint - top).sum(axis=0))) / steps
 
-    def token_entropy(self, samples: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    def token_entropy(
+        self, samples: np.ndarray, temperature: float = 1.0, conditions: np.ndarray | None = None
+    ) -> np.ndarray:
         """(N,): mean per-token entropy (nats) of G's next-token distribution at `temperature`
-        along each of its own samples: what lowering the temperature (or SeqGAN) takes away."""
+        along each of its own samples: what lowering the temperature (or SeqGAN) takes away.
+        A conditioned G reads each sample under the condition it was drawn from: `conditions`
+        (N,), e.g. `sample_conditions` of the draw (the first start token alone would score
+        every sample as if drawn from one condition)."""
 
         def entropy(logp: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
             return -(logp.exp() * logp).sum(-1).mean(dim=1)
 
-        return self._per_row(samples, temperature, entropy)
+        if conditions is None and self.generator.config.conditions > 1:
+            raise SeqGANMusicError(f"{self.path}: a conditioned model's entropy along its samples "
+                                   "needs each sample's condition id")  # fmt: skip
+        return self._per_row(samples, temperature, entropy, conditions)
