@@ -173,3 +173,47 @@ def test_resume_of_a_run_with_a_conditioned_d_is_exact(tmp_path):
     resumed.run(path)
     assert same(params(resumed), params(straight)) and resumed.history == straight.history
     assert straight.discriminator.projection.weight.abs().sum() > 0  # D trained its projection
+
+
+def test_pg_loss_and_d_judge_each_sample_under_the_id_it_was_drawn_with(monkeypatch):
+    """The same id per sample from draw to gradient: the PG loss reads each PG sample under the
+    id G drew it with, and a conditioned D judges each negative under its draw's id and each
+    positive under its window's."""
+    data, ids = toy_corpus(16)
+    drawn: list[tuple[torch.Tensor, torch.Tensor]] = []  # (samples, their ids) as G drew them
+    losses: list[tuple[torch.Tensor, torch.Tensor | None]] = []
+    judged: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]] = []
+    sample, pg_loss, d_loss = Generator.sample, SeqGANTrainer.pg_loss, Discriminator.loss
+
+    def spy_sample(self, n, *args, conditions=None, **kw):
+        out = sample(self, n, *args, conditions=conditions, **kw)
+        if conditions is not None:
+            drawn.append((out, conditions))
+        return out
+
+    def spy_pg(self, samples, rewards, conditions=None):
+        losses.append((samples, conditions))
+        return pg_loss(self, samples, rewards, conditions)
+
+    def spy_d(self, tokens, labels, conditions=None):
+        judged.append((tokens, labels, conditions))
+        return d_loss(self, tokens, labels, conditions)
+
+    monkeypatch.setattr(Generator, "sample", spy_sample)
+    monkeypatch.setattr(SeqGANTrainer, "pg_loss", spy_pg)
+    monkeypatch.setattr(Discriminator, "loss", spy_d)
+    SeqGANTrainer(conditioned(judged=True, num_negatives=24), data, train_conditions=ids).run()
+    ids_of = {}  # each drawn row -> the ids it was drawn under
+    for out, cond in drawn:
+        for row, c in zip(out.tolist(), cond.tolist(), strict=True):
+            ids_of.setdefault(tuple(row), set()).add(c)
+    assert losses and all(c is not None for _, c in losses)
+    for samples, cond in losses:  # a PG batch is one draw: the very ids it was drawn with
+        assert any(s is samples and torch.equal(c, cond) for s, c in drawn)
+    assert judged
+    for tokens, labels, cond in judged:
+        for row, label, c in zip(tokens.tolist(), labels.tolist(), cond.tolist(), strict=True):
+            if label > 0.5:  # a positive: all-A windows are condition 0, all-B condition 1
+                assert c == (0 if row[0] == A else 1)
+            else:
+                assert c in ids_of[tuple(row)]
