@@ -45,7 +45,7 @@ def midi_key_scale(key: str) -> tuple[int, str]:
     """A MIDI key signature's name as mido gives it ('D', 'Bbm', 'F#m') -> (tonic pc, mode)."""
     minor = key.endswith("m")
     name = key[:-1] if minor else key
-    pc = (_LETTER_PC[name[0].upper()] + name.count("#") - name.count("b")) % 12
+    pc = (_LETTER_PC[name[0].upper()] + name[1:].count("#") - name[1:].count("b")) % 12
     return pc, "minor" if minor else "major"
 
 

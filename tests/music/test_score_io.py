@@ -122,3 +122,13 @@ def test_abc_fields_and_seed(tmp_path: Path) -> None:
 )
 def test_sections(form, expected):
     assert sections(form) == expected
+
+
+@pytest.mark.parametrize(
+    "name, pc",
+    [("C", 0), ("c", 0), ("B", 11), ("b", 11), ("Bb", 10), ("bb", 10), ("Eb", 3),
+     ("eb", 3), ("F#", 6), ("f#", 6), ("Cb", 11), ("B#", 0), ("Ebb", 2), (" D ", 2)],
+)  # fmt: skip
+def test_tonic_pitch_class_reads_note_names_in_either_case(name: str, pc: int):
+    """--key and --transpose-to: a lowercase b is the note B, not a flat sign (b -> 11)."""
+    assert tonic_pitch_class(name) == pc

@@ -34,7 +34,8 @@ def tonic_pitch_class(name: str) -> int:
     text = name.strip()
     if not text or text[0].upper() not in _LETTER_PC or any(c not in "#b" for c in text[1:]):
         raise ValueError(f"--key {name!r} is not a key: give a note name such as D, F#, Bb")
-    return (_LETTER_PC[text[0].upper()] + text.count("#") - text.count("b")) % 12
+    accidentals = text[1:]  # a lowercase letter b is the note B, not a flat
+    return (_LETTER_PC[text[0].upper()] + accidentals.count("#") - accidentals.count("b")) % 12
 
 
 def sections(form: str) -> list[tuple[str, int]]:
