@@ -351,3 +351,23 @@ def test_entropy_of_a_conditioned_model_reads_each_sample_under_its_own_conditio
     assert not np.allclose(first, expected, atol=1e-3)  # the first condition alone differs
     with pytest.raises(SeqGANMusicError, match="each sample's condition"):
         model.token_entropy(samples)
+
+
+@pytest.mark.parametrize("start, asked", [("plain", "D"), ("moved", "D"), ("moved", "none")])
+def test_a_run_from_a_checkpoint_cannot_move_its_tunes_elsewhere(
+    trained: Path, transposed: Path, workdir: Path, start: str, asked: str
+):
+    """--init-from keeps the checkpoint's tonic (its tokenizer's): asking for another one is a
+    one-line error, not a run trained where it was not asked to be."""
+    source = {"plain": trained, "moved": transposed}[start]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEQGAN_MUSIC_CACHE", str(workdir / "cache"))
+        result = run_cli("train", "--data", workdir / "tunes", "--encoding", "beat", "--out",
+                         workdir / "ck", "--run-name", f"from-{start}-{asked}", "--init-from",
+                         source, "--transpose-to", asked, "--quiet")  # fmt: skip
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert f"--transpose-to {asked}: the checkpoint this run goes on from" in result.output
+        same = run_cli("train", "--data", workdir / "tunes", "--encoding", "beat", "--out",
+                       workdir / "ck", "--run-name", f"same-{start}-{asked}", "--init-from",
+                       transposed, "--transpose-to", "C", "--quiet")  # fmt: skip
+        assert same.exit_code == 0, same.output

@@ -171,19 +171,30 @@ class MusicDomain(DomainBase):
 
 def _transposed_tonic(asked: str | None, codec: Any, fitted: Any) -> int | None:
     """The pitch class the tunes are moved to: a checkpoint's (its codec's `tonic`), else
-    `--transpose-to`'s; None: as heard. A codec without a `tonic` cannot be transposed."""
-    from seqgan_music.music.io.score import tonic_pitch_class
+    `--transpose-to`'s; None: as heard. A codec without a `tonic` cannot be transposed; a run
+    that goes on from a checkpoint keeps its tunes where they were (another tonic: an error)."""
+    from seqgan_music.music.io.score import SHARP_NAMES, tonic_pitch_class
 
+    wanted = None
+    if asked is not None and asked.strip().lower() != "none":
+        try:
+            wanted = tonic_pitch_class(asked)
+        except ValueError as err:
+            raise SeqGANMusicError(str(err).replace("--key", "--transpose-to")) from err
     if fitted is not None:
-        return getattr(fitted, "tonic", None)
-    if asked is None or asked.lower() == "none":
+        kept = getattr(fitted, "tonic", None)
+        if asked is not None and wanted != kept:  # silently training elsewhere would mislead
+            was = "as heard" if kept is None else f"moved to {SHARP_NAMES[kept]}"
+            raise SeqGANMusicError(
+                f"--transpose-to {asked}: the checkpoint this run goes on from was trained on "
+                f"tunes {was}; it cannot change"
+            )
+        return kept
+    if wanted is None:
         return None
     if not hasattr(codec, "tonic"):
         raise SeqGANMusicError("--transpose-to needs the tunes' keys: use --encoding beat")
-    try:
-        codec.tonic = tonic_pitch_class(asked)
-    except ValueError as err:
-        raise SeqGANMusicError(str(err).replace("--key", "--transpose-to")) from err
+    codec.tonic = wanted
     return codec.tonic
 
 
