@@ -112,6 +112,10 @@ def test_pick_condition_fills_what_is_open_and_refuses_what_was_not_trained():
     with pytest.raises(SeqGANMusicError, match="not trained on 3/4 dorian tunes; it knows: "
                        "4/4 major, 6/8 major, 6/8 minor"):  # fmt: skip
         pick_condition(known, "3/4", "dorian")
+    with pytest.raises(SeqGANMusicError, match=r"not trained on 5/4 \(metre other\) tunes"):
+        pick_condition(known, "5/4", None)
+    assert pick_condition({"names": ["other major", "4/4 major"]}, "7/8", None) == (
+        0, "other major")  # fmt: skip
 
 
 def test_data_info_counts_conditions_and_mode_sources(workdir: Path):

@@ -153,7 +153,11 @@ def pick_condition(
         and (mode is None or n.split(" ")[1] == mode)
     ]  # fmt: skip
     if not fits:
-        asked = " ".join(x for x in (want_metre, mode) if x is not None)
+        # a metre outside METRES is asked by its own name, then said how it was bucketed
+        said = metre if want_metre == OTHER_METRE else want_metre
+        asked = " ".join(x for x in (said, mode) if x is not None)
+        if want_metre == OTHER_METRE:
+            asked += f" (metre {OTHER_METRE})"
         raise SeqGANMusicError(f"this model was not trained on {asked} tunes; it knows: "
                                f"{', '.join(names)}")  # fmt: skip
     best = max(fits, key=lambda i: windows[i])
