@@ -131,7 +131,8 @@ def rollout_rewards(
     Q(T) = D(Y). D is scored in eval mode (dropout off); its mode is restored afterwards.
     `compile` (True/False or "on"/"off"/"auto"): the roll-out steps run compiled. `conditions`
     (B,): the roll-outs continue each sample under its own condition (G_beta's start token for
-    it); D scores the tokens alone (it is not conditioned)."""
+    it); an unconditioned D scores the tokens alone, a conditioned one (d_conditions)
+    each roll-out under its sample's id."""
     batch, length = samples.shape
     was_training = discriminator.training
     discriminator.eval()

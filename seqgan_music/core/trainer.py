@@ -12,9 +12,11 @@ Conditions: with `config.generator.conditions` = C > 1 every positive has a cond
 domain names them: a metre and mode, say). MLE reads each window from its condition's start
 token; the adversarial phase draws the PG batch's and D's negatives' ids as the positives' are
 distributed (a random positive's id, from the unit's stream), and G_beta rolls each sample out
-under its own id. D stays unconditioned: it judges the tokens alone (a conditioned G that ignored
-its condition would still fool it; MLE is what teaches the condition, and the PG reward keeps
-the samples real). At C = 1 no id is drawn: every stream is the unconditioned one.
+under its own id. By default D judges the tokens alone (a conditioned G that ignored its
+condition would still fool it; MLE is what teaches the condition, and the PG reward keeps the
+samples real); with `d_conditions` it judges each positive under its window's id, each negative
+and roll-out under the id G drew it with. At C = 1 no id is drawn: every stream is the
+unconditioned one.
 
 Data parallel (torchrun, `core.distributed`): every rank holds the same G, D and G_beta and draws
 the same shuffles from the unit's shared stream; each global minibatch is split between the ranks,
