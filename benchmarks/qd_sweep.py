@@ -132,7 +132,9 @@ def score(model: Any, dataset: Any, temperature: float) -> dict[str, Any]:
     scores = domain.validation_scores(samples, valid, dataset)
     out = {"temperature": temperature, "bleu4": scores["BLEU-4"], "mse": scores["MSE"],
            "self_bleu4": float(self_bleu(samples, 4).mean()),
-           "entropy": float(model.token_entropy(samples, temperature).mean()),
+           "entropy": float(model.token_entropy(
+               samples, temperature, model.sample_conditions(NUM_SCORED, seed=SCORE_SEED)
+           ).mean()),
            "nll": float(model.token_nll(valid, temperature).mean()),
            "primer_same": primer_sensitivity(model, valid, temperature)}  # fmt: skip
     fidelity = domain.fidelity(samples, valid, dataset, seed=SCORE_SEED)
