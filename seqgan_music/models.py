@@ -13,7 +13,7 @@ from seqgan_music.core.model import Model
 from seqgan_music.core.runtime import Runtime, runtime_or_default
 from seqgan_music.core.tokenizer import Tokenizer, TokenizerStateError, tokenizer_from_dict
 from seqgan_music.core.trainer import checkpoint_generator
-from seqgan_music.errors import CheckpointError
+from seqgan_music.errors import CheckpointError, SeqGANMusicError
 from seqgan_music.runs import find_checkpoint
 
 
@@ -54,10 +54,14 @@ def check_sampling_parts(path: Path, payload: dict[str, Any]) -> tuple[SeqGANCon
             f"{path}: not a seqgan-music training checkpoint (no tokenizer or domain)"
         )
     try:
-        get_domain(metadata["domain"])
+        domain = get_domain(metadata["domain"])
     except UnknownDomainError as err:
         raise CheckpointError(f"{path}: {err}") from err
     config = check_models(path, payload, ("generator",))
+    try:
+        domain.check_metadata(metadata, config.generator.conditions)
+    except SeqGANMusicError as err:
+        raise CheckpointError(f"{path}: {err}") from err
     return config, _tokenizer(path, metadata["tokenizer"], config.generator.vocab_size)
 
 

@@ -195,6 +195,11 @@ def test_malformed_condition_names_are_a_one_line_error(trained: Path, tmp_path:
                      "--metre", "6/8")  # fmt: skip
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "does not name its 2 conditions" in result.output
+    # export refuses it too: it never writes a copy that compose would refuse
+    result = run_cli("export", "--checkpoint", tmp_path / "bad.pt", "--out", tmp_path / "x.pt")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "does not name its 2 conditions" in result.output
+    assert not (tmp_path / "x.pt").exists()
 
 
 def test_compose_refuses_a_condition_it_was_not_trained_on(trained: Path, tmp_path: Path):

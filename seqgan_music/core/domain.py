@@ -167,6 +167,8 @@ class Domain(Protocol):
         self, model: Model, out: Path | None, options: ComposeOptions
     ) -> list[Composition]: ...
 
+    def check_metadata(self, metadata: dict[str, Any], conditions: int) -> None: ...
+
 
 class DomainBase:
     """Defaults: references are the test split (else valid), the "real data" row scores the valid
@@ -179,6 +181,11 @@ class DomainBase:
 
     def presets(self) -> Mapping[str, Preset]:
         return self.PRESETS
+
+    def check_metadata(self, metadata: dict[str, Any], conditions: int) -> None:
+        """Refuse (SeqGANMusicError, one line) a checkpoint's metadata this domain could not
+        sample from, given its generator's number of condition ids; read by every loader and by
+        `export`, so a copy is never written that `compose` would refuse. Default: nothing."""
 
     def validation_scores(
         self, samples: np.ndarray, references: np.ndarray, dataset: Dataset

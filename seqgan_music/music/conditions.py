@@ -170,12 +170,25 @@ def model_condition(model: Any, metre: str | None, mode: str | None) -> tuple[in
     conditions, count = model.metadata.get("conditions"), model.generator.config.conditions
     if count == 1 or not isinstance(conditions, dict):
         return None, ""
+    try:
+        check_condition_names(model.metadata, count)
+    except SeqGANMusicError as err:
+        raise SeqGANMusicError(f"{model.path}: {err}") from err
+    return pick_condition(conditions, metre, mode)
+
+
+def check_condition_names(metadata: dict[str, Any], count: int) -> None:
+    """A conditioned checkpoint's metadata names each of its `count` condition ids as
+    'metre mode' (what `pick_condition` reads); a one-line error if not. Nothing to check for an
+    unconditioned one (one start token, or no condition names recorded)."""
+    conditions = metadata.get("conditions")
+    if count == 1 or not isinstance(conditions, dict):
+        return
     names = conditions.get("names")
     if not (isinstance(names, list) and len(names) == count
             and all(isinstance(n, str) and len(n.split(" ")) == 2 for n in names)):  # fmt: skip
-        raise SeqGANMusicError(f"{model.path}: its metadata does not name its {count} "
-                               "conditions as 'metre mode'")  # fmt: skip
-    return pick_condition(conditions, metre, mode)
+        raise SeqGANMusicError(f"its metadata does not name its {count} conditions as "
+                               "'metre mode'")  # fmt: skip
 
 
 def describe(manifest: dict[str, Any]) -> list[str]:

@@ -65,6 +65,12 @@ class MusicDomain(DomainBase):
 
         return evaluate_tunes(models, data, num=num, seed=seed, temperatures=temperatures)
 
+    def check_metadata(self, metadata: dict[str, Any], conditions: int) -> None:
+        """A conditioned checkpoint must name its conditions as compose reads them."""
+        from seqgan_music.music.conditions import check_condition_names
+
+        check_condition_names(metadata, conditions)
+
     def claims(self, source: str, tokenizer: str | None) -> bool:
         """Tune sources, with no tokenizer named or one of the music encodings' tokenizers."""
         ours = tokenizer is None or encoding_for_tokenizer(tokenizer) is not None
