@@ -119,17 +119,22 @@ class Model:
         return None if ids is None else ids.cpu().numpy()
 
     def _conditions(
-        self, n: int, condition: int | None, rng: torch.Generator, probs: bool = False
+        self, n: int, condition: int | None, rng: torch.Generator
     ) -> torch.Tensor | None:
         """Each sample's condition id: `condition`; for a conditioned model asked for none, ids
-        drawn as its training windows' were (the checkpoint's "conditions" counts, else uniform),
-        so samples, evaluate and compare see the model's mixture, not condition 0 alone.
-        `probs`: those chances themselves, (C,)."""
-        count = self.generator.config.conditions
+        drawn in proportion to `_condition_weights`, so samples, evaluate and compare see the
+        model's mixture, not condition 0 alone."""
         if condition is not None:
             return torch.full((n,), condition)
-        if count == 1:
+        if self.generator.config.conditions == 1:
             return None
+        weights = self._condition_weights().float().to(rng.device)
+        return torch.multinomial(weights, n, replacement=True, generator=rng)
+
+    def _condition_weights(self) -> torch.Tensor:
+        """(C,) float64, unnormalised: each condition's training windows (the checkpoint's
+        "conditions" counts), else all equal."""
+        count = self.generator.config.conditions
         known = self.metadata.get("conditions")
         weights = known.get("train_windows") if isinstance(known, dict) else None
         counts_ok = (
@@ -139,11 +144,7 @@ class Model:
         )
         if not counts_ok or not sum(weights) > 0:  # a checkpoint may hold anything
             weights = [1.0] * count
-        chances = torch.as_tensor(weights, dtype=torch.float64)
-        if probs:
-            return chances / chances.sum()
-        chances = chances.float().to(rng.device)
-        return torch.multinomial(chances, n, replacement=True, generator=rng)
+        return torch.as_tensor(weights, dtype=torch.float64)
 
     def _per_row(
         self, tokens: np.ndarray, temperature: float, fn: Callable,
@@ -178,7 +179,8 @@ class Model:
         count = self.generator.config.conditions
         if count == 1:
             return self._per_row(windows, temperature, nll)
-        weights = self._conditions(0, None, torch.Generator(), probs=True)
+        weights = self._condition_weights()
+        weights = weights / weights.sum()
         steps = np.asarray(windows).shape[1] if len(windows) else 1
         # (C, N) log G(window | c) + log P(c), then log-sum-exp over c, per token
         joint = np.stack([-steps * self._per_row(windows, temperature, nll,

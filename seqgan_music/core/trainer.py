@@ -431,7 +431,7 @@ class SeqGANTrainer:
     def _d_round(self, rng: torch.Generator, epochs: int) -> float:
         """Fresh negatives from G, then `epochs` epochs of D on positives + negatives (Eq. 5).
 
-        The two classes are balanced both ways: see `_balanced_positives`.
+        The two classes are balanced both ways: see `_balanced_indices`.
         """
         n_neg = self.config.train.num_negatives or len(self.train_data)
         shares = distributed.shard_sizes(n_neg)  # each rank samples its share; all see them all
@@ -467,14 +467,10 @@ class SeqGANTrainer:
                 count += 1
         return (distributed.all_sum(total) / max(count, 1)).item()
 
-    def _balanced_positives(self, n: int, rng: torch.Generator) -> Tensor:
-        """n positives for n negatives: a random subset when there are more positives, else every
-        positive as often as fits plus a random subset for the rest (each used at most once more
-        than any other), so D never sees more of one class than of the other."""
-        return self.train_data[self._balanced_indices(n, rng)]
-
     def _balanced_indices(self, n: int, rng: torch.Generator) -> Tensor:
-        """The indices of `_balanced_positives`."""
+        """Indices of n positives for n negatives: a random subset when there are more positives,
+        else every positive as often as fits plus a random subset for the rest (each used at most
+        once more than any other), so D never sees more of one class than of the other."""
         n_pos = len(self.train_data)
         repeats, rest = divmod(n, n_pos)
         parts = [torch.arange(n_pos, device=self.device).repeat(repeats)]
